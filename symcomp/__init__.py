@@ -1,0 +1,26 @@
+"""symcomp: an optimizing compiler for array expressions, with Theano's API.
+
+    import symcomp
+    from symcomp import tensor as T
+
+    x = T.dmatrix("x")
+    f = symcomp.function([x], T.exp(x).sum())
+
+Symbolic expressions are traced into a typed SSA IR (:mod:`symcomp.ir`),
+optimized by passes (:mod:`symcomp.passes`) and compiled to native code
+through LLVM (:mod:`symcomp.backends.cpu`) or PTX (:mod:`symcomp.backends.cuda`).
+"""
+
+from symcomp.autodiff import DisconnectedInputError, grad
+from symcomp.compile.function import Function, function
+from symcomp.compile.trace import MissingInputError, UnusedInputError
+from symcomp.config import config
+from symcomp.gradcheck import GradientError, verify_grad
+from symcomp.shared import SharedVariable, shared
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "function", "Function", "shared", "SharedVariable", "grad", "verify_grad", "config",
+    "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
+]

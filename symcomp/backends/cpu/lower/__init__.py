@@ -1,0 +1,58 @@
+"""Lowerings of IR operations for the CPU backend: a table from op name to a :class:`Lowering`.
+
+A lowering has two halves that must agree on the op's parameters: ``plan``
+(Python, per input signature: result placement and parameters such as
+coalesced loop sizes) and ``emit`` (LLVM, once per compile).  An op without an
+entry is a compile-time NotImplementedError naming it; nothing falls back to
+NumPy.
+"""
+
+from __future__ import annotations
+
+from symcomp.ir.core import Operation
+
+LOWERINGS: dict[str, "Lowering"] = {}
+
+
+class Lowering:
+    """Default: each result gets a fresh buffer; subclasses emit the code."""
+
+    emits_code = True
+
+    def plan(self, op: Operation, P, shapes: list) -> None:
+        for r, s in zip(op.results, shapes):
+            P.alloc(r, s)
+
+    def emit(self, op: Operation, E) -> None:
+        raise NotImplementedError(f"the CPU backend has no code for {op.name}")
+
+
+def lowering(*names: str):
+    """Class decorator registering a lowering (instantiated once) for op names."""
+
+    def deco(cls):
+        inst = cls()
+        for n in names:
+            LOWERINGS[n] = inst
+        return cls
+
+    return deco
+
+
+def lookup(op: Operation) -> Lowering:
+    """The lowering of ``op``.
+
+    Raises:
+        NotImplementedError: naming the op, if the CPU backend cannot compile it.
+    """
+    try:
+        return LOWERINGS[op.name]
+    except KeyError:
+        raise NotImplementedError(f"the CPU backend cannot compile {op.name} (no lowering registered)") from None
+
+
+def load_all() -> None:
+    """Import every lowering module (registration happens on import)."""
+    from symcomp.backends.cpu.lower import (  # noqa: F401
+        elementwise, indexing, linalg, nnet, shape,
+    )

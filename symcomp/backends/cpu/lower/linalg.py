@@ -1,0 +1,191 @@
+"""``sc.dot`` on the CPU: BLAS gemm/gemv/dot for float32/float64, loops for integers.
+
+BLAS is column-major; a row-major result ``C = A @ B`` is computed as
+``C^T = B^T @ A^T`` (the usual trick, no copies).  An operand whose strides
+fit neither layout (or a vector with a non-positive stride) is first copied
+into workspace.  BLAS takes 32-bit sizes: larger dimensions raise ValueError.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from symcomp.backends.cpu.emit import I32, PTR, i64
+from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, for_range
+from symcomp.backends.cpu.lower import Lowering, lowering
+from symcomp.backends.cpu.plan import contiguous_strides
+from symcomp.backends.cpu.scalar import llvm_type
+
+_INT_MAX = 2**31 - 1
+_N, _T = ord("N"), ord("T")
+
+
+def blas_layout(rows: int, cols: int, s0: int, s1: int):
+    """How to hand a row-major ``rows x cols`` matrix to BLAS as its transpose (column-major ``cols x rows``).
+
+    Returns (trans, ld): trans 'N' means the memory already is the column-major
+    transpose (leading dimension ``ld``), 'T' means it is the column-major
+    matrix itself; None means a copy is needed.
+    """
+    if s1 == 1 and s0 >= max(1, cols):
+        return _N, s0
+    if s0 == 1 and s1 >= max(1, rows):
+        return _T, s1
+    if rows <= 1 and s1 == 1:
+        return _N, max(1, cols)
+    if cols <= 1 and s0 == 1:
+        return _T, max(1, rows)
+    return None
+
+
+def _layout(shape, strides):
+    """BLAS layout of a matrix operand, or the increment of a vector operand (None: copy first)."""
+    if len(shape) == 2:
+        return blas_layout(shape[0], shape[1], strides[0], strides[1])
+    if shape[0] <= 1:
+        return _N, 1
+    return (_N, strides[0]) if strides[0] > 0 else None
+
+
+def _check_blas_size(*dims):
+    for d in dims:
+        if d > _INT_MAX:
+            raise ValueError(f"sc.dot: dimension {d} exceeds BLAS's 32-bit size limit ({_INT_MAX})")
+
+
+@lowering("sc.dot")
+class DotLowering(Lowering):
+    def plan(self, op, P, shapes):
+        a, b = op.operands
+        P.alloc(op.result, shapes[0])
+        sa, sb = P.shape[a], P.shape[b]
+        m = sa[0] if a.type.ndim == 2 else 1
+        k = sa[-1]
+        n = sb[1] if b.type.ndim == 2 else 1
+        _check_blas_size(m, n, k)
+        P.set_param("m", m)
+        P.set_param("n", n)
+        P.set_param("k", k)
+        P.set_param("mode", 0 if m * n == 0 else (1 if k == 0 else 2))
+        item = a.type.dtype.itemsize
+        for name, v in (("a", a), ("b", b)):
+            shape, st = P.shape[v], P.strides[v]
+            lay = _layout(shape, st)
+            copy = lay is None
+            cst = contiguous_strides(shape)
+            if copy:
+                lay = _layout(shape, cst)
+            P.set_param(f"{name}copy", int(copy))
+            P.set_param(f"{name}scratch", P.scratch(_prod(shape) * item) if copy else 0)
+            P.set_params(f"{name}c", cst)
+            P.set_param(f"{name}trans", lay[0])
+            P.set_param(f"{name}ld", lay[1])
+
+    def emit(self, op, E):
+        a, b = op.operands
+        dt = op.result.type.dtype
+        bld = E.b
+        od = E.desc(op.result)
+        mode = E.param("mode")
+        with bld.if_then(bld.icmp_signed("==", mode, i64(1))):
+            emit_fill(E, od.ptr, dt, bld.mul(E.param("m"), E.param("n")), 0)
+        with bld.if_then(bld.icmp_signed("==", mode, i64(2))):
+            if dt.is_float:
+                ptrs = [self._operand(E, v, name) for name, v in (("a", a), ("b", b))]
+                self._blas(E, op, ptrs, od)
+            else:
+                self._loops(E, op, od)
+
+    def _operand(self, E, v, name):
+        """The operand's pointer, after copying it to workspace if the planner asked."""
+        b = E.b
+        d = E.desc(v)
+        copy = b.icmp_signed("!=", E.param(f"{name}copy"), i64(0))
+        ws_root = E.load_slot(("wsroot", 0))
+        base = b.load(b.gep(E.ptrs, [ws_root], source_etype=PTR), typ=PTR)
+        scratch = b.gep(base, [E.param(f"{name}scratch")], source_etype=ir.IntType(8))
+        with b.if_then(copy):
+            dst = Array(scratch, v.type.dtype, [E.param(f"{name}c{i}") for i in range(v.type.ndim)])
+            emit_copy(E, d.dims, Array(d.ptr, v.type.dtype, d.strides), dst)
+        return b.select(copy, scratch, d.ptr)
+
+    def _blas(self, E, op, ptrs, od):
+        a, b_ = op.operands
+        b = E.b
+        dt = op.result.type.dtype
+        ft = llvm_type(dt)
+        pfx = "d" if dt.bits == 64 else "s"
+
+        def cell(t, v):
+            p = b.alloca(t)
+            b.store(v, p)
+            return p
+
+        def i32(v):
+            return cell(I32, b.trunc(v, I32))
+
+        def ch(v):
+            return cell(ir.IntType(8), b.trunc(v, ir.IntType(8)))
+
+        one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
+        m, n, k = E.param("m"), E.param("n"), E.param("k")
+        pa, pb = ptrs
+        ta, tb = E.param("atrans"), E.param("btrans")
+        lda, ldb = E.param("ald"), E.param("bld")
+        module = b.module
+
+        def declare(name, ret, nargs):
+            fn = module.globals.get(name)
+            if fn is None:
+                fn = ir.Function(module, ir.FunctionType(ret, [PTR] * nargs), name)
+            return fn
+
+        if a.type.ndim == 2 and b_.type.ndim == 2:
+            ldc = i32(b.select(b.icmp_signed(">", n, i64(1)), n, i64(1)))
+            gemm = declare(f"symcomp_{pfx}gemm", ir.VoidType(), 13)
+            b.call(gemm, [ch(tb), ch(ta), i32(n), i32(m), i32(k), one, pb, i32(ldb), pa, i32(lda), zero, od.ptr, ldc])
+            return
+        gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
+        flip = b.select(b.icmp_signed("==", ta, i64(_N)), i64(_T), i64(_N))
+        if a.type.ndim == 2:  # y(m) = A(m,k) x(k)
+            is_n = b.icmp_signed("==", ta, i64(_N))
+            rows, cols = b.select(is_n, k, m), b.select(is_n, m, k)
+            b.call(gemv, [ch(flip), i32(rows), i32(cols), one, pa, i32(lda), pb, i32(ldb), zero, od.ptr,
+                          i32(i64(1))])
+            return
+        if b_.type.ndim == 2:  # y(n) = B(k,n)^T x(k)
+            is_n = b.icmp_signed("==", tb, i64(_N))
+            rows, cols = b.select(is_n, n, k), b.select(is_n, k, n)
+            trans = b.select(is_n, i64(_N), i64(_T))
+            b.call(gemv, [ch(trans), i32(rows), i32(cols), one, pb, i32(ldb), pa, i32(lda), zero, od.ptr,
+                          i32(i64(1))])
+            return
+        dot = declare(f"symcomp_{pfx}dot", ft, 5)
+        r = b.call(dot, [i32(k), pa, i32(lda), pb, i32(ldb)])
+        E.store(r, od.ptr, dt, i64(0))
+
+    def _loops(self, E, op, od):
+        """Integer matrix products: plain loops (exact, wrapping like NumPy)."""
+        a, b_ = op.operands
+        b = E.b
+        dt = op.result.type.dtype
+        ad, bd = E.desc(a), E.desc(b_)
+        m, n, k = E.param("m"), E.param("n"), E.param("k")
+        sa = (ad.strides[0], ad.strides[1]) if a.type.ndim == 2 else (i64(0), ad.strides[0])
+        sb = (bd.strides[0], bd.strides[1]) if b_.type.ndim == 2 else (bd.strides[0], i64(0))
+        acc = b.alloca(llvm_type(dt))
+        with for_range(b, 0, m, name="i") as i:
+            with for_range(b, 0, n, name="j") as j:
+                b.store(ir.Constant(llvm_type(dt), 0), acc)
+                with for_range(b, 0, k, name="p") as p:
+                    x = E.load(ad.ptr, dt, b.add(b.mul(i, sa[0]), b.mul(p, sa[1])))
+                    y = E.load(bd.ptr, dt, b.add(b.mul(p, sb[0]), b.mul(j, sb[1])))
+                    b.store(b.add(b.load(acc), b.mul(x, y)), acc)
+                E.store(b.load(acc), od.ptr, dt, b.add(b.mul(i, n), j))
+
+
+def _prod(shape):
+    out = 1
+    for d in shape:
+        out *= d
+    return out

@@ -1,0 +1,181 @@
+"""Per-signature planning for the CPU backend (Python, cached per input shapes and strides).
+
+Given the concrete shapes and strides of the arguments, the planner walks the
+function once and decides, for every value, where it lives (a ``ptrs``
+root and a byte offset: an argument, an output, an update result, a
+workspace region or a constant), its shape and its element strides; views
+(transpose, slicing, broadcasting) just get new strides.  Each op's lowering
+adds its own parameters (coalesced loop sizes, BLAS layouts...).  The result
+fills the ``ints`` array the compiled code reads, so native code never
+computes shapes and never runs on unchecked ones: every type rule and
+broadcast check runs here first, raising ValueError/IndexError in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from symcomp.ir.core import Value
+
+
+def contiguous_strides(shape) -> tuple:
+    """C-order element strides."""
+    out, acc = [], 1
+    for d in reversed(shape):
+        out.append(acc)
+        acc *= max(d, 1)
+    return tuple(reversed(out))
+
+
+def is_c_contiguous(shape, strides) -> bool:
+    """True if ``strides`` lay ``shape`` out in C order (size-1 axes ignored)."""
+    acc = 1
+    for d, s in zip(reversed(shape), reversed(strides)):
+        if d == 0:
+            return True
+        if d != 1 and s != acc:
+            return False
+        acc *= d
+    return True
+
+
+def coalesce(dims, strides: list) -> tuple[list, list]:
+    """Merge adjacent loop axes that every array traverses as one (NumPy's iterator coalescing).
+
+    Axis ``a`` merges into the next one when, for every array,
+    ``stride[a] == stride[a+1] * dims[a+1]``.  The innermost group keeps the
+    innermost axis' strides, so static facts about the inner axis (broadcast,
+    reduced) still hold.  The result is padded with leading size-1 axes to the
+    original rank.
+    """
+    rank = len(dims)
+    if rank <= 1:
+        return list(dims), [list(s) for s in strides]
+    groups = []
+    cur_d = dims[-1]
+    cur_s = [s[-1] for s in strides]
+    for ax in range(rank - 2, -1, -1):
+        if all(s[ax] == cs * cur_d for s, cs in zip(strides, cur_s)):
+            cur_d *= dims[ax]
+        else:
+            groups.append((cur_d, cur_s))
+            cur_d, cur_s = dims[ax], [s[ax] for s in strides]
+    groups.append((cur_d, cur_s))
+    groups.reverse()
+    pad = rank - len(groups)
+    new_dims = [1] * pad + [g[0] for g in groups]
+    new_strides = [[0] * pad + [g[1][k] for g in groups] for k in range(len(strides))]
+    return new_dims, new_strides
+
+
+@dataclass
+class Plan:
+    """Everything a call with one input signature needs.
+
+    Attributes:
+        ints: the filled ``ints`` array (int64).
+        ptrs: a template of the ``ptrs`` array (uint64): workspace and constants set.
+        outputs, updates: (shape, dtype) of the arrays to allocate per call.
+        workspace_bytes: size of the scratch buffer.
+    """
+
+    ints: np.ndarray
+    ptrs: np.ndarray
+    outputs: list
+    updates: list
+    workspace_bytes: int
+    workspace: Optional[np.ndarray] = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_ALIGN = 64
+
+
+class PlanContext:
+    """Mutable state while planning one signature; lowerings call its methods."""
+
+    def __init__(self, compiled, arrays):
+        self.c = compiled
+        self.shape: dict[Value, tuple] = {}
+        self.strides: dict[Value, tuple] = {}
+        self.root: dict[Value, int] = {}
+        self.off: dict[Value, int] = {}
+        self.values: dict[Value, np.ndarray] = {}
+        self.params: dict[tuple, int] = {}
+        self.ws_bytes = 0
+        self.op_index = -1
+        for k, (arg, a) in enumerate(zip(compiled.func.args, arrays)):
+            self.shape[arg] = a.shape
+            self.strides[arg] = tuple(s // a.itemsize for s in a.strides)
+            self.root[arg] = k
+            self.off[arg] = 0
+            if arg in compiled.needed:
+                self.values[arg] = np.asarray(a)
+
+    # -- results -----------------------------------------------------------------------
+    def alloc(self, v: Value, shape) -> None:
+        """A fresh C-contiguous buffer for ``v``: its output/update array, or workspace."""
+        shape = tuple(shape)
+        self.shape[v] = shape
+        self.strides[v] = contiguous_strides(shape)
+        role = self.c.roles.get(v)
+        if role is not None:
+            self.root[v], self.off[v] = role, 0
+            return
+        nbytes = math.prod(shape) * v.type.dtype.itemsize
+        self.root[v] = self.c.ws_root
+        self.off[v] = self.ws_bytes
+        self.ws_bytes += -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+
+    def scratch(self, nbytes: int) -> int:
+        """Reserve workspace bytes for an op's temporary; returns the byte offset."""
+        off = self.ws_bytes
+        self.ws_bytes += -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+        return off
+
+    def view(self, v: Value, of: Value, shape, strides, elem_offset: int = 0) -> None:
+        """``v`` aliases ``of``'s memory with other sizes/strides, starting ``elem_offset`` elements in."""
+        self.shape[v] = tuple(shape)
+        self.strides[v] = tuple(strides)
+        self.root[v] = self.root[of]
+        self.off[v] = self.off[of] + elem_offset * of.type.dtype.itemsize
+
+    def constant(self, v: Value, root: int) -> None:
+        arr = v.owner.attributes["value"]
+        self.shape[v] = arr.shape
+        self.strides[v] = contiguous_strides(arr.shape)
+        self.root[v], self.off[v] = root, 0
+
+    def set_param(self, name: str, value: int) -> None:
+        self.params[(self.op_index, name)] = int(value)
+
+    def set_params(self, prefix: str, values) -> None:
+        for i, v in enumerate(values):
+            self.params[(self.op_index, f"{prefix}{i}")] = int(v)
+
+    # -- final ----------------------------------------------------------------------------
+    def fill_ints(self) -> np.ndarray:
+        vals = self.c.values
+        out = np.empty(len(self.c.slot_keys), dtype=np.int64)
+        for i, key in enumerate(self.c.slot_keys):
+            kind = key[0]
+            if kind == "p":
+                out[i] = self.params[(key[1], key[2])]
+            elif kind == "root":
+                out[i] = self.root[vals[key[1]]]
+            elif kind == "off":
+                out[i] = self.off[vals[key[1]]]
+            elif kind == "dim":
+                out[i] = self.shape[vals[key[1]]][key[2]]
+            elif kind == "stride":
+                out[i] = self.strides[vals[key[1]]][key[2]]
+            elif kind == "wsroot":
+                out[i] = self.c.ws_root
+            else:  # pragma: no cover - codegen and planner disagree
+                raise KeyError(f"unknown slot {key}")
+        return out

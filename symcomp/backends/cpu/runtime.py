@@ -1,0 +1,140 @@
+"""Calling compiled CPU code: argument layout, per-signature plans, output allocation, errors.
+
+A call looks up the plan for the arguments' shapes and strides (computing it
+on a miss), allocates the outputs, fills the ``ptrs`` array and makes one
+native call, which releases the GIL.  The workspace of a plan is reused
+between calls; a call that finds it in use by another thread takes a fresh one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import OrderedDict
+
+import numpy as np
+
+from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
+from symcomp.backends.cpu.lower import lookup
+from symcomp.backends.cpu.plan import Plan, PlanContext
+from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+_MAX_PLANS = 256
+
+
+def native_layout(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if the generated code can read it (aligned, native byte order, strides in
+    whole elements), else a C-contiguous copy."""
+    item = a.itemsize
+    if a.flags.aligned and a.dtype.isnative and all(s % item == 0 for s in a.strides):
+        return a
+    return np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
+
+
+class CPUExecutable:
+    """A function compiled for the CPU."""
+
+    def __init__(self, module, sig, timings):
+        self.sig = sig
+        self.c: Compiled
+        self.c, self.jit, self._ref = compile_to_machine_code(module, sig, timings, module.func().sym_name)
+        self._fn = _ENTRY(self.jit.address(self.c.symbol))
+        self._plans: OrderedDict = OrderedDict()
+        self._const_addrs = [self.jit.global_address(f"const{i}") for i in range(len(self.c.const_roots))]
+        self._value_params = [k for k, a in enumerate(self.c.func.args) if a in self.c.needed]
+        ret = self.c.func.return_op
+        self._out_types = [v.type.dtype.np for v in ret.operands]
+        assigns = [o for o in self.c.func.body.ops if o.name == "sc.assign"]
+        self._upd_types = [a.operands[1].type.dtype.np for a in assigns]
+        self.stages = {
+            "llvm": lambda: self.c.llvm_ir,
+            "llvm-optimized": lambda: str(self._ref),
+            "asm": lambda: jit.assembly(self._ref),
+        }
+
+    # -- planning --------------------------------------------------------------------------
+    def _plan(self, arrays) -> Plan:
+        c = self.c
+        P = PlanContext(c, arrays)
+        for i, op in enumerate(c.ops):
+            P.op_index = i
+            shapes = [P.shape[v] for v in op.operands]
+            vals = [P.values.get(v) for v in op.operands]
+            try:
+                types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+                out_shapes = [t.shape for t in types]
+                op.check_broadcast(shapes, vals, out_shapes)
+                lookup(op).plan(op, P, out_shapes)
+            except (ValueError, IndexError) as exc:
+                where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
+                raise type(exc)(f"{exc}{where}") from None
+            if op.results and op.results[0] in c.needed:
+                if op.name == "sc.dim":  # needs the operand's shape only
+                    P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
+                else:
+                    with np.errstate(all="ignore"):
+                        P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
+        ints = P.fill_ints()
+        ptrs = np.zeros(c.ws_root + 1 + len(self._const_addrs), dtype=np.uint64)
+        for i, addr in enumerate(self._const_addrs):
+            ptrs[c.ws_root + 1 + i] = addr
+        ret = c.func.return_op
+        outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
+        assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
+        updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes)
+
+    def _key(self, arrays) -> tuple:
+        key = tuple((a.shape, a.strides) for a in arrays)
+        if self._value_params:
+            key += tuple(arrays[k].item() for k in self._value_params)
+        return key
+
+    # -- calling ---------------------------------------------------------------------------
+    def run(self, arrays):
+        """Run on argument arrays (parameters in order); returns (outputs, update values)."""
+        arrays = [native_layout(a) for a in arrays]
+        key = self._key(arrays)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan(arrays)
+            self._plans[key] = plan
+            if len(self._plans) > _MAX_PLANS:
+                self._plans.popitem(last=False)
+        ptrs = plan.ptrs.copy()
+        for k, a in enumerate(arrays):
+            ptrs[k] = a.ctypes.data
+        n = self.c.n_params
+        outs = [np.empty(s, d) for s, d in plan.outputs]
+        for j, o in enumerate(outs):
+            ptrs[n + j] = o.ctypes.data
+        n += len(outs)
+        upds = [np.empty(s, d) for s, d in plan.updates]
+        for j, o in enumerate(upds):
+            ptrs[n + j] = o.ctypes.data
+        owned = plan.lock.acquire(blocking=False)
+        try:
+            ws = plan.workspace if owned else None
+            if ws is None:
+                ws = np.empty(max(plan.workspace_bytes, 64), dtype=np.uint8)
+                if owned:
+                    plan.workspace = ws
+            ptrs[self.c.ws_root] = ws.ctypes.data
+            status = self._fn(ptrs.ctypes.data, plan.ints.ctypes.data)
+        finally:
+            if owned:
+                plan.lock.release()
+        if status:
+            self._raise(status)
+        return outs, upds
+
+    def _raise(self, status: int):
+        op = self.c.ops[status >> 4]
+        kind = status & 15
+        where = f"{op.name}" + (f" created at {op.loc}" if op.loc else "")
+        if kind == ERR_INDEX:
+            raise IndexError(f"index out of bounds in {where}")
+        if kind == ERR_NEGATIVE_POWER:
+            raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
+        raise RuntimeError(f"native code reported error {kind} in {where}")

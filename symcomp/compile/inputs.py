@@ -1,0 +1,83 @@
+"""Checking and converting the arguments of a compiled function.
+
+Rules (Theano's, with NumPy 2 casting):
+
+* an array whose dtype converts safely (``np.can_cast(..., 'safe')``) is cast;
+  one that would be downcast raises TypeError naming the input, unless the
+  function was compiled with ``allow_input_downcast=True``;
+* Python scalars and lists are accepted when their values convert exactly;
+* the rank must match, and every statically known size must match (ValueError);
+* object, complex, string and None arguments raise TypeError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from symcomp.ir.core import Value
+from symcomp.ir.types import TensorType
+
+
+@dataclass
+class InputSpec:
+    """What one parameter accepts."""
+
+    type: TensorType
+    label: str
+    allow_downcast: bool
+
+    @staticmethod
+    def for_variable(v: Value, index: int, allow_downcast: bool) -> "InputSpec":
+        label = f"input {index}" + (f" ({v.name})" if v.name else "")
+        return InputSpec(v.type, label, allow_downcast)
+
+    def convert(self, value) -> np.ndarray:
+        """``value`` as an ndarray of this input's dtype and rank.
+
+        Raises:
+            TypeError: wrong kind of value or a dtype that would be downcast.
+            ValueError: wrong rank or static size.
+        """
+        want = self.type.dtype.np
+        if isinstance(value, np.ndarray):
+            arr = value
+        else:
+            if value is None:
+                raise TypeError(f"{self.label}: expected an array of dtype {want}, got None")
+            try:
+                arr = np.asarray(value)
+            except (ValueError, TypeError) as exc:
+                raise TypeError(f"{self.label}: cannot convert {type(value).__name__} to an array: {exc}") from None
+            if arr.dtype != want and arr.dtype.kind in "biuf":
+                arr = self._from_python(value, arr, want)
+        if arr.dtype != want:
+            arr = self._cast(arr, want)
+        if arr.ndim != self.type.ndim:
+            raise ValueError(f"{self.label}: expected rank {self.type.ndim} ({self.type}), "
+                             f"got an array of shape {arr.shape}")
+        for ax, (d, s) in enumerate(zip(self.type.shape, arr.shape)):
+            if d is not None and d != s:
+                raise ValueError(f"{self.label}: axis {ax} must have size {d} ({self.type}), got shape {arr.shape}")
+        return arr
+
+    def _from_python(self, value, arr: np.ndarray, want: np.dtype) -> np.ndarray:
+        """Python numbers are weakly typed: accept them when the conversion is exact."""
+        if isinstance(value, np.generic):
+            return arr
+        with np.errstate(all="ignore"):
+            conv = arr.astype(want)
+        if self.allow_downcast or np.array_equal(conv.astype(arr.dtype), arr, equal_nan=True):
+            return conv
+        raise TypeError(f"{self.label}: {value!r:.60} cannot be represented exactly as {want}; "
+                        "pass allow_input_downcast=True to convert anyway")
+
+    def _cast(self, arr: np.ndarray, want: np.dtype) -> np.ndarray:
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{self.label}: expected an array of dtype {want}, got dtype {arr.dtype}")
+        if np.can_cast(arr.dtype, want, "safe") or self.allow_downcast:
+            with np.errstate(all="ignore"):
+                return arr.astype(want)
+        raise TypeError(f"{self.label}: an array of dtype {arr.dtype} would be downcast to {want}; "
+                        "cast it first or pass allow_input_downcast=True")

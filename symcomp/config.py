@@ -1,0 +1,63 @@
+"""Global settings: ``symcomp.config.floatX``, ``device``, ``num_threads``, ``mode``.
+
+Each can also be set before import through the environment variable
+``SYMCOMP_FLAGS`` (``SYMCOMP_FLAGS="floatX=float32,num_threads=1"``), as
+Theano's ``THEANO_FLAGS``.
+"""
+
+from __future__ import annotations
+
+import os
+
+_CHOICES = {
+    "floatX": ("float64", "float32"),
+    "device": ("cpu", "cuda"),
+    "mode": ("fast", "fast_compile", "reference", "debug", "nanguard", "FAST_RUN", "FAST_COMPILE"),
+}
+
+
+class Config:
+    """Validated settings.
+
+    Attributes:
+        floatX: default float dtype of new variables ('float64' or 'float32').
+        device: default device of compiled functions ('cpu' or 'cuda').
+        mode: default compilation mode ('fast', 'fast_compile', 'reference', 'debug', 'nanguard').
+        num_threads: threads for large loops (0 = all cores).
+        cache: whether compiled object code is cached on disk.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_values", {
+            "floatX": "float64", "device": "cpu", "mode": "fast", "num_threads": 0, "cache": True,
+        })
+        for item in filter(None, os.environ.get("SYMCOMP_FLAGS", "").split(",")):
+            key, _, value = item.partition("=")
+            key = key.strip()
+            if key in ("num_threads",):
+                setattr(self, key, int(value))
+            elif key == "cache":
+                setattr(self, key, value.strip().lower() in ("1", "true", "yes", "on"))
+            else:
+                setattr(self, key, value.strip())
+
+    def __getattr__(self, key):
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"symcomp.config has no setting {key!r}") from None
+
+    def __setattr__(self, key, value):
+        if key not in self._values:
+            raise AttributeError(f"symcomp.config has no setting {key!r} (settings: {', '.join(self._values)})")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise ValueError(f"config.{key} must be one of {_CHOICES[key]}, got {value!r}")
+        if key == "num_threads" and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"config.num_threads must be an int >= 0 (0 = all cores), got {value!r}")
+        self._values[key] = value
+
+    def __repr__(self):
+        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+config = Config()

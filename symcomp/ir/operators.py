@@ -1,0 +1,137 @@
+"""Python operators and NumPy-like methods on SSA values (the front-end face of a value).
+
+Every IR value is also a symbolic tensor, as in Theano/PyTensor: ``x + y``
+builds an ``sc.add`` operation.  ``==`` is *not* overloaded (values stay
+hashable by identity, as Theano's were); use ``T.eq``.  Calling ``bool()`` on a
+symbolic value raises TypeError, so ``if x:`` fails loudly.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_T = None
+
+
+def _t():
+    """The front-end module, imported lazily (it imports the IR)."""
+    global _T
+    if _T is None:
+        _T = importlib.import_module("symcomp.tensor")
+    return _T
+
+
+class TensorOperators:
+    """Mixin giving SSA values NumPy-like operators and methods."""
+
+    __slots__ = ()
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+
+    # -- arithmetic -------------------------------------------------------------
+    def __add__(self, o): return _t().add(self, o)
+    def __radd__(self, o): return _t().add(o, self)
+    def __sub__(self, o): return _t().sub(self, o)
+    def __rsub__(self, o): return _t().sub(o, self)
+    def __mul__(self, o): return _t().mul(self, o)
+    def __rmul__(self, o): return _t().mul(o, self)
+    def __truediv__(self, o): return _t().true_div(self, o)
+    def __rtruediv__(self, o): return _t().true_div(o, self)
+    def __floordiv__(self, o): return _t().floor_div(self, o)
+    def __rfloordiv__(self, o): return _t().floor_div(o, self)
+    def __mod__(self, o): return _t().mod(self, o)
+    def __rmod__(self, o): return _t().mod(o, self)
+    def __pow__(self, o): return _t().pow(self, o)
+    def __rpow__(self, o): return _t().pow(o, self)
+    def __neg__(self): return _t().neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _t().abs(self)
+    def __invert__(self): return _t().invert(self)
+    def __and__(self, o): return _t().and_(self, o)
+    def __rand__(self, o): return _t().and_(o, self)
+    def __or__(self, o): return _t().or_(self, o)
+    def __ror__(self, o): return _t().or_(o, self)
+    def __xor__(self, o): return _t().xor(self, o)
+    def __rxor__(self, o): return _t().xor(o, self)
+    def __matmul__(self, o): return _t().dot(self, o)
+    def __rmatmul__(self, o): return _t().dot(o, self)
+
+    # -- comparisons (== and != stay identity-based, as in Theano) --------------------
+    def __lt__(self, o): return _t().lt(self, o)
+    def __le__(self, o): return _t().le(self, o)
+    def __gt__(self, o): return _t().gt(self, o)
+    def __ge__(self, o): return _t().ge(self, o)
+
+    def __bool__(self):
+        raise TypeError(
+            "a symbolic variable has no truth value: it is not computed yet. "
+            "Use T.switch(cond, a, b) for a symbolic choice, or compile the graph with symcomp.function."
+        )
+
+    def __len__(self):
+        raise TypeError("len() of a symbolic variable is not known while tracing; use x.shape[0]")
+
+    def __iter__(self):
+        raise TypeError("a symbolic variable is not iterable; index it explicitly (x[i])")
+
+    def __index__(self):
+        raise TypeError("a symbolic variable cannot be used as a Python index")
+
+    def __getitem__(self, idx): return _t().getitem(self, idx)
+
+    # -- attributes -------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return self.type.ndim
+
+    @property
+    def dtype(self) -> str:
+        """The dtype name (``"float64"``), as Theano gives it."""
+        return self.type.dtype.name
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        return self.type.broadcastable
+
+    @property
+    def shape(self):
+        """The shape as a tuple of symbolic int64 scalars (known sizes are constants)."""
+        return _t().shape(self)
+
+    @property
+    def size(self):
+        return _t().size(self)
+
+    @property
+    def T(self): return _t().transpose(self)
+
+    # -- methods ------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False, dtype=None): return _t().sum(self, axis, keepdims, dtype)
+    def prod(self, axis=None, keepdims=False, dtype=None): return _t().prod(self, axis, keepdims, dtype)
+    def mean(self, axis=None, keepdims=False, dtype=None): return _t().mean(self, axis, keepdims, dtype)
+    def var(self, axis=None, keepdims=False, ddof=0): return _t().var(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0): return _t().std(self, axis, keepdims, ddof)
+    def max(self, axis=None, keepdims=False): return _t().max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _t().min(self, axis, keepdims)
+    def argmax(self, axis=None, keepdims=False): return _t().argmax(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False): return _t().argmin(self, axis, keepdims)
+    def any(self, axis=None, keepdims=False): return _t().any(self, axis, keepdims)
+    def all(self, axis=None, keepdims=False): return _t().all(self, axis, keepdims)
+    def dimshuffle(self, *pattern): return _t().dimshuffle(self, *pattern)
+    def reshape(self, *shape, ndim=None): return _t().reshape(self, shape[0] if len(shape) == 1 else shape, ndim)
+    def flatten(self, ndim=1): return _t().flatten(self, ndim)
+    def transpose(self, *axes): return _t().transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def astype(self, dtype): return _t().cast(self, dtype)
+    def dot(self, o): return _t().dot(self, o)
+    def clip(self, lo, hi): return _t().clip(self, lo, hi)
+    def round(self): return _t().round(self)
+    def nonzero_values(self):
+        raise NotImplementedError("nonzero_values has a data-dependent shape, which symcomp does not support")
+    def squeeze(self, axis=None): return _t().squeeze(self, axis)
+    def copy(self): return _t().copy(self)
+
+    def eval(self, inputs=None):
+        """Compile and evaluate this value (``inputs``: {variable: value}), as Theano's ``eval``."""
+        import symcomp
+        inputs = dict(inputs or {})
+        fn = symcomp.function(list(inputs), self)
+        return fn(*inputs.values())

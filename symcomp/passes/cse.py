@@ -1,0 +1,72 @@
+"""Common subexpression elimination: merge identical pure ops on identical operands.
+
+Two ops are identical when they have the same name, the same operands (by
+SSA identity, in order) and equal attributes (constants compare by dtype,
+shape and bytes).  Ops with regions are compared by their printed body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from symcomp.ir.opdef import Pure, SideEffect
+from symcomp.passes.manager import ModulePass, register_pass
+
+
+def _attr_key(v):
+    if isinstance(v, np.ndarray):
+        return ("ndarray", v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, (list, tuple)):
+        return tuple(_attr_key(x) for x in v)
+    return v
+
+
+def op_key(op):
+    """A hashable key equal for ops that compute the same values."""
+    attrs = tuple(sorted((k, _attr_key(v)) for k, v in op.attributes.items()))
+    body = None
+    if op.regions:
+        from symcomp.ir.printer import Printer
+
+        p = Printer()
+        for a in op.body.args:
+            p.namer(a)
+        p.lines = []
+        for o in op.body.ops:
+            p._op(o, 0)
+        body = ("\n".join(p.lines), tuple(str(a.type) for a in op.body.args))
+    return (op.name, tuple(id(v) for v in op.operands), attrs, body)
+
+
+def eliminate_common_subexpressions(module) -> int:
+    """Merge duplicates in every block; returns how many ops were removed."""
+    removed = 0
+    for op in list(module.walk()):
+        for region in op.regions:
+            for block in region.blocks:
+                seen = {}
+                for o in list(block.ops):
+                    if Pure not in o.traits or SideEffect in o.traits or not o.results:
+                        continue
+                    key = op_key(o)
+                    first = seen.get(key)
+                    if first is None:
+                        seen[key] = o
+                        continue
+                    for r, keep in zip(o.results, first.results):
+                        r.replace_all_uses_with(keep)
+                    o.erase()
+                    removed += 1
+    return removed
+
+
+@register_pass
+@dataclass(frozen=True)
+class CommonSubexpressionElimination(ModulePass):
+    name = "cse"
+    description = "Merge identical pure operations on identical operands"
+
+    def apply(self, module) -> None:
+        eliminate_common_subexpressions(module)

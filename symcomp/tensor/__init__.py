@@ -1,0 +1,43 @@
+"""The symbolic tensor front-end, Theano's ``theano.tensor`` API: ``from symcomp import tensor as T``.
+
+Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...), NumPy-like functions
+(``T.exp``, ``T.sum``, ``T.dot``, indexing...), ``T.grad`` and ``T.nnet``.
+"""
+
+from symcomp.tensor import nnet
+from symcomp.tensor.convert import as_value, cast, constant
+from symcomp.tensor.elemwise import (
+    abs, add, and_, arccos, arcsin, arctan, arctan2, ceil, clip, cos, cosh, eq, erf, erfc, exp, exp2, expm1,
+    floor, floor_div, ge, gt, invert, isinf, isnan, le, log, log1p, log2, log10, lt, maximum, minimum, mod, mul,
+    neg, neq, or_, pow, round, sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, sub, switch, tan, tanh,
+    true_div, trunc, where, xor,
+)
+from symcomp.tensor.indexing import getitem, inc_subtensor, set_subtensor
+from symcomp.tensor.linalg import dot, outer
+from symcomp.tensor.reduce import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
+from symcomp.tensor.shape import (
+    alloc, arange, broadcast_like, broadcast_to, concatenate, copy, dimshuffle, expand_dims, fill, flatten, full,
+    ones, ones_like, reshape, shape, size, squeeze, stack, transpose, unbroadcast, zeros, zeros_like,
+)
+from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
+
+globals().update(_CONSTRUCTORS)
+
+as_tensor_variable = as_tensor = as_value
+divide = true_divide = true_div
+int_div = floor_div
+power = pow
+absolute = abs
+
+
+def inv(x):
+    """1 / x (Theano's ``T.inv``)."""
+    return true_div(1.0, x)
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
+    """Reverse-mode gradient (see :func:`symcomp.autodiff.grad`)."""
+    from symcomp.autodiff import grad as _grad
+
+    return _grad(cost, wrt, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs, known_grads=known_grads)

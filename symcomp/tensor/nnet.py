@@ -1,0 +1,72 @@
+"""``T.nnet``: activations, softmax and the usual losses (Theano names).
+
+Formulas are the textbook ones; the ``stabilize`` pass rewrites naive
+compositions (``log(softmax(x))``, ``log(sigmoid(x))``, ...) into stable ones.
+"""
+
+from __future__ import annotations
+
+from symcomp.ir.opdef import build
+from symcomp.ir.ops.nnet import LogSoftmax, Softmax
+from symcomp.tensor.convert import as_value, cast
+from symcomp.tensor.elemwise import log, maximum, sigmoid, softplus, switch  # noqa: F401 (re-exported)
+from symcomp.tensor.indexing import getitem
+from symcomp.tensor.reduce import sum
+from symcomp.tensor.shape import _normalize_axis, arange, shape
+from symcomp.ir import types as T
+
+
+def relu(x, alpha=0):
+    """max(x, 0); with ``alpha``, the leaky form ``x if x > 0 else alpha * x``."""
+    x = as_value(x)
+    if alpha == 0:
+        return maximum(x, 0)
+    return switch(x > 0, x, alpha * x)
+
+
+def _row(cls, x, axis):
+    x = as_value(x)
+    if not x.type.dtype.is_float:
+        x = cast(x, T.float_of(x.type.dtype))
+    return build(cls, [x], axis=_normalize_axis(axis, x.type.ndim, cls.name))
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis``, computed with the maximum subtracted."""
+    return _row(Softmax, x, axis)
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) computed stably as x - max - log(sum(exp(x - max)))."""
+    return _row(LogSoftmax, x, axis)
+
+
+def categorical_crossentropy(coding_dist, true_dist):
+    """-log(p[true class]) per row.
+
+    Args:
+        coding_dist: (n, k) predicted probabilities (rows sum to 1).
+        true_dist: (n,) integer labels, or (n, k) one-hot/probability rows.
+
+    Returns:
+        (n,) losses.
+    """
+    p = as_value(coding_dist)
+    t = as_value(true_dist)
+    if t.type.dtype.is_int and t.type.ndim == p.type.ndim - 1:
+        return -log(getitem(p, (arange(shape(t)[0]), t)))
+    if t.type.ndim != p.type.ndim:
+        raise ValueError(f"categorical_crossentropy: targets {t.type} do not match predictions {p.type}")
+    return -sum(t * log(p), axis=-1)
+
+
+def binary_crossentropy(output, target):
+    """-(target * log(output) + (1 - target) * log(1 - output)), elementwise."""
+    output, target = as_value(output), as_value(target)
+    return -(target * log(output) + (1 - target) * log(1 - output))
+
+
+def sigmoid_binary_crossentropy(logits, target):
+    """Binary cross-entropy from logits, stable for any logit: softplus(x) - target * x."""
+    logits, target = as_value(logits), as_value(target)
+    return softplus(logits) - target * logits
