@@ -1,0 +1,24 @@
+"""Shared test configuration: hypothesis profiles and helpers.
+
+Profiles: ``ci`` (default; bounded examples, no deadline — JIT compilation
+times vary on shared machines) and ``thorough`` (select with
+``--hypothesis-profile=thorough``).
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=300, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator (tests are reproducible)."""
+    return np.random.default_rng(1234)
