@@ -257,7 +257,7 @@ def _mod(cx, op, a):
         zero = cx.const(dt, 0.0)
         mod, adjust = _float_fmod_parts(cx, dt, x, y)
         mod = b.select(adjust, b.fadd(mod, y), mod)
-        mod = b.select(b.fcmp_unordered("==", mod, zero), mathlib.call(b, "copysign", zero, y), mod)
+        mod = b.select(b.fcmp_ordered("==", mod, zero), mathlib.call(b, "copysign", zero, y), mod)
         return b.select(b.fcmp_ordered("==", y, zero), b.frem(x, y), mod)
     safe, is0, _ = _safe_divisor(cx, dt, y)
     if not _signed(dt):

@@ -1,0 +1,65 @@
+"""The seed programs (Theano documentation, ported) and the digits MLP training to its target accuracy."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _run(name, capsys):
+    runpy.run_path(str(EXAMPLES / name), run_name="__main__")
+    return capsys.readouterr().out.split("\n")
+
+
+def test_add_scalars(capsys):
+    out = _run("theano_add_scalars.py", capsys)
+    assert out[0] == "5.0" and out[1] == "True"
+
+
+def test_dot(capsys):
+    out = "\n".join(_run("theano_dot.py", capsys))
+    assert "[[ 70. 100.]" in out
+
+
+def test_grad(capsys):
+    out = _run("theano_grad.py", capsys)
+    assert out[0] == "8.0" and out[1] == "188.4"
+    assert "array(5.)" in out[2] and "array(3.)" in out[2]
+
+
+def test_broadcasting(capsys):
+    out = "\n".join(_run("theano_broadcasting.py", capsys))
+    assert "[[10. 21. 32.]" in out
+
+
+def test_mlp_shared(capsys):
+    out = _run("theano_mlp_shared.py", capsys)
+    xent = float(out[0].split(":")[1])
+    assert xent < 0.69  # below chance level: the weights were trained
+
+
+def test_mlp_digits_reaches_target_accuracy(capsys, monkeypatch):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import mlp_digits
+    finally:
+        sys.path.pop(0)
+    res = mlp_digits.main([])
+    assert res["train_acc"] >= 0.97
+    assert res["test_acc"] >= 0.93
+    assert np.isfinite(res["median_step_ms"])
+
+
+@pytest.mark.parametrize("batch", [64])
+def test_mlp_digits_minibatch(batch):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import mlp_digits
+    finally:
+        sys.path.pop(0)
+    res = mlp_digits.main(["--epochs", "15", "--batch", str(batch), "--lr", "2.0", "--activation", "sigmoid"])
+    assert res["train_acc"] >= 0.9
