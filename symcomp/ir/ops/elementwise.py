@@ -134,11 +134,13 @@ class _ZeroGrad(FloatUnary):
 
 @op("sc.floor")
 class Floor(_ZeroGrad):
+    """Largest integer not greater than x (float result), ``np.floor``."""
     ref = staticmethod(np.floor)
 
 
 @op("sc.ceil")
 class Ceil(_ZeroGrad):
+    """Smallest integer not less than x (float result), ``np.ceil``."""
     ref = staticmethod(np.ceil)
 
 
@@ -150,11 +152,13 @@ class Round(_ZeroGrad):
 
 @op("sc.trunc")
 class Trunc(_ZeroGrad):
+    """x rounded toward zero (float result), ``np.trunc``."""
     ref = staticmethod(np.trunc)
 
 
 @op("sc.exp")
 class Exp(FloatUnary):
+    """e**x."""
     ref = staticmethod(np.exp)
 
     def vjp(self, grads):
@@ -163,6 +167,7 @@ class Exp(FloatUnary):
 
 @op("sc.exp2")
 class Exp2(FloatUnary):
+    """2**x."""
     ref = staticmethod(np.exp2)
 
     def vjp(self, grads):
@@ -180,6 +185,7 @@ class Expm1(FloatUnary):
 
 @op("sc.log")
 class Log(FloatUnary):
+    """Natural logarithm; -inf at 0, NaN below."""
     ref = staticmethod(np.log)
 
     def vjp(self, grads):
@@ -188,6 +194,7 @@ class Log(FloatUnary):
 
 @op("sc.log2")
 class Log2(FloatUnary):
+    """Base-2 logarithm."""
     ref = staticmethod(np.log2)
 
     def vjp(self, grads):
@@ -196,6 +203,7 @@ class Log2(FloatUnary):
 
 @op("sc.log10")
 class Log10(FloatUnary):
+    """Base-10 logarithm."""
     ref = staticmethod(np.log10)
 
     def vjp(self, grads):
@@ -213,6 +221,7 @@ class Log1p(FloatUnary):
 
 @op("sc.sqrt")
 class Sqrt(FloatUnary):
+    """Square root; NaN below 0."""
     ref = staticmethod(np.sqrt)
 
     def vjp(self, grads):
@@ -221,6 +230,7 @@ class Sqrt(FloatUnary):
 
 @op("sc.sin")
 class Sin(FloatUnary):
+    """Sine (radians)."""
     ref = staticmethod(np.sin)
 
     def vjp(self, grads):
@@ -229,6 +239,7 @@ class Sin(FloatUnary):
 
 @op("sc.cos")
 class Cos(FloatUnary):
+    """Cosine (radians)."""
     ref = staticmethod(np.cos)
 
     def vjp(self, grads):
@@ -237,6 +248,7 @@ class Cos(FloatUnary):
 
 @op("sc.tan")
 class Tan(FloatUnary):
+    """Tangent (radians)."""
     ref = staticmethod(np.tan)
 
     def vjp(self, grads):
@@ -245,6 +257,7 @@ class Tan(FloatUnary):
 
 @op("sc.arcsin")
 class Arcsin(FloatUnary):
+    """Inverse sine, in [-pi/2, pi/2]."""
     ref = staticmethod(np.arcsin)
 
     def vjp(self, grads):
@@ -253,6 +266,7 @@ class Arcsin(FloatUnary):
 
 @op("sc.arccos")
 class Arccos(FloatUnary):
+    """Inverse cosine, in [0, pi]."""
     ref = staticmethod(np.arccos)
 
     def vjp(self, grads):
@@ -261,6 +275,7 @@ class Arccos(FloatUnary):
 
 @op("sc.arctan")
 class Arctan(FloatUnary):
+    """Inverse tangent, in (-pi/2, pi/2)."""
     ref = staticmethod(np.arctan)
 
     def vjp(self, grads):
@@ -269,6 +284,7 @@ class Arctan(FloatUnary):
 
 @op("sc.sinh")
 class Sinh(FloatUnary):
+    """Hyperbolic sine."""
     ref = staticmethod(np.sinh)
 
     def vjp(self, grads):
@@ -277,6 +293,7 @@ class Sinh(FloatUnary):
 
 @op("sc.cosh")
 class Cosh(FloatUnary):
+    """Hyperbolic cosine."""
     ref = staticmethod(np.cosh)
 
     def vjp(self, grads):
@@ -285,6 +302,7 @@ class Cosh(FloatUnary):
 
 @op("sc.tanh")
 class Tanh(FloatUnary):
+    """Hyperbolic tangent."""
     ref = staticmethod(np.tanh)
 
     def vjp(self, grads):
@@ -293,6 +311,7 @@ class Tanh(FloatUnary):
 
 @op("sc.erf")
 class Erf(FloatUnary):
+    """The error function 2/sqrt(pi) * integral_0^x exp(-t**2) dt."""
     def ref(self, x):
         return sps.erf(x).astype(x.dtype, copy=False)
 
@@ -302,6 +321,7 @@ class Erf(FloatUnary):
 
 @op("sc.erfc")
 class Erfc(FloatUnary):
+    """The complementary error function 1 - erf(x), accurate for large x."""
     def ref(self, x):
         return sps.erfc(x).astype(x.dtype, copy=False)
 
@@ -354,11 +374,13 @@ class _FloatPredicate(Unary):
 
 @op("sc.isnan")
 class Isnan(_FloatPredicate):
+    """True where x is NaN."""
     ref = staticmethod(np.isnan)
 
 
 @op("sc.isinf")
 class Isinf(_FloatPredicate):
+    """True where x is +inf or -inf."""
     ref = staticmethod(np.isinf)
 
 
@@ -393,6 +415,7 @@ class Cast(Unary):
 # -- binary ------------------------------------------------------------------------------
 @op("sc.add", traits=(Commutative,))
 class Add(NumericBinary):
+    """x + y (integers wrap)."""
     ref = staticmethod(np.add)
 
     def vjp(self, grads):
@@ -402,6 +425,7 @@ class Add(NumericBinary):
 
 @op("sc.sub")
 class Sub(NumericBinary):
+    """x - y (integers wrap)."""
     ref = staticmethod(np.subtract)
 
     def vjp(self, grads):
@@ -411,6 +435,7 @@ class Sub(NumericBinary):
 
 @op("sc.mul", traits=(Commutative,))
 class Mul(NumericBinary):
+    """x * y (integers wrap)."""
     ref = staticmethod(np.multiply)
 
     def vjp(self, grads):
@@ -513,6 +538,7 @@ class Arctan2(FloatBinary):
 
 @op("sc.eq", traits=(Commutative,))
 class Eq(Compare):
+    """x == y (NaN compares unequal)."""
     ref = staticmethod(np.equal)
 
     def vjp(self, grads):
@@ -521,6 +547,7 @@ class Eq(Compare):
 
 @op("sc.ne", traits=(Commutative,))
 class Ne(Compare):
+    """x != y (true for NaN)."""
     ref = staticmethod(np.not_equal)
 
     def vjp(self, grads):
@@ -529,6 +556,7 @@ class Ne(Compare):
 
 @op("sc.lt")
 class Lt(Compare):
+    """x < y."""
     ref = staticmethod(np.less)
 
     def vjp(self, grads):
@@ -537,6 +565,7 @@ class Lt(Compare):
 
 @op("sc.le")
 class Le(Compare):
+    """x <= y."""
     ref = staticmethod(np.less_equal)
 
     def vjp(self, grads):
@@ -545,6 +574,7 @@ class Le(Compare):
 
 @op("sc.gt")
 class Gt(Compare):
+    """x > y."""
     ref = staticmethod(np.greater)
 
     def vjp(self, grads):
@@ -553,6 +583,7 @@ class Gt(Compare):
 
 @op("sc.ge")
 class Ge(Compare):
+    """x >= y."""
     ref = staticmethod(np.greater_equal)
 
     def vjp(self, grads):
@@ -561,6 +592,7 @@ class Ge(Compare):
 
 @op("sc.and", traits=(Commutative,))
 class And(Logical):
+    """Bitwise and (logical and for bool)."""
     ref = staticmethod(np.bitwise_and)
 
     def vjp(self, grads):
@@ -569,6 +601,7 @@ class And(Logical):
 
 @op("sc.or", traits=(Commutative,))
 class Or(Logical):
+    """Bitwise or (logical or for bool)."""
     ref = staticmethod(np.bitwise_or)
 
     def vjp(self, grads):
@@ -577,6 +610,7 @@ class Or(Logical):
 
 @op("sc.xor", traits=(Commutative,))
 class Xor(Logical):
+    """Bitwise exclusive or (logical xor for bool)."""
     ref = staticmethod(np.bitwise_xor)
 
     def vjp(self, grads):

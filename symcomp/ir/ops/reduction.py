@@ -62,6 +62,7 @@ class ReduceOp(Operation):
 
 @op("sc.sum")
 class Sum(ReduceOp):
+    """Sum over axes (integers wrap; the front-end accumulates small integers in int64)."""
     allowed = "fiu"
 
     def ref(self, x):
