@@ -13,6 +13,7 @@ through LLVM (:mod:`symcomp.backends.cpu`) or PTX (:mod:`symcomp.backends.cuda`)
 
 from symcomp.autodiff import DisconnectedInputError, grad
 from symcomp.compile.function import Function, function
+from symcomp.compile.jit import jit
 from symcomp.compile.trace import MissingInputError, UnusedInputError
 from symcomp.config import config
 from symcomp.gradcheck import GradientError, verify_grad
@@ -21,6 +22,6 @@ from symcomp.shared import SharedVariable, shared
 __version__ = "0.1.0"
 
 __all__ = [
-    "function", "Function", "shared", "SharedVariable", "grad", "verify_grad", "config",
+    "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
 ]

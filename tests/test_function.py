@@ -161,3 +161,19 @@ def test_integer_and_bool_inputs():
     out = f(np.array([1, -2, 3], np.int32), np.array([True, False, True]))
     np.testing.assert_array_equal(out[0], [1, 2, 3])
     np.testing.assert_array_equal(out[1], [True, False, True])
+
+
+def test_jit_traces_once_per_signature():
+    calls = []
+
+    @symcomp.jit
+    def f(x, y):
+        calls.append(1)
+        return T.exp(x) * y + 1
+
+    a = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(f(a, a), np.exp(a) * a + 1)
+    np.testing.assert_allclose(f(a[:3], a[:3]), np.exp(a[:3]) * a[:3] + 1)  # same signature: no retrace
+    assert len(calls) == 1
+    f(a.astype(np.float32), a.astype(np.float32))
+    assert len(calls) == 2

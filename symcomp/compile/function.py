@@ -98,10 +98,6 @@ class Function:
         known = list(self._stages) + list(backend_stages)
         raise KeyError(f"unknown stage {stage!r}; known stages: {', '.join(known)}")
 
-    @property
-    def maker(self):  # Theano compatibility: f.maker.fgraph.outputs...
-        return self
-
     def __repr__(self) -> str:
         return f"<symcomp.Function {self.name} mode={self.mode} device={self.device}>"
 
