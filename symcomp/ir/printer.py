@@ -50,7 +50,8 @@ def format_dense(arr: np.ndarray) -> str:
     flat = np.ascontiguousarray(arr).reshape(-1)
     if flat.size:
         raw = flat.view(np.uint8).reshape(flat.size, -1)
-        if (raw == raw[0]).all():  # bit-identical elements: a splat
+        # A splat: bit-identical elements, or only NaNs (whose payloads the text does not keep).
+        if (raw == raw[0]).all() or (arr.dtype.kind == "f" and np.isnan(flat).all()):
             return f"dense<{format_scalar(flat[0], arr.dtype)}>"
     if flat.size <= _DENSE_LIST_LIMIT:
 
@@ -83,6 +84,11 @@ def format_attr(v) -> str:
     if isinstance(v, (tuple, list)):
         return "[" + ", ".join("?" if x is None else format_attr(x) for x in v) + "]"
     raise TypeError(f"cannot print attribute value {v!r}")
+
+
+def format_symbol(name: str) -> str:
+    """``@name``, or ``@"name"`` (a JSON string) when the name is not an identifier."""
+    return "@" + (name if _IDENT.match(name) else json.dumps(name))
 
 
 def format_attr_dict(attrs: dict, defaults: dict, kinds: Optional[dict] = None) -> str:
@@ -157,7 +163,7 @@ class Printer:
         pad = self.indent * depth
         args = ", ".join(self._arg(a) for a in f.body.args)
         results = ", ".join(str(t) for t in f.result_types)
-        self.lines.append(f"{pad}func.func @{f.sym_name}({args}) -> ({results}) {{")
+        self.lines.append(f"{pad}func.func {format_symbol(f.sym_name)}({args}) -> ({results}) {{")
         for o in f.body.ops:
             self._op(o, depth + 1)
         self.lines.append(f"{pad}}}")
