@@ -20,29 +20,30 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from symcomp.ir.core import Location
 from symcomp.ir.errors import ParseError
 
-_ID_CHARS = r"[A-Za-z0-9_$.]"
-_PATTERNS = [
-    ("value", re.compile(rf"%{_ID_CHARS}+")),
-    ("symbol", re.compile(rf"@[A-Za-z_]{_ID_CHARS}*")),
-    ("block", re.compile(rf"\^{_ID_CHARS}+")),
-    ("float", re.compile(r"-?[0-9]+(?:\.[0-9]*(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)")),
-    ("int", re.compile(r"-?[0-9]+")),
-    ("float", re.compile(r"-(?:inf|nan)(?!" + _ID_CHARS + ")")),
-    ("ident", re.compile(rf"[A-Za-z_]{_ID_CHARS}*")),
-]
-_PUNCT = {"(", ")", "{", "}", "[", "]", "<", ">", ",", ":", "=", "?"}
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_ID = r"[A-Za-z0-9_$.]"
+_STRING_RE = r'"(?:[^"\\\n]|\\.)*"'
+# One pattern for every token, tried in order; a group per kind (whitespace and comments are skipped).
+_TOKEN = re.compile("|".join([
+    r"(?P<skip>(?:[ \t\r\n]+|//[^\n]*)+)",
+    r"(?P<punct>->|[(){}\[\]<>,:=?])",
+    rf"(?P<string>{_STRING_RE})",
+    rf"(?P<symbol>@(?:{_STRING_RE}|[A-Za-z_]{_ID}*))",
+    rf"(?P<value>%{_ID}+)",
+    rf"(?P<block>\^{_ID}+)",
+    r"(?P<float>-?[0-9]+(?:\.[0-9]*(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)|-(?:inf|nan)(?!" + _ID + "))",
+    r"(?P<int>-?[0-9]+)",
+    rf"(?P<ident>[A-Za-z_]{_ID}*)",
+]))
 _DIMS = re.compile(r"((?:(?:\?|[0-9]+)x)*)([A-Za-z_][A-Za-z0-9_]*)")
 _MAX_DIGITS = 400
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One token.
 
     Attributes:
@@ -96,18 +97,6 @@ class Lexer:
         return bisect.bisect_right(self.line_starts, pos) - 1
 
     # -- tokens ------------------------------------------------------------------------------
-    def _skip_space(self) -> None:
-        text, n = self.text, len(self.text)
-        while self.pos < n:
-            ch = text[self.pos]
-            if ch in " \t\r\n":
-                self.pos += 1
-            elif text.startswith("//", self.pos):
-                nl = text.find("\n", self.pos)
-                self.pos = n if nl < 0 else nl + 1
-            else:
-                return
-
     def next(self) -> Token:
         """The next token.
 
@@ -115,40 +104,26 @@ class Lexer:
             ParseError: on a character that starts no token, an unterminated
                 string or an over-long number.
         """
-        self._skip_space()
         text, pos = self.text, self.pos
-        if pos >= len(text):
-            return Token("eof", "", self.end_of_last)
-        ch = text[pos]
-        if text.startswith("->", pos):
-            return self._emit("punct", "->")
-        if ch in _PUNCT:
-            return self._emit("punct", ch)
-        if ch == '"':
-            m = _STRING.match(text, pos)
-            if not m:
-                raise self.error("unterminated string literal", pos)
-            return self._emit("string", m.group())
-        if ch == "@" and text.startswith('"', pos + 1):
-            m = _STRING.match(text, pos + 1)
-            if not m:
-                raise self.error("unterminated string literal", pos + 1)
-            return self._emit("symbol", "@" + m.group())
-        for kind, pattern in _PATTERNS:
-            m = pattern.match(text, pos)
-            if m:
-                if kind in ("int", "float") and len(m.group()) > _MAX_DIGITS:
-                    raise self.error(f"number literal longer than {_MAX_DIGITS} characters", pos)
-                return self._emit(kind, m.group())
-        if ch in "%@^":
-            raise self.error(f"expected a name after {ch!r}", pos)
-        raise self.error(f"unexpected character {ch!r}", pos)
-
-    def _emit(self, kind: str, text: str) -> Token:
-        tok = Token(kind, text, self.pos)
-        self.pos += len(text)
-        self.end_of_last = self.pos
-        return tok
+        m = _TOKEN.match(text, pos)
+        if m is not None and m.lastgroup == "skip":
+            pos = m.end()
+            m = _TOKEN.match(text, pos)
+        if m is None:
+            if pos >= len(text):
+                self.pos = pos
+                return Token("eof", "", self.end_of_last)
+            ch = text[pos]
+            if ch == '"' or text.startswith('@"', pos):
+                raise self.error("unterminated string literal", pos + (ch == "@"))
+            if ch in "%@^":
+                raise self.error(f"expected a name after {ch!r}", pos)
+            raise self.error(f"unexpected character {ch!r}", pos)
+        kind = m.lastgroup
+        if kind in ("int", "float") and m.end() - pos > _MAX_DIGITS:
+            raise self.error(f"number literal longer than {_MAX_DIGITS} characters", pos)
+        self.pos = self.end_of_last = m.end()
+        return Token(kind, m.group(), pos)
 
     def tensor_body(self) -> tuple[list, str, list[int]]:
         """Scan the inside of ``tensor<...>`` right after ``<``: dims, element type name, offsets.
@@ -161,7 +136,6 @@ class Lexer:
         Raises:
             ParseError: if the text is not ``(dim 'x')* dtype``.
         """
-        self._skip_space()
         m = _DIMS.match(self.text, self.pos)
         if not m:
             raise self.error("expected tensor dimensions and an element type, e.g. tensor<?x3xf64>", self.pos)

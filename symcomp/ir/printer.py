@@ -1,19 +1,26 @@
 """The IR text form (MLIR-like custom syntax); :mod:`symcomp.ir.parser` reads it back.
 
-Grammar sketch (the full grammar is in docs/ir.md)::
+docs/ir.md has the grammar and every rule the printer follows.  In short::
 
-    module      ::= 'module' '{' func* '}'
-    func        ::= 'func.func' '@' name '(' (arg (',' arg)*)? ')' '->' '(' types? ')' '{' op* '}'
-    arg         ::= value ':' type attr-dict?
-    op          ::= (results '=')? op-name operands? attr-dict? (':' types)? region?
-    region      ::= '(' '{' '^bb0' '(' args? ')' ':' op* '}' ')'
-    attr-dict   ::= '{' name '=' attr (',' name '=' attr)* '}'
-    attr        ::= int | float | 'true' | 'false' | string | '[' attr* ']' | '?' | dtype | dense
-    dense       ::= 'dense<' (scalar | nested-list | '"0x' hex '"') '>'
+    module {
+      func.func @name(%x: tensor<?x3xf64>, %w: tensor<3xf64> {sc.shared = "w"}) -> (tensor<?xf64>) {
+        %0 = sc.dot %x, %w : tensor<?xf64>
+        %1 = sc.fused %0 {reduce = "add", axes = [0]} : tensor<f64> ({
+        ^bb0(%a: tensor<f64>):
+          ...
+          sc.yield %2
+        })
+        sc.assign %w, %w
+        func.return %0
+      }
+    }
 
-Values print as ``%name`` when they carry a name hint (the user's variable
-name) and ``%0``, ``%1``... otherwise; attributes equal to their default are
-omitted.  ``str(parse(str(m))) == str(m)`` holds for every module.
+Values print as ``%name`` when they carry a name hint (made unique and
+sanitized) and ``%0``, ``%1``... otherwise; function names that are not
+identifiers print as ``@"..."``; attributes equal to their default are
+omitted; dense constants print as a splat, a nested list (up to 64 elements)
+or little-endian hex bytes.  The output is deterministic, and
+``str(parse(str(m))) == str(m)`` holds for every module.
 """
 
 from __future__ import annotations

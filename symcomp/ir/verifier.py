@@ -62,7 +62,7 @@ def verify(module: Operation) -> None:
             raise VerifyError(f"func.func @{f.sym_name}: expected no operands or results and one single-block "
                               "region", op=f)
         _verify_params(f)
-        _verify_block(f.body, outer=set(), term="func.return", where=f"function @{f.sym_name}")
+        _verify_block(f.body, outer=(), term="func.return", where=f"function @{f.sym_name}")
         _verify_assigns(f)
 
 
@@ -102,8 +102,9 @@ def _check_links(block: Block) -> None:
         raise VerifyError("a block's last-operation link is broken", op=prev)
 
 
-def _verify_block(block: Block, outer: set, term: str, where: str) -> None:
-    """Verify ``block``; ``outer`` holds values of enclosing blocks (visible to no region in symcomp)."""
+def _verify_block(block: Block, outer: tuple, term: str, where: str) -> None:
+    """Verify ``block``; ``outer`` holds the sets of values of enclosing blocks (only for messages:
+    symcomp's regions are isolated from above)."""
     _check_links(block)
     local = set()
     for a in block.args:
@@ -119,12 +120,12 @@ def _verify_block(block: Block, outer: set, term: str, where: str) -> None:
             label = f" (%{v.name})" if v.name else ""
             if v in defined_here:
                 msg = f"operand #{i}{label} is used before its definition (SSA dominance)"
-            elif v in outer:
+            elif any(v in scope for scope in outer):
                 msg = f"operand #{i}{label} is defined outside the region ({where} is isolated from above)"
             else:
                 msg = f"operand #{i}{label} is not defined in {where}"
             raise VerifyError(f"{o.name}: {msg}", op=o)
-        _verify_op(o, outer | local)
+        _verify_op(o, outer + (local,))
         if o is last:
             if o.name != term:
                 raise VerifyError(f"{where}: must end with {term}, ends with {o.name}", op=o)
@@ -167,7 +168,7 @@ def _definer(v) -> str:
     return v.owner.name if v.owner is not None else "a block argument"
 
 
-def _verify_op(o: Operation, visible: set) -> None:
+def _verify_op(o: Operation, outer: tuple) -> None:
     cls = OPS.get(o.name)
     if cls is None or not isinstance(o, cls):
         raise VerifyError(f"unknown operation {o.name}", op=o)
@@ -183,7 +184,7 @@ def _verify_op(o: Operation, visible: set) -> None:
         raise VerifyError(f"{o.name}: expected {cls.n_results} results, got {len(o.results)}", op=o)
     normalize_attrs(cls, o.attributes, o.loc)
     if o.name == "sc.fused":
-        _verify_fused(o, visible)
+        _verify_fused(o, outer)
     try:
         types = o.infer_for([v.type for v in o.operands], known_values(o.operands))
     except _RULE_ERRORS as exc:
@@ -194,7 +195,7 @@ def _verify_op(o: Operation, visible: set) -> None:
     o.verify_extra()
 
 
-def _verify_fused(o: Operation, visible: set) -> None:
+def _verify_fused(o: Operation, outer: tuple) -> None:
     if len(o.regions[0].blocks) != 1:
         raise VerifyError("sc.fused: the body must be one block", op=o)
     body = o.body
@@ -209,4 +210,4 @@ def _verify_fused(o: Operation, visible: set) -> None:
         if Elementwise not in inner.traits or any(r.type.ndim for r in inner.results):
             raise VerifyError(f"sc.fused: body may only hold rank-0 elementwise operations, got {inner.name}",
                               op=inner)
-    _verify_block(body, outer=visible, term="sc.yield", where="sc.fused body")
+    _verify_block(body, outer=outer, term="sc.yield", where="sc.fused body")

@@ -288,6 +288,9 @@ class PassManager:
     failed: Optional[ModulePass] = dataclasses.field(default=None, init=False)
 
     def __post_init__(self):
+        if not isinstance(self.timing, Timing):
+            raise TypeError(f"PassManager(timing=...) takes a Timing (times are always collected), "
+                            f"got {self.timing!r}")
         self.passes = parse_pipeline(self.passes)
         known = set(registered_passes()) | {"all"}
         for name in (*self.print_before, *self.print_after):
