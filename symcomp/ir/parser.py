@@ -14,7 +14,6 @@ of the IR); each carries ``file:line:col`` and the offending line with a caret.
 from __future__ import annotations
 
 import difflib
-import gc
 import importlib
 import json
 import math
@@ -27,6 +26,7 @@ import numpy as np
 from symcomp.ir import verifier
 from symcomp.ir.core import Block, Location, Operation, Region, Value
 from symcomp.ir.errors import ParseError, VerifyError
+from symcomp.ir.gcpause import gc_paused
 from symcomp.ir.lexer import Lexer, Token
 from symcomp.ir.module import ModuleOp, new_func, new_module
 from symcomp.ir.opdef import OPS, Dense, DTypeAttr, normalize_attrs
@@ -65,16 +65,9 @@ def parse(text: str, filename: str = "<string>", *, first_line: int = 1, verify:
     if not isinstance(text, str):
         raise TypeError(f"parse() expects IR text as a str, got {type(text).__name__}")
     load_ops()
-    # Parsing allocates many objects and no garbage: collecting cycles meanwhile only costs time
-    # (about 40% of it for large modules).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         parser = _Parser(Lexer(text, filename, first_line))
         module = parser.module()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     if verify:
         verifier.verify(module)
     parser.check_signatures()

@@ -33,6 +33,7 @@ from functools import cache
 from typing import Callable, ClassVar, Optional, Sequence, Union
 
 from symcomp.ir.core import Operation
+from symcomp.ir.gcpause import gc_paused
 
 PASSES: dict[str, type["ModulePass"]] = {}
 """Registry: pass name -> pass class."""
@@ -80,11 +81,14 @@ class ModulePass:
     @classmethod
     def options(cls) -> list[PassOption]:
         """The pass's options, in declaration order."""
-        hints = typing.get_type_hints(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except (NameError, TypeError):  # unresolvable annotations: fall back to the defaults' types
+            hints = {}
         out = []
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else None
-            out.append(PassOption(f.name.replace("_", "-"), f.name, hints.get(f.name, object), default,
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            out.append(PassOption(f.name.replace("_", "-"), f.name, hints.get(f.name, type(default)), default,
                                   f.metadata.get("help", "")))
         return out
 
@@ -360,12 +364,14 @@ def replay_stages(traced: Operation, passes: Sequence[ModulePass]) -> dict[str, 
         {stage: callable returning the IR text}, stages being ``"traced"``, one
         per pass (see :func:`stage_names`) and ``"optimized"``.
     """
-    pristine = traced.clone({})
+    with gc_paused():
+        pristine = traced.clone({})
 
     def after(k: int) -> Callable[[], str]:
         @cache
         def text() -> str:
-            m = pristine.clone({})
+            with gc_paused():
+                m = pristine.clone({})
             for p in passes[:k]:
                 p.apply(m)
             return str(m)
