@@ -91,7 +91,7 @@ class Function:
             KeyError: for an unknown stage, listing the known ones.
         """
         if stage in self._stages:
-            return self._stages[stage]
+            return self._stages[stage]()
         backend_stages = getattr(self.executable, "stages", {})
         if stage in backend_stages:
             return backend_stages[stage]()
@@ -176,9 +176,8 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
     module, sig = trace(list(inputs), outs, ups, givens, name, on_unused_input)
     timings["trace"] = time.perf_counter() - t0
     m = get_mode(mode_name)
-    stages = {"traced": str(module)}
+    stages: dict = {}
     m.optimize(module, stages, timings)
-    stages["optimized"] = str(module)
     executable = m.backend(device)(module, sig, timings)
     return Function(module, sig, executable, stages, mode_name, device, name, allow_input_downcast,
                     trust_input, single, timings)

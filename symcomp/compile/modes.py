@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from symcomp.passes.manager import PassManager, parse_pipeline
+from symcomp.passes.manager import PassManager, parse_pipeline, replay_stages
 
 FAST_PIPELINE = "cse,dce"
 FAST_COMPILE_PIPELINE = "cse,dce"
@@ -40,18 +40,29 @@ def _reference(device: str):
 
 @dataclass
 class Mode:
-    """A pipeline and a backend factory ``backend(device) -> (module, sig, timings) -> executable``."""
+    """A pipeline and a backend factory ``backend(device) -> (module, sig, timings) -> executable``.
+
+    Attributes:
+        verify_each: run the IR verifier after every pass.
+    """
 
     name: str
     pipeline: str
     backend: Callable
+    verify_each: bool = True
 
     def optimize(self, module, stages: dict, timings: dict) -> None:
-        """Run the pipeline on ``module``, recording the IR after each pass in ``stages``."""
-        if not self.pipeline:
+        """Run the pipeline on ``module`` in place.
+
+        Fills ``stages`` with a lazy IR dump per stage ('traced', each pass,
+        'optimized'; see :func:`~symcomp.passes.manager.replay_stages`): the
+        only compile-time cost is one clone of the traced module.
+        """
+        passes = parse_pipeline(self.pipeline)
+        stages.update(replay_stages(module, passes))
+        if not passes:
             return
-        pm = PassManager(parse_pipeline(self.pipeline), verify_each=False,
-                         snapshot=lambda name, m: stages.__setitem__(name, str(m)))
+        pm = PassManager(passes, verify_each=self.verify_each)
         t0 = time.perf_counter()
         pm.run(module)
         timings["passes"] = time.perf_counter() - t0

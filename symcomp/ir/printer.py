@@ -1,19 +1,26 @@
 """The IR text form (MLIR-like custom syntax); :mod:`symcomp.ir.parser` reads it back.
 
-Grammar sketch (the full grammar is in docs/ir.md)::
+docs/ir.md has the grammar and every rule the printer follows.  In short::
 
-    module      ::= 'module' '{' func* '}'
-    func        ::= 'func.func' '@' name '(' (arg (',' arg)*)? ')' '->' '(' types? ')' '{' op* '}'
-    arg         ::= value ':' type attr-dict?
-    op          ::= (results '=')? op-name operands? attr-dict? (':' types)? region?
-    region      ::= '(' '{' '^bb0' '(' args? ')' ':' op* '}' ')'
-    attr-dict   ::= '{' name '=' attr (',' name '=' attr)* '}'
-    attr        ::= int | float | 'true' | 'false' | string | '[' attr* ']' | '?' | dtype | dense
-    dense       ::= 'dense<' (scalar | nested-list | '"0x' hex '"') '>'
+    module {
+      func.func @name(%x: tensor<?x3xf64>, %w: tensor<3xf64> {sc.shared = "w"}) -> (tensor<?xf64>) {
+        %0 = sc.dot %x, %w : tensor<?xf64>
+        %1 = sc.fused %0 {reduce = "add", axes = [0]} : tensor<f64> ({
+        ^bb0(%a: tensor<f64>):
+          ...
+          sc.yield %2
+        })
+        sc.assign %w, %w
+        func.return %0
+      }
+    }
 
-Values print as ``%name`` when they carry a name hint (the user's variable
-name) and ``%0``, ``%1``... otherwise; attributes equal to their default are
-omitted.  ``str(parse(str(m))) == str(m)`` holds for every module.
+Values print as ``%name`` when they carry a name hint (made unique and
+sanitized) and ``%0``, ``%1``... otherwise; function names that are not
+identifiers print as ``@"..."``; attributes equal to their default are
+omitted; dense constants print as a splat, a nested list (up to 64 elements)
+or little-endian hex bytes.  The output is deterministic, and
+``str(parse(str(m))) == str(m)`` holds for every module.
 """
 
 from __future__ import annotations
@@ -50,7 +57,8 @@ def format_dense(arr: np.ndarray) -> str:
     flat = np.ascontiguousarray(arr).reshape(-1)
     if flat.size:
         raw = flat.view(np.uint8).reshape(flat.size, -1)
-        if (raw == raw[0]).all():  # bit-identical elements: a splat
+        # A splat: bit-identical elements, or only NaNs (whose payloads the text does not keep).
+        if (raw == raw[0]).all() or (arr.dtype.kind == "f" and np.isnan(flat).all()):
             return f"dense<{format_scalar(flat[0], arr.dtype)}>"
     if flat.size <= _DENSE_LIST_LIMIT:
 
@@ -83,6 +91,11 @@ def format_attr(v) -> str:
     if isinstance(v, (tuple, list)):
         return "[" + ", ".join("?" if x is None else format_attr(x) for x in v) + "]"
     raise TypeError(f"cannot print attribute value {v!r}")
+
+
+def format_symbol(name: str) -> str:
+    """``@name``, or ``@"name"`` (a JSON string) when the name is not an identifier."""
+    return "@" + (name if _IDENT.match(name) else json.dumps(name))
 
 
 def format_attr_dict(attrs: dict, defaults: dict, kinds: Optional[dict] = None) -> str:
@@ -157,7 +170,7 @@ class Printer:
         pad = self.indent * depth
         args = ", ".join(self._arg(a) for a in f.body.args)
         results = ", ".join(str(t) for t in f.result_types)
-        self.lines.append(f"{pad}func.func @{f.sym_name}({args}) -> ({results}) {{")
+        self.lines.append(f"{pad}func.func {format_symbol(f.sym_name)}({args}) -> ({results}) {{")
         for o in f.body.ops:
             self._op(o, depth + 1)
         self.lines.append(f"{pad}}}")

@@ -1,0 +1,1 @@
+"""Command-line tools: ``symcomp-opt`` (:mod:`symcomp.cli.opt`), symcomp's ``mlir-opt``."""
