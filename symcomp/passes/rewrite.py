@@ -61,7 +61,7 @@ class PatternSet:
 def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
     """Insert the detached ops that ``values`` depend on before ``before`` (topologically).
 
-    New ops without a location inherit ``before``'s.
+    The new ops take ``before``'s location (the user's line that created the op being rewritten).
     """
     order: list[Operation] = []
     seen: set = set()
@@ -82,8 +82,7 @@ def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
                 stack.append((o, False))
     block = before.parent
     for op in order:
-        if op.loc is None:
-            op.loc = before.loc
+        op.loc = before.loc
         block.insert_before(op, before)
     return order
 

@@ -221,7 +221,7 @@ class Concatenate(Operation):
         return np.concatenate(xs, axis=self.axis)
 
     def vjp(self, grads):
-        tb, g, out, start = _t(), grads[0], [], 0
+        g, out, start = grads[0], [], 0
         for x in self.xs:
             stop = start + x.shape[self.axis]
             idx = [slice(None)] * self.axis + [slice(start, stop)]
