@@ -83,13 +83,29 @@ register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu), "FAST_COMPILE")
 register_mode(Mode("reference", "", _reference))
 
 
+# Modes defined in other modules, imported on first use (the module calls register_mode).
+LAZY_MODES = {
+    "debug": "symcomp.compile.debug",
+    "nanguard": "symcomp.compile.nanguard",
+    "mlir": "symcomp.mlir",
+}
+
+
 def get_mode(name: str) -> Mode:
     """The mode called ``name``.
 
     Raises:
         ValueError: for an unknown mode, listing the known ones.
     """
+    if name not in MODES and name in LAZY_MODES:
+        import importlib
+
+        try:
+            importlib.import_module(LAZY_MODES[name])
+        except ImportError as exc:
+            raise ValueError(f"mode {name!r} is not available: {exc}") from None
     try:
         return MODES[name]
     except KeyError:
-        raise ValueError(f"unknown mode {name!r} (known: {', '.join(sorted(MODES))})") from None
+        known = sorted(set(MODES) | set(LAZY_MODES))
+        raise ValueError(f"unknown mode {name!r} (known: {', '.join(known)})") from None
