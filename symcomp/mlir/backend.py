@@ -129,7 +129,7 @@ class MLIRExecutable:
         _load_runtime()
         self._ref = jit.parse(self.llvm_ir)
         _check_symbols(self._ref)
-        jit.optimize(self._ref)
+        jit.optimize(self._ref, loop_vectorization=True)
         self.jit = jit.JitModule(self._ref)
         t3 = time.perf_counter()
         timings.update({"mlir_export": t1 - t0, "mlir_opt": t2 - t1, "llvm_jit": t3 - t2})

@@ -2,12 +2,41 @@
 
 Each entry is an upstream pass with the reason it is there; the order is the
 one the upstream documentation gives for one-shot bufferization followed by
-lowering to loops (https://mlir.llvm.org/docs/Bufferization/).
+lowering to loops (https://mlir.llvm.org/docs/Bufferization/).  A small
+transform-dialect schedule (:data:`SCHEDULE`) runs first: it reorders the
+loops of matrix products so the innermost loop walks contiguous rows, which
+LLVM's loop vectorizer then vectorizes (the loops are otherwise left to LLVM).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+
+SCHEDULE = """\
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    // C[i, j] += A[i, k] * B[k, j] with loops (i, k, j): the inner loop reads rows of B and C.
+    %mm = transform.structured.match ops{["linalg.matmul"]} in %root : (!transform.any_op) -> !transform.any_op
+    %mm_g = transform.structured.generalize %mm : (!transform.any_op) -> !transform.any_op
+    %mm_i = transform.structured.interchange %mm_g iterator_interchange = [0, 2, 1]
+      : (!transform.any_op) -> !transform.any_op
+    // y[j] += x[k] * A[k, j] with loops (k, j).
+    %vm = transform.structured.match ops{["linalg.vecmat"]} in %root : (!transform.any_op) -> !transform.any_op
+    %vm_g = transform.structured.generalize %vm : (!transform.any_op) -> !transform.any_op
+    %vm_i = transform.structured.interchange %vm_g iterator_interchange = [1, 0]
+      : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
+"""
+"""Transform-dialect schedule applied before bufferization (https://mlir.llvm.org/docs/Dialects/Transform/)."""
+
 PASSES: tuple[tuple[str, str], ...] = (
+    ("transform-interpreter", "apply SCHEDULE (loop order of matrix products)"),
     ("func.func(linalg-fuse-elementwise-ops)", "fuse producer/consumer elementwise generics into one loop nest"),
     ("canonicalize", "fold dims, casts and reshapes of known shapes"),
     ("cse", "share duplicated shape and index arithmetic"),
@@ -30,7 +59,24 @@ PASSES: tuple[tuple[str, str], ...] = (
     ("reconcile-unrealized-casts", "drop the type-conversion casts left between dialects"),
 )
 
+_lock = threading.Lock()
+_schedule_file: list[str] = []
+
+
+def _schedule_path() -> str:
+    """A file holding :data:`SCHEDULE` (mlir-opt preloads transform libraries from files)."""
+    with _lock:
+        if not _schedule_file:
+            tmp = tempfile.mkdtemp(prefix="symcomp-mlir-")
+            atexit.register(shutil.rmtree, tmp, True)
+            path = os.path.join(tmp, "schedule.mlir")
+            with open(path, "w") as f:
+                f.write(SCHEDULE)
+            _schedule_file.append(path)
+        return _schedule_file[0]
+
 
 def pass_pipeline() -> str:
     """The ``--pass-pipeline`` argument of mlir-opt."""
-    return "builtin.module(" + ",".join(p for p, _ in PASSES) + ")"
+    preload = f"transform-preload-library{{transform-library-paths={_schedule_path()}}}"
+    return "builtin.module(" + ",".join([preload] + [p for p, _ in PASSES]) + ")"

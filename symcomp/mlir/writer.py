@@ -76,7 +76,10 @@ def dense_literal(arr: np.ndarray, dt: T.DType) -> str:
     """``dense<...>``: a splat, a nested list (small or bool arrays) or little-endian hex bytes."""
     arr = np.asarray(arr, dtype=dt.np)
     flat = arr.reshape(-1)
-    if flat.size and (flat.view(np.uint8).reshape(flat.size, -1) == flat.view(np.uint8).reshape(flat.size, -1)[0]).all():
+    if not flat.size:
+        return "dense<>"  # MLIR's spelling of an empty elements attribute, for any zero-size shape
+    raw = np.ascontiguousarray(flat).view(np.uint8).reshape(flat.size, -1)
+    if (raw == raw[0]).all():  # bit-identical elements: a splat
         return f"dense<{scalar_literal(flat[0], dt)}>"
     if flat.size <= _DENSE_LIST_LIMIT or dt.is_bool:
 
