@@ -274,3 +274,77 @@ def test_broadcasting_binary_ops_match_reference(case):
     op, dtype, px, py, x, y = case
     f, ref = _binary_fn(op, dtype, px, py)
     np.testing.assert_array_equal(f(x, y), ref(x, y))
+
+
+# -- float division corner cases: the cross-check found a native backend bug ---------------------
+_SPECIAL = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1.5, -1.5, 5e-324, 1e308]
+
+
+def _special_grid(dtype):
+    with np.errstate(over="ignore"):  # 1e308 is inf in float32
+        values = np.array(_SPECIAL).astype(dtype)
+    x, y = np.meshgrid(values, values)
+    return x.ravel(), y.ravel()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_float_mod_and_floor_div_of_special_values(dtype):
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    f = symcomp.function([x, y], [T.mod(x, y), T.floor_div(x, y)], mode="mlir")
+    a, b = _special_grid(dtype)
+    mod, div = f(a, b)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(mod, np.mod(a, b))
+        np.testing.assert_array_equal(div, np.floor_divide(a, b))
+
+
+@pytest.mark.xfail(strict=True, reason="native CPU backend: sc.mod returns 0.0 where fmod gives NaN "
+                   "(x = +-inf); NumPy keeps NaN (backends/cpu/scalar.py _mod tests the remainder with an "
+                   "unordered == 0)")
+def test_float_mod_of_infinity_native_backend():
+    x, y = T.dvector("x"), T.dvector("y")
+    f = symcomp.function([x, y], T.mod(x, y))
+    a, b = _special_grid("float64")
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(f(a, b), np.mod(a, b))
+
+
+def _saturated(values: np.ndarray, target: str) -> np.ndarray:
+    """Float -> integer conversion that truncates toward zero and saturates, NaN -> 0 (LLVM's fptosi.sat)."""
+    info = np.iinfo(target)
+    out = []
+    for v in values.astype(np.float64):
+        if np.isnan(v):
+            out.append(0)
+        elif v >= info.max + 1.0 or v == np.inf:
+            out.append(info.max)
+        elif v <= info.min - 1.0 or v == -np.inf:
+            out.append(info.min)
+        else:
+            out.append(max(info.min, min(info.max, int(v))))
+    return np.array(out, dtype=target)
+
+
+@pytest.mark.parametrize("src", ["float64", "float32"])
+def test_float_to_int_casts_saturate(src):
+    targets = ["int8", "uint8", "int32", "uint32", "int64", "uint64"]
+    x = T.vector("x", dtype=src)
+    f = symcomp.function([x], [T.cast(x, t) for t in targets], mode="mlir")
+    with np.errstate(over="ignore"):
+        values = np.array([np.nan, np.inf, -np.inf, -0.9, 0.9, -1.0, 127.9, 128.0, -128.9, -129.0, 255.9, 256.0,
+                           2.0 ** 31, -(2.0 ** 31) - 1, 2.0 ** 32, 2.0 ** 63, -(2.0 ** 63), 2.0 ** 64, 1e30, -1e30],
+                          dtype=src)
+    for t, got in zip(targets, f(values)):
+        np.testing.assert_array_equal(got, _saturated(values, t), err_msg=f"{src} -> {t}")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint64"])
+def test_unsigned_power_wraps_like_numpy(dtype):
+    """Exponents with the top bit set (negative to math.ipowi) still give x**y modulo 2**n."""
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    f = symcomp.function([x, y], x ** y, mode="mlir")
+    top = np.iinfo(dtype).max
+    X = np.array([0, 1, 2, 3, 5, 7, top], dtype)
+    for e in (0, 1, 7, top // 2, top // 2 + 1, top // 2 + 6, top):
+        Y = np.full(X.shape, e, dtype)
+        np.testing.assert_array_equal(f(X, Y), np.power(X, Y), err_msg=f"exponent {e}")

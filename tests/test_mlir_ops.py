@@ -121,7 +121,7 @@ def _arith_data(dt, rng):
             y[0, 4] = -7
     else:
         y[0, :3] = [0.0, -0.0, np.inf]
-        x[0, 2] = 2.5  # (+-inf) % inf: see test_float_mod_of_infinity
+        x[0, 2] = 2.5  # (+-inf) % inf: test_mlir_backend.py tests it against NumPy
     return [x, y]
 
 

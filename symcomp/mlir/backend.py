@@ -66,13 +66,16 @@ def descriptor_type(rank: int) -> type:
 
 
 def descriptor(a: np.ndarray):
-    """A memref descriptor of a C-contiguous array (strides in elements)."""
+    """A memref descriptor of a C-contiguous array (identity layout: C-order strides in elements)."""
     d = descriptor_type(a.ndim)()
     d.allocated = d.aligned = a.ctypes.data
     d.offset = 0
     if a.ndim:
         d.sizes[:] = a.shape
-        d.strides[:] = [s // a.itemsize for s in a.strides]
+        stride = 1
+        for axis in range(a.ndim - 1, -1, -1):
+            d.strides[axis] = stride
+            stride *= max(a.shape[axis], 1)
     return d
 
 

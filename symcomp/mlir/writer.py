@@ -49,11 +49,6 @@ def memref_type(t: T.TensorType) -> str:
     return f"memref<{_dims(t.shape)}{elem_type(t.dtype)}>"
 
 
-def shaped(t: T.TensorType, shape) -> str:
-    """The tensor type of ``t``'s dtype with another shape."""
-    return tensor_type(t.with_shape(shape))
-
-
 # -- literals ----------------------------------------------------------------------------
 def scalar_literal(value, dt: T.DType) -> str:
     """An MLIR literal for one element: ``true``, ``-3``, ``2.5``, or raw bits for inf/NaN."""
@@ -127,7 +122,7 @@ class FuncWriter:
     def fresh(self, hint: Optional[str] = None) -> str:
         """A new, function-unique SSA name (``%x``, ``%x_1``, ``%12``)."""
         if hint:
-            base = "".join(c if c.isalnum() or c in "_$." else "_" for c in hint)
+            base = "".join(c if (c.isascii() and c.isalnum()) or c in "_$." else "_" for c in hint)
             if not (base[0].isalpha() or base[0] == "_"):
                 base = "v" + base
             name, k = base, 1

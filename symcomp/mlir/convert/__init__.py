@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from symcomp.ir import types as T
 from symcomp.ir.core import Operation, Value
 from symcomp.mlir.writer import FuncWriter, Ix, tensor_type
 
@@ -114,10 +113,6 @@ class ExportContext:
 
     def ttype(self, v: Value) -> str:
         return tensor_type(v.type)
-
-
-def result_type(op: Operation) -> T.TensorType:
-    return op.results[0].type
 
 
 def load_all() -> None:
