@@ -51,8 +51,9 @@ class Case:
         build: dtype -> (inputs, outputs).
         data: (dtype, rng) -> argument arrays.
         dtypes: the dtypes exercised.
-        rtol: relative tolerance for float outputs against the reference
-            (libm and NumPy's own math may differ by a few ULP).
+        rtol: tolerance of float outputs, in units of the dtype's machine
+            epsilon (relative, and absolute near zero): libm and NumPy's own
+            math may differ by a few ULP.  0 asks for exact equality.
     """
 
     build: Callable
@@ -291,12 +292,12 @@ def test_export_verifies_and_round_trips(name):
     assert tools.run_tool("mlir-opt", [], generic) == printed
 
 
-def _check_close(got, want, dt_rtol, what):
+def _check_close(got, want, eps_units, what):
     got, want = np.asarray(got), np.asarray(want)
     assert got.dtype == want.dtype and got.shape == want.shape, f"{what}: {got.dtype}{got.shape} vs {want.dtype}{want.shape}"
-    if got.dtype.kind == "f" and dt_rtol:
-        eps = np.finfo(got.dtype).eps
-        np.testing.assert_allclose(got, want, rtol=dt_rtol * eps, atol=dt_rtol * eps, equal_nan=True, err_msg=what)
+    if got.dtype.kind == "f" and eps_units:
+        tol = eps_units * np.finfo(got.dtype).eps
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
 

@@ -84,7 +84,8 @@ class Function:
         """The program text after a compilation stage.
 
         Stages: 'traced' (IR as traced), the name of each pass run (IR after
-        it), 'optimized' (final IR), and the backend's stages ('llvm',
+        it), 'optimized' (final IR), 'mlir' (the final IR in upstream MLIR
+        dialects, see docs/mlir.md), and the backend's stages ('llvm',
         'llvm-optimized', 'asm' for the CPU; 'ptx' for CUDA).
 
         Raises:

@@ -192,9 +192,11 @@ def _arange(ctx: ExportContext, op: Operation) -> None:
     n: Ix
     if rt.shape[0] is not None:
         n = rt.shape[0]
-    elif dt.is_float:
-        q = w.op(f"arith.divf {w.op(f'arith.subf {stop}, {start} : {et}')}, {step} : {et}")
-        count = convert(ScalarContext(w), w.op(f"math.ceil {q} : {et}"), dt, T.int64)
+    elif dt.is_float:  # in f64 whatever the dtype: the length must be the type rule's (Python floats)
+        cx = ScalarContext(w)
+        lo, hi, st = (convert(cx, v, dt, T.float64) for v in (start, stop, step))
+        q = w.op(f"arith.divf {w.op(f'arith.subf {hi}, {lo} : f64')}, {st} : f64")
+        count = convert(cx, w.op(f"math.ceil {q} : f64"), T.float64, T.int64)
         n = w.max(w.op(f"arith.index_cast {count} : i64 to index"), 0)
     elif dt.kind == "i":
         lo, hi, st = (w.to_index(v, dt) for v in (start, stop, step))
