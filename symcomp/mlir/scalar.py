@@ -145,7 +145,8 @@ def _abs(cx, op, a):
         return _math(cx, "absf", dt, a[0])
     if dt.kind == "u":
         return a[0]
-    return _math(cx, "absi", dt, a[0])
+    zero = cx.c(0, dt)  # INT_MIN stays INT_MIN, as NumPy
+    return _select(cx, _cmpi(cx, "slt", a[0], zero, dt), _bin(cx, "subi", zero, a[0], dt), a[0], dt)
 
 
 @emits("sc.sign")
@@ -304,6 +305,18 @@ def _float_fmod_parts(cx, dt, x, y):
     return mod, _bool(cx, "andi", mod_nz, sign_differs)
 
 
+def _signed_zero(cx, dt, like):
+    """copysign(0, like): +0.0 or -0.0 from the sign bit of ``like`` (NaNs included).
+
+    Written with a bitcast rather than ``math.copysign``, which the pipeline's
+    libm conversion does not handle.
+    """
+    ity = f"i{dt.bits}"
+    negative = cx.op(f"arith.cmpi slt, {cx.op(f'arith.bitcast {like} : {_ty(dt)} to {ity}')}, "
+                     f"{cx.w.const_typed('0', ity)} : {ity}")
+    return _select(cx, negative, cx.c(-0.0, dt), cx.c(0.0, dt), dt)
+
+
 def _int_adjust(cx, dt, r, y):
     """True where a truncated remainder ``r`` must move toward the divisor's sign."""
     zero = cx.c(0, dt)
@@ -324,7 +337,7 @@ def _floordiv(cx, op, a):
         fl = _math(cx, "floor", dt, div)
         fl = _select(cx, _cmpf(cx, "ogt", _bin(cx, "subf", div, fl, dt), half, dt), _bin(cx, "addf", fl, one, dt), fl, dt)
         quotient = _bin(cx, "divf", x, y, dt)
-        signed_zero = _math(cx, "copysign", dt, zero, quotient)
+        signed_zero = _signed_zero(cx, dt, quotient)
         res = _select(cx, _cmpf(cx, "une", div, zero, dt), fl, signed_zero, dt)
         return _select(cx, _cmpf(cx, "oeq", y, zero, dt), quotient, res, dt)
     safe, is0, ism1 = _safe_divisor(cx, dt, y)
@@ -347,7 +360,7 @@ def _mod(cx, op, a):
         zero = cx.c(0.0, dt)
         mod, adjust = _float_fmod_parts(cx, dt, x, y)
         mod = _select(cx, adjust, _bin(cx, "addf", mod, y, dt), mod, dt)
-        mod = _select(cx, _cmpf(cx, "oeq", mod, zero, dt), _math(cx, "copysign", dt, zero, y), mod, dt)
+        mod = _select(cx, _cmpf(cx, "oeq", mod, zero, dt), _signed_zero(cx, dt, y), mod, dt)
         return _select(cx, _cmpf(cx, "oeq", y, zero, dt), _bin(cx, "remf", x, y, dt), mod, dt)
     safe, is0, _ = _safe_divisor(cx, dt, y)
     zero = cx.c(0, dt)
