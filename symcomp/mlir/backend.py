@@ -2,9 +2,10 @@
 
 Compilation exports the optimized function in destination-passing style
 (:func:`symcomp.mlir.export.export_func`), lowers it with the pass pipeline of
-:mod:`symcomp.mlir.pipeline`, translates the LLVM dialect to LLVM IR and
-JIT-compiles it with the CPU backend's llvmlite machinery
-(:mod:`symcomp.backends.cpu.jit`).
+:mod:`symcomp.mlir.pipeline`, translates the LLVM dialect to LLVM IR,
+optimizes it with LLVM's loop vectorizer on, maps vector math to libmvec
+(:mod:`symcomp.mlir.veclib`) and JIT-compiles it with the CPU backend's
+llvmlite machinery (:mod:`symcomp.backends.cpu.jit`).
 
 Calling convention (MLIR's C interface, ``llvm.emit_c_interface``): the entry
 ``_mlir_ciface_symcomp_entry`` takes one pointer per argument, each to a
@@ -34,6 +35,7 @@ from symcomp.mlir.pipeline import pass_pipeline
 from symcomp.mlir.plan import ShapePlanner
 from symcomp.mlir.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 from symcomp.mlir.tools import MLIRToolError, c_runner_utils, run_tool
+from symcomp.mlir.veclib import map_vector_math
 
 ENTRY = "symcomp_entry"
 """Symbol name of the exported function (its C interface is ``_mlir_ciface_symcomp_entry``)."""
@@ -130,9 +132,12 @@ class MLIRExecutable:
         self.llvm_ir = run_tool("mlir-translate", ["--mlir-to-llvmir"], self.mlir_llvm)
         t2 = time.perf_counter()
         _load_runtime()
-        self._ref = jit.parse(self.llvm_ir)
+        ref = jit.parse(self.llvm_ir)
+        jit.optimize(ref, loop_vectorization=True)
+        optimized = str(ref)
+        with_libmvec = map_vector_math(optimized, jit.target())
+        self._ref = jit.parse(with_libmvec) if with_libmvec != optimized else ref
         _check_symbols(self._ref)
-        jit.optimize(self._ref, loop_vectorization=True)
         self.jit = jit.JitModule(self._ref)
         t3 = time.perf_counter()
         timings.update({"mlir_export": t1 - t0, "mlir_opt": t2 - t1, "llvm_jit": t3 - t2})
