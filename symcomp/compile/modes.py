@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Callable
 
 from symcomp.passes.manager import PassManager, parse_pipeline
@@ -71,7 +70,6 @@ def register_mode(mode: Mode, *aliases: str) -> None:
 register_mode(Mode("fast", FAST_PIPELINE, _cpu), "FAST_RUN")
 register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu), "FAST_COMPILE")
 register_mode(Mode("reference", "", _reference))
-register_mode(Mode("mlir", FAST_PIPELINE, lambda device: import_module("symcomp.mlir.backend").backend(device)))
 
 
 def get_mode(name: str) -> Mode:
