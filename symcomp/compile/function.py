@@ -84,12 +84,16 @@ class Function:
         """The program text after a compilation stage.
 
         Stages: 'traced' (IR as traced), the name of each pass run (IR after
-        it), 'optimized' (final IR), and the backend's stages ('llvm',
+        it), 'optimized' (final IR), 'mlir' (the final IR in upstream MLIR
+        dialects, see docs/mlir.md), and the backend's stages ('llvm',
         'llvm-optimized', 'asm' for the CPU; 'ptx' for CUDA).
 
         Raises:
             KeyError: for an unknown stage, listing the known ones.
         """
+        if stage == "mlir":  # upstream MLIR dialects, for any mode (symcomp.mlir)
+            from symcomp.mlir import export_module
+            return export_module(self.module)
         if stage in self._stages:
             return self._stages[stage]()
         backend_stages = getattr(self.executable, "stages", {})

@@ -98,19 +98,20 @@ def target_machine():
     return ensure_initialized()["tm"]
 
 
-def optimize(module_ref, speed_level: int = 2) -> None:
+def optimize(module_ref, speed_level: int = 2, loop_vectorization: bool = False) -> None:
     """Run LLVM's default O<speed_level> module pipeline on a parsed module.
 
     Loops are vectorized explicitly by symcomp's code generator, so LLVM's
-    loop vectorizer is off (it would only duplicate them, at a compile-time
-    cost).  The tuning options, pass builder and pass manager are created per
-    module and released in reverse order (llvmlite objects must not outlive
-    the ones they borrow from).
+    loop vectorizer is off by default (it would only duplicate them, at a
+    compile-time cost); code from other generators (the MLIR backend's scalar
+    loops) turns it on with ``loop_vectorization=True``.  The tuning options,
+    pass builder and pass manager are created per module and released in
+    reverse order (llvmlite objects must not outlive the ones they borrow from).
     """
     llvm = ensure_initialized()["llvm"]
     with _lock:
         pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
-        pto.loop_vectorization = False
+        pto.loop_vectorization = loop_vectorization
         pto.slp_vectorization = True
         pto.loop_unrolling = True
         pb = llvm.create_pass_builder(target_machine(), pto)
