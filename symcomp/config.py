@@ -12,7 +12,7 @@ import os
 _CHOICES = {
     "floatX": ("float64", "float32"),
     "device": ("cpu", "cuda"),
-    "mode": ("fast", "fast_compile", "reference", "debug", "nanguard", "FAST_RUN", "FAST_COMPILE"),
+    "mode": ("fast", "fast_compile", "reference", "debug", "nanguard", "mlir", "FAST_RUN", "FAST_COMPILE"),
 }
 
 

@@ -182,3 +182,10 @@ def test_losses():
     tv = np.eye(4)[yv]
     _check(fns, [pv, yv, tv], [-np.log(pv[np.arange(6), yv]), -np.sum(tv * np.log(pv), axis=1),
                                -(tv * np.log(pv) + (1 - tv) * np.log(1 - pv)), np.maximum(pv - 0.5, 0)])
+
+
+def test_unsigned_arange_with_stop_below_start_is_empty():
+    a, b = T.tensor("uint32", shape=()), T.tensor("uint32", shape=())
+    for f in compile_modes([a, b], T.arange(a, b)).values():
+        assert f(np.uint32(5), np.uint32(2)).shape == (0,)
+        np.testing.assert_array_equal(f(np.uint32(2), np.uint32(5)), np.arange(2, 5, dtype=np.uint32))

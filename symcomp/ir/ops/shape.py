@@ -274,7 +274,8 @@ class Arange(Operation):
     def ref(self, start, stop, step):
         if step == 0:
             raise ValueError("sc.arange: step is zero")
-        return np.arange(start, stop, step, dtype=start.dtype)
+        # Python ints: NumPy arithmetic on unsigned scalars would wrap when stop < start.
+        return np.arange(start.item(), stop.item(), step.item(), dtype=start.dtype)
 
     def vjp(self, grads):
         return [None, None, None]
