@@ -170,11 +170,14 @@ def load(name: str, source: str, signature: tuple) -> KernelBinary:
             kern[grid, block](*args)
 
         return KernelBinary(name, launch_sim)
+    from cuda.core import Stream
+
     with _lock:
         kernel = cuda.jit(signature)(fn).compile(signature)
+    stream = Stream.from_handle(0)  # the legacy default stream, which CuPy's cuBLAS calls also use
 
     def launch_device(grid, block, args):
-        kernel.launch(args, grid, block, 0, 0)
+        kernel.launch(args, grid, block, stream, 0)
 
     return KernelBinary(name, launch_device)
 
