@@ -87,11 +87,18 @@ def execute(case: Case, calls: list, device: str, device_io: bool = False):
     try:
         for args in calls:
             out = f(*args)
-            results.append([np.asarray(o.copy_to_host() if hasattr(o, "copy_to_host") else o) for o in out])
+            results.append([_host(o) for o in out])
         values = [s.get_value() for s in shared]
     except (ValueError, IndexError, TypeError, RuntimeError) as exc:
         return ("raised", type(exc).__name__, str(exc))
     return ("ok", results, values)
+
+
+def _host(a) -> np.ndarray:
+    """A NumPy copy of an output (a CuPy or Numba device array when device outputs were asked for)."""
+    if isinstance(a, np.ndarray):
+        return a
+    return np.asarray(a.get() if hasattr(a, "get") else a.copy_to_host())
 
 
 def _tolerance(dtype: np.dtype, ref: np.ndarray) -> tuple:

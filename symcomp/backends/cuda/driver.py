@@ -1,12 +1,14 @@
-"""Everything symcomp asks of Numba CUDA: compiling kernel source, device memory, launches.
+"""Compiling and launching kernels: Numba CUDA for code generation, cuda.core for the driver.
 
 Numba CUDA (the ``numba-cuda`` package, installed by ``pip install 'symcomp[cuda]'``)
-compiles the Python kernel source that :mod:`symcomp.backends.cuda.render` writes:
-to PTX with :func:`numba.cuda.compile_ptx` (NVVM runs on the CPU, no GPU needed)
-and to loaded kernels with :func:`numba.cuda.jit` when a GPU is present.  It also
-owns the CUDA driver, memory and launches.  With ``NUMBA_ENABLE_CUDASIM=1`` set
-before Numba is imported, Numba's CUDA simulator runs the same kernel source
-in Python threads; buffers are then host arrays wrapped by the simulator.
+compiles the Python kernel source that :mod:`symcomp.backends.cuda.render` writes
+to PTX with :func:`numba.cuda.compile_ptx` (NVVM runs on the CPU, no GPU needed).
+On a GPU the same PTX, compiled for the device's architecture, is loaded and
+launched through ``cuda.core`` (NVIDIA's Python CUDA API, which numba-cuda itself
+uses): a launch is one ``cuda.core.launch`` call with arguments prepared once per
+plan, so the PTX that ``f.dump("ptx")`` shows is the code that runs.  With
+``NUMBA_ENABLE_CUDASIM=1`` set before Numba is imported, Numba's CUDA simulator
+runs the same kernel source in Python threads instead.
 
 Kernel parameters are plain values: every array operand is passed as a typed
 pointer (``CPointer``) to the start of its buffer plus an element offset and
@@ -18,8 +20,9 @@ byte (``uint8``).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Callable
+import ctypes
+import re
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -105,15 +108,7 @@ def numba_type(kind: str, dtype: Optional[str] = None):
     raise ValueError(f"unknown kernel parameter kind {kind!r}")
 
 
-# -- kernels ------------------------------------------------------------------------------
-@dataclass
-class KernelBinary:
-    """A kernel ready to launch: the simulator's callable or Numba's compiled kernel."""
-
-    name: str
-    launch: Callable  # launch(grid, block, args)
-
-
+# -- kernel source -----------------------------------------------------------------------
 def _namespace() -> dict:
     """Globals of generated kernel source: ``cuda``, ``lib`` (libdevice or its NumPy twin) and types."""
     from numba import types
@@ -145,8 +140,8 @@ def make_function(name: str, source: str) -> Callable:
     return ns[name]
 
 
-def ptx(name: str, source: str, signature: tuple) -> str:
-    """PTX of one kernel, compiled by NVVM on the CPU (no GPU needed).
+def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY) -> str:
+    """PTX of one kernel for compute capability ``cc``, compiled by NVVM on the CPU (no GPU needed).
 
     Raises:
         RuntimeError: under the simulator, which cannot produce PTX.
@@ -155,34 +150,128 @@ def ptx(name: str, source: str, signature: tuple) -> str:
     if simulator():
         raise RuntimeError("PTX cannot be produced while Numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1)")
     with _lock:
-        text, _ = cuda.compile_ptx(make_function(name, source), signature, cc=COMPUTE_CAPABILITY)
+        text, _ = cuda.compile_ptx(make_function(name, source), signature, cc=cc)
     return text
 
 
-def load(name: str, source: str, signature: tuple) -> KernelBinary:
+_ENTRY = re.compile(r"\.visible \.entry (\S+)\(")
+_CTYPES = {"bool": ctypes.c_uint8, "int8": ctypes.c_int8, "int16": ctypes.c_int16, "int32": ctypes.c_int32,
+           "int64": ctypes.c_int64, "uint8": ctypes.c_uint8, "uint16": ctypes.c_uint16,
+           "uint32": ctypes.c_uint32, "uint64": ctypes.c_uint64, "float32": ctypes.c_float,
+           "float64": ctypes.c_double}
+
+
+class Kernel:
+    """A compiled kernel: ``bind`` prepares one launch of it (once per plan).
+
+    Args:
+        name: the kernel's name; ``params``: its parameters (render.Param).
+        binary: the ``cuda.core`` kernel, or under the simulator Numba's simulated kernel.
+    """
+
+    def __init__(self, name: str, params: tuple, binary):
+        self.name = name
+        self.params = params
+        self.binary = binary
+
+    def bind(self, grid: tuple, block: tuple, args: list, sizes: dict) -> Callable:
+        """A launch ``f(handles)``: ``args`` are values and placeholders (objects with a ``root``),
+        which ``handles[root]`` resolves per call; ``sizes[root]`` is (elements, itemsize) of a root
+        passed as a 1-D array parameter."""
+        if simulator():
+            return _SimLaunch(self.binary, grid, block, args)
+        from cuda.core import LaunchConfig
+
+        template, patches = [], []
+        for p, a in zip(self.params, args):
+            if p.kind in ("ptr", "array") and hasattr(a, "root"):
+                if p.kind == "array":  # Numba's array struct: meminfo, parent, nitems, itemsize, data, shape, stride
+                    n, item = sizes[a.root]
+                    template += [0, 0, n, item]
+                patches.append((len(template), a.root))
+                template.append(0)
+                if p.kind == "array":
+                    template += [n, item]
+            elif p.kind == "i64":
+                template.append(ctypes.c_int64(int(a)))
+            elif p.kind == "scalar":
+                template.append(_CTYPES[p.dtype](a.item() if hasattr(a, "item") else a))
+            else:
+                template.append(int(a))
+        return _DeviceLaunch(self.binary, LaunchConfig(grid=grid, block=block), template, patches)
+
+
+class _DeviceLaunch:
+    __slots__ = ("kernel", "config", "template", "patches")
+
+    def __init__(self, kernel, config, template, patches):
+        self.kernel, self.config, self.template, self.patches = kernel, config, template, patches
+
+    def __call__(self, handles: dict) -> None:
+        args = self.template.copy()
+        for i, root in self.patches:
+            args[i] = handles[root]
+        _launch(_stream(), self.config, self.kernel, *args)
+
+
+class _SimLaunch:
+    __slots__ = ("kernel", "grid", "block", "args")
+
+    def __init__(self, kernel, grid, block, args):
+        self.kernel, self.grid, self.block, self.args = kernel, grid, block, args
+
+    def __call__(self, handles: dict) -> None:
+        args = [handles[a.root] if hasattr(a, "root") else a for a in self.args]
+        self.kernel[self.grid, self.block](*args)
+
+
+_STREAM = []
+
+
+def _stream():
+    """The legacy default stream (CuPy's cuBLAS calls and Numba's copies use it too)."""
+    if not _STREAM:
+        from cuda.core import Stream
+
+        _STREAM.append(Stream.from_handle(0))
+    return _STREAM[0]
+
+
+def _launch(*args):
+    from cuda.core import launch
+
+    globals()["_launch"] = launch
+    launch(*args)
+
+
+def load(name: str, source: str, params: tuple, signature: tuple) -> Kernel:
     """Compile one kernel for the current device (or wrap it for the simulator)."""
     cuda = _numba_cuda()
-    fn = make_function(name, source)
     if simulator():
-        kern = cuda.jit(fn)
+        return Kernel(name, params, cuda.jit(make_function(name, source)))
+    from cuda.core import ObjectCode
 
-        def launch_sim(grid, block, args):
-            kern[grid, block](*args)
-
-        return KernelBinary(name, launch_sim)
-    from cuda.core import Stream
-
+    dev = current_device()
+    text = ptx(name, source, signature, dev.compute_capability)
+    entry = _ENTRY.search(text).group(1)
     with _lock:
-        kernel = cuda.jit(signature)(fn).compile(signature)
-    stream = Stream.from_handle(0)  # the legacy default stream, which CuPy's cuBLAS calls also use
-
-    def launch_device(grid, block, args):
-        kernel.launch(args, grid, block, stream, 0)
-
-    return KernelBinary(name, launch_device)
+        binary = ObjectCode.from_ptx(text, name=name).get_kernel(entry)
+    return Kernel(name, params, binary)
 
 
-# -- memory ---------------------------------------------------------------------------------
+_DEVICE = []
+
+
+def current_device():
+    """The ``cuda.core`` Device Numba uses (its primary context made current on this thread)."""
+    from cuda.core import Device
+
+    if not _DEVICE:
+        _DEVICE.append(Device(_numba_cuda().get_current_device().id))
+    _DEVICE[0].set_current()
+    return _DEVICE[0]
+
+
 def device_count_sms() -> int:
     """Streaming multiprocessors of the current device (2 under the simulator)."""
     if simulator():
@@ -190,48 +279,7 @@ def device_count_sms() -> int:
     return int(_numba_cuda().get_current_device().MULTIPROCESSOR_COUNT)
 
 
-def empty_typed(n: int, dtype: np.dtype):
-    """A fresh flat device buffer of ``n`` elements (at least one) of ``dtype``."""
-    return _numba_cuda().device_array(max(int(n), 1), dtype)
-
-
-def upload(arr: np.ndarray):
-    """A flat device copy of a host array (C order, bool stored as uint8, at least one element)."""
-    host = np.ascontiguousarray(arr).reshape(-1)
-    if host.dtype == np.bool_:
-        host = host.view(np.uint8)
-    if host.size == 0:
-        return empty_typed(1, host.dtype)
-    return _numba_cuda().to_device(host)
-
-
-def is_device_array(obj) -> bool:
-    """True for objects exposing ``__cuda_array_interface__`` (CuPy, PyTorch, Numba device arrays)."""
-    return hasattr(obj, "__cuda_array_interface__") or type(obj).__name__ == "FakeCUDAArray"
-
-
-def as_device(obj):
-    """A Numba device array viewing ``obj``'s memory (zero copy)."""
-    if type(obj).__name__ == "FakeCUDAArray":
-        return obj
-    return _numba_cuda().as_cuda_array(obj)
-
-
-def pointer(dev):
-    """What a kernel's pointer parameter receives for a device array: the address of its first
-    element (under the simulator, the array itself)."""
-    if simulator():
-        return dev
-    return dev.device_ctypes_pointer.value or 0
-
-
-def shaped(buf, shape: tuple, dtype: np.dtype):
-    """The first ``prod(shape)`` elements of a flat device buffer as an array of ``shape`` and ``dtype``."""
-    n = int(np.prod(shape)) if shape else 1
-    arr = buf[:n].reshape(shape)
-    return arr.view(dtype) if np.dtype(dtype) != np.dtype(arr.dtype) else arr
-
-
-def to_host(dev) -> np.ndarray:
-    """A host copy of a device array (waits for the work that produces it)."""
-    return np.asarray(dev.copy_to_host())
+def synchronize() -> None:
+    """Wait for all launched work (a no-op under the simulator)."""
+    if not simulator():
+        _numba_cuda().synchronize()

@@ -164,7 +164,8 @@ class Plan:
         outputs, updates: per output/update, its Desc (rooted in a per-call buffer) or Host value.
         out_alloc, upd_alloc: (element count, storage dtype) of each per-call buffer.
         error_ops: the ops whose kernels report errors (error code = index << 4 | kind).
-        buffers: the workspace buffers, allocated on the first call.
+        buffers, err, ws_handles, bound: set by the first call: the workspace buffers, the
+            error word, their kernel handles, and the launches prepared for cuda.core.
     """
 
     launches: list
@@ -176,6 +177,8 @@ class Plan:
     error_ops: list
     buffers: Optional[list] = None
     err: object = None
+    ws_handles: Optional[dict] = None
+    bound: Optional[list] = None
 
 
 class PlanContext:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symcomp.backends.cuda import driver
+from symcomp.backends.cuda import memory
 
 
 class DeviceContainer(list):
@@ -40,7 +40,7 @@ class DeviceContainer(list):
 
     def __getitem__(self, i):
         if self._host_stale:
-            host = self._device.copy_to_host()
+            host = memory.to_host(self._device)
             list.__setitem__(self, 0, host.view(self.dtype) if host.dtype != self.dtype else host)
             self._host_stale = False
         return list.__getitem__(self, i)
@@ -54,7 +54,7 @@ class DeviceContainer(list):
         """The device copy (C-contiguous, storage dtype), uploaded from the host value if needed."""
         if self._device is None:
             host = list.__getitem__(self, 0)
-            self._device = driver.upload(host).reshape(host.shape) if host.size else host
+            self._device = memory.to_device(host)
         return self._device
 
     def set_device(self, value) -> None:

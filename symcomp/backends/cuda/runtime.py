@@ -19,12 +19,12 @@ from typing import Optional
 import numpy as np
 
 from symcomp.backends.cpu.plan import contiguous_strides
-from symcomp.backends.cuda import driver, residency
+from symcomp.backends.cuda import driver, memory, residency
 from symcomp.backends.cuda.compiler import general_kernels, prepare, ptx_listing
 from symcomp.backends.cuda.lower import lookup
 from symcomp.backends.cuda.lower.elementwise import copy_into
 from symcomp.backends.cuda.plan import (
-    HOST_FOLD_LIMIT, Addr, Arr, Call, Desc, Host, Plan, PlanContext, Ptr, Root, Tuning,
+    HOST_FOLD_LIMIT, Addr, Call, Host, Plan, PlanContext, Root, Tuning,
 )
 from symcomp.backends.cuda.render import ERR_INDEX, ERR_NEGATIVE_POWER
 from symcomp.backends.reference import run_op
@@ -35,14 +35,14 @@ _BINARIES: dict = {}
 _BINARIES_LOCK = threading.Lock()
 
 
-def binary(spec) -> driver.KernelBinary:
+def binary(spec) -> driver.Kernel:
     """The loaded kernel for a spec (compiled once per process; equal sources share it)."""
     b = _BINARIES.get(spec.name)
     if b is None:
         with _BINARIES_LOCK:
             b = _BINARIES.get(spec.name)
             if b is None:
-                b = driver.load(spec.name, spec.source, spec.signature())
+                b = driver.load(spec.name, spec.source, spec.params, spec.signature())
                 _BINARIES[spec.name] = b
     return b
 
@@ -99,54 +99,50 @@ class CUDAExecutable:
         containers = [residency.attach(s) for s in self.sig.shared]
         arrays += [c.device_value() for c in containers]
         outs, upds = self._execute(arrays)
-        for (var, idx), u in zip(self.sig.updates, upds):
-            containers[self.sig.shared.index(var)].set_device(u if not isinstance(u, np.ndarray) else
-                                                                 driver.upload(u).reshape(u.shape))
+        for (var, _), u in zip(self.sig.updates, upds):
+            dev = memory.to_device(u) if isinstance(u, np.ndarray) else u
+            containers[self.sig.shared.index(var)].set_device(dev)
         return [self._output(o) for o in outs]
 
     # -- arguments ---------------------------------------------------------------------------
     @staticmethod
     def _convert(spec, a):
-        if not driver.is_device_array(a):
+        if not memory.is_device_array(a):
             return spec.convert(a)
-        d = driver.as_device(a)
+        dtype, shape, _ = memory.describe(a)
         want = spec.type.dtype.np
-        if np.dtype(d.dtype) != want:
-            raise TypeError(f"{spec.label}: expected a device array of dtype {want}, got dtype {d.dtype} "
+        if dtype != want:
+            raise TypeError(f"{spec.label}: expected a device array of dtype {want}, got dtype {dtype} "
                             "(device arrays are not converted; cast it on the device first)")
-        if len(d.shape) != spec.type.ndim:
+        if len(shape) != spec.type.ndim:
             raise ValueError(f"{spec.label}: expected rank {spec.type.ndim} ({spec.type}), got a device "
-                             f"array of shape {tuple(d.shape)}")
-        for ax, (want_d, got) in enumerate(zip(spec.type.shape, d.shape)):
+                             f"array of shape {shape}")
+        for ax, (want_d, got) in enumerate(zip(spec.type.shape, shape)):
             if want_d is not None and want_d != got:
-                raise ValueError(f"{spec.label}: axis {ax} must have size {want_d} ({spec.type}), "
-                                 f"got shape {tuple(d.shape)}")
-        return d
+                raise ValueError(f"{spec.label}: axis {ax} must have size {want_d} ({spec.type}), got shape {shape}")
+        return a
 
     def _bind(self, arrays):
         """(layouts, handles, host values, keepalive) for the parameters."""
         layouts, handles, host, keep = [], {}, {}, []
         for k, a in enumerate(arrays):
             if k in self._value_params:
-                value = a if isinstance(a, np.ndarray) else np.asarray(driver.as_device(a).copy_to_host())
+                value = a if isinstance(a, np.ndarray) else memory.to_host(a)
                 host[k] = value.view(np.bool_) if k in self._bool_params and value.dtype != np.bool_ else value
                 layouts.append((value.shape, ()))
                 continue
             if isinstance(a, np.ndarray):
-                dev = driver.upload(a)
+                dev = memory.upload(a)
                 layouts.append((a.shape, contiguous_strides(a.shape)))
             else:
-                dev = driver.as_device(a)
-                item = np.dtype(dev.dtype).itemsize
-                strides = tuple(dev.strides)
-                if driver.simulator() or any(s % item for s in strides):
-                    dev = driver.upload(np.asarray(dev.copy_to_host()))
-                    strides = tuple(contiguous_strides(a.shape))
-                else:
-                    strides = tuple(s // item for s in strides)
-                layouts.append((tuple(a.shape), strides))
+                _, shape, strides = memory.describe(a)
+                dev = a
+                if strides is None or driver.simulator():  # odd strides (or the simulator): a flat copy
+                    dev = memory.upload(memory.to_host(a))
+                    strides = contiguous_strides(shape)
+                layouts.append((shape, tuple(strides)))
             keep.append(dev)
-            handles[Root("arg", k)] = driver.pointer(dev)
+            handles[Root("arg", k)] = memory.handle(dev)
         return layouts, handles, host, keep
 
     # -- planning --------------------------------------------------------------------------
@@ -194,6 +190,8 @@ class CUDAExecutable:
         driver.require_device()
         if self._tuning is None:
             self._tuning = Tuning.for_device()
+        if not driver.simulator():
+            driver.current_device()
         with self._lock:
             layouts, handles, host, keep = self._bind(arrays)
             key = self._key(layouts, host)
@@ -210,35 +208,42 @@ class CUDAExecutable:
         for kind, allocs in (("out", plan.out_alloc), ("upd", plan.upd_alloc)):
             for j, alloc in enumerate(allocs):
                 if alloc is not None:
-                    buf = driver.empty_typed(*alloc)
+                    buf = memory.empty(*alloc)
                     arrays[Root(kind, j)] = buf
-                    handles[Root(kind, j)] = driver.pointer(buf)
+                    handles[Root(kind, j)] = memory.handle(buf)
         if plan.buffers is None:
-            plan.buffers = [driver.upload(h) if h is not None else driver.empty_typed(n, dt)
-                            for n, dt, h in plan.workspace]
-            plan.err = driver.upload(np.zeros(1, np.int64))
+            self._prepare(plan)
         for i, buf in enumerate(plan.buffers):
             arrays[Root("ws", i)] = buf
-            handles[Root("ws", i)] = driver.pointer(buf)
-        handles[Root("err", 0)] = driver.pointer(plan.err)
-        for step in plan.launches:
-            if isinstance(step, Call):
-                step.fn(*[handles[a.root] + a.byte_offset if isinstance(a, Addr) else a for a in step.args])
-                continue
-            args = [handles[a.root] if isinstance(a, Ptr) else arrays[a.root] if isinstance(a, Arr) else a
-                    for a in step.args]
-            binary(step.spec).launch(step.grid, step.block, args)
+        handles.update(plan.ws_handles)
+        for step in plan.bound:
+            step(handles)
         if plan.error_ops:
             self._check(plan)
         outs = [self._result(d, arrays, Root("out", j)) for j, d in enumerate(plan.outputs)]
         upds = [self._result(d, arrays, Root("upd", j)) for j, d in enumerate(plan.updates)]
         return outs, upds
 
+    @staticmethod
+    def _prepare(plan: Plan) -> None:
+        """First call of a plan: its workspace buffers, error word and prepared launches."""
+        plan.buffers = [memory.upload(h) if h is not None else memory.empty(n, dt) for n, dt, h in plan.workspace]
+        plan.err = memory.upload(np.zeros(1, np.int64))
+        plan.ws_handles = {Root("ws", i): memory.handle(b) for i, b in enumerate(plan.buffers)}
+        plan.ws_handles[Root("err", 0)] = memory.handle(plan.err)
+        sizes = {Root("ws", i): (n, np.dtype(dt).itemsize) for i, (n, dt, _) in enumerate(plan.workspace)}
+        for kind, allocs in (("out", plan.out_alloc), ("upd", plan.upd_alloc)):
+            for j, alloc in enumerate(allocs):
+                if alloc is not None:
+                    sizes[Root(kind, j)] = (max(alloc[0], 1), np.dtype(alloc[1]).itemsize)
+        plan.bound = [_bind_call(step) if isinstance(step, Call) else
+                      binary(step.spec).bind(step.grid, step.block, step.args, sizes) for step in plan.launches]
+
     def _check(self, plan: Plan) -> None:
-        code = int(plan.err.copy_to_host()[0])
+        code = int(memory.to_host(plan.err)[0])
         if not code:
             return
-        plan.err.copy_to_device(np.zeros(1, np.int64))
+        memory.zero(plan.err)
         op = plan.error_ops[code >> 4]
         where = op.name + (f" created at {op.loc}" if op.loc else "")
         kind = code & 15
@@ -253,19 +258,26 @@ class CUDAExecutable:
         """An output/update value: a Host value (NumPy), or a device array of its shape and dtype."""
         if isinstance(d, Host):
             return np.array(d.value, copy=True)
-        buf = arrays[root]
-        return driver.shaped(buf, d.shape, d.dtype.np)
+        return memory.shaped(arrays[root], d.shape, d.dtype.np)
 
     def _output(self, value):
         if self.return_device_arrays:
-            return driver.upload(value).reshape(value.shape) if isinstance(value, np.ndarray) else value
+            return memory.to_device(value) if isinstance(value, np.ndarray) else value
         return _to_host(value)
+
+
+def _bind_call(step: Call):
+    """A prepared library call: its Addr placeholders resolved per call."""
+    def run(handles):
+        step.fn(*[handles[a.root] + a.byte_offset if isinstance(a, Addr) else a for a in step.args])
+
+    return run
 
 
 def _to_host(value) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
-    return driver.to_host(value)
+    return memory.to_host(value)
 
 
 def _foldable(op, vals, out_shapes) -> bool:

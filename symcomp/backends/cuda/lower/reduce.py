@@ -27,7 +27,7 @@ import numpy as np
 
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import (
-    Body, FusedLoop, array_params, copy_into, fused_body, identity_body, index_split, offset,
+    Body, FusedLoop, copy_into, fused_body, identity_body, index_split, offset,
 )
 from symcomp.backends.cuda.plan import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
 from symcomp.backends.cuda.render import (
