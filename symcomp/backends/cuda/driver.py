@@ -255,7 +255,7 @@ def load(name: str, source: str, params: tuple, signature: tuple) -> Kernel:
     text = ptx(name, source, signature, dev.compute_capability)
     entry = _ENTRY.search(text).group(1)
     with _lock:
-        binary = ObjectCode.from_ptx(text, name=name).get_kernel(entry)
+        binary = ObjectCode.from_ptx(text.encode(), name=name).get_kernel(entry)  # bytes: a str is a path
     return Kernel(name, params, binary)
 
 
