@@ -19,9 +19,10 @@ byte (``uint8``).
 
 from __future__ import annotations
 
-import threading
 import ctypes
 import re
+import threading
+from functools import lru_cache
 from typing import Callable, Optional
 
 import numpy as np
@@ -49,6 +50,7 @@ def _numba_cuda():
     return cuda
 
 
+@lru_cache(maxsize=1)
 def simulator() -> bool:
     """True when Numba's CUDA simulator is on (``NUMBA_ENABLE_CUDASIM=1`` before Numba's import)."""
     _numba_cuda()
@@ -277,9 +279,3 @@ def device_count_sms() -> int:
     if simulator():
         return 2
     return int(_numba_cuda().get_current_device().MULTIPROCESSOR_COUNT)
-
-
-def synchronize() -> None:
-    """Wait for all launched work (a no-op under the simulator)."""
-    if not simulator():
-        _numba_cuda().synchronize()
