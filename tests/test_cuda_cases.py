@@ -267,7 +267,7 @@ def _rows() -> list:
     cases = []
     for name in ("sc.softmax", "sc.log_softmax"):
         for d, shape, axis in [(F64, (13, 10), 1), (F32, (7, 100), 1), (F64, (9, 6), 0), (F64, (3, 4, 35), 2),
-                               (F64, (5, 1), 1)]:
+                               (F64, (5, 1), 1), (F32, (4, 300), 1)]:
             ins = [In(d, shape)]
             cases.append(Case(f"{name}-{d}-{shape}-{axis}", "b_op", (name, ins, {"axis": axis}), ins, name))
     return cases

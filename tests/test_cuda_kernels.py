@@ -331,3 +331,18 @@ def test_outputs_are_fresh_arrays(run_cuda):
     np.testing.assert_array_equal(o[1], np.arange(6.0))
     np.testing.assert_array_equal(o[2], [0.0, 2.0, 4.0])
     np.testing.assert_array_equal(again[3], np.arange(3.0))
+
+
+EMPTY = [
+    ("T.exp(a) + b", [In("float64", (0, 5)), In("float64", (1, 5), (1, None))]),
+    ("[T.sum(a, axis=0), T.sum(a, axis=1), T.max(a, axis=1), T.prod(a)]", [In("float32", (0, 4))]),
+    ("[T.nnet.softmax(a), T.min(a, axis=1)]", [In("float64", (0, 3))]),
+    ("[T.dot(a, b), T.dot(a.T, a)]", [In("float64", (0, 4)), In("float64", (4, 2))]),
+    ("T.concatenate([a, a], axis=0)[::-1] * 2", [In("int32", (0, 3))]),
+]
+
+
+@pytest.mark.parametrize("expr,ins", EMPTY, ids=[e for e, _ in EMPTY])
+def test_zero_size_arrays(run_cuda, expr, ins):
+    case = Case(expr, "b_expr", (expr, ins), ins)
+    check(run_cuda, case, [make_inputs(case)])

@@ -126,3 +126,26 @@ def test_config_device_selects_the_cuda_backend():
     finally:
         symcomp.config.device = old
     assert f.device == "cuda" and "ptx" in f.executable.stages
+
+
+def test_ptx_is_cached_on_disk(tmp_path, monkeypatch):
+    from symcomp.backends.cuda import cache, driver
+
+    monkeypatch.setattr(cache, "cache_dir", lambda: str(tmp_path))
+    x = T.fvector("x")
+    spec = symcomp.function([x], T.tanh(x) * 3, device="cuda").executable.kernels[-1][1][0]
+    first = driver.ptx(spec.name, spec.source, spec.signature())
+    assert len(list(tmp_path.rglob("*.ptx"))) == 1
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled again instead of reading the cache")
+
+    monkeypatch.setattr(driver, "make_function", no_compile)
+    assert driver.ptx(spec.name, spec.source, spec.signature()) == first
+    old = symcomp.config.cache
+    symcomp.config.cache = False
+    try:
+        with pytest.raises(AssertionError, match="compiled again"):
+            driver.ptx(spec.name, spec.source, spec.signature())
+    finally:
+        symcomp.config.cache = old

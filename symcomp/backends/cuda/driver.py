@@ -143,17 +143,24 @@ def make_function(name: str, source: str) -> Callable:
 
 
 def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY) -> str:
-    """PTX of one kernel for compute capability ``cc``, compiled by NVVM on the CPU (no GPU needed).
+    """PTX of one kernel for compute capability ``cc``, compiled by NVVM on the CPU (no GPU needed)
+    and cached on disk (:mod:`.cache`).
 
     Raises:
         RuntimeError: under the simulator, which cannot produce PTX.
     """
+    from symcomp.backends.cuda import cache
+
     cuda = _numba_cuda()
     if simulator():
         raise RuntimeError("PTX cannot be produced while Numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1)")
-    with _lock:
-        text, _ = cuda.compile_ptx(make_function(name, source), signature, cc=cc)
-    return text
+
+    def compile_ptx() -> str:
+        with _lock:
+            text, _ = cuda.compile_ptx(make_function(name, source), signature, cc=cc)
+        return text
+
+    return cache.ptx((name, source, str(signature), f"sm_{cc[0]}{cc[1]}"), compile_ptx)
 
 
 _ENTRY = re.compile(r"\.visible \.entry (\S+)\(")

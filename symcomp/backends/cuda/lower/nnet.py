@@ -3,8 +3,10 @@
 Each block makes three passes over its row (strided along the axis): the
 maximum, then the sum of ``exp(x - max)`` (each a tree reduction in shared
 memory), then the result, ``exp(x - max) / sum`` or ``x - max - log(sum)``:
-the stable formulation, finite for any finite input.  The other axes are
-coalesced into a row index that blocks stride over.
+the stable formulation, finite for any finite input.  Each thread keeps its
+first ROW_CACHE elements (softmax: their exponentials) in a local array, so
+rows of up to ROW_CACHE x block size elements are read from memory once.  The
+other axes are coalesced into a row index that blocks stride over.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from symcomp.backends.cuda.plan import Ptr, coalesce_loop
 from symcomp.backends.cuda.render import KernelSpec, Param, Source, combine, const, maximum
 
 
+ROW_CACHE = 8
+"""Row elements each thread keeps in a local array: rows up to ROW_CACHE x block size are read once."""
+
+
 def render_rows(log: bool, dt, rank: int) -> KernelSpec:
     """The (log-)softmax kernel for rows indexed by ``rank`` coalesced outer axes."""
     params = [Param("nrows", "i64"), Param("n", "i64")] + [Param(f"dr{a}", "i64") for a in range(1, rank)]
@@ -25,7 +31,9 @@ def render_rows(log: bool, dt, rank: int) -> KernelSpec:
     S = Source("log_softmax" if log else "softmax", params)
     f = "f" if dt.bits == 32 else ""
     rows = [f"r{a}" for a in range(rank)]
+    x = "px[bx + j * sx]"
     S.line(f"sh = cuda.shared.array({SHARED_SLOTS}, {dt.name})")
+    S.line(f"c = cuda.local.array({ROW_CACHE}, {dt.name})")
     S.line("t = cuda.threadIdx.x")
     S.line("nt = cuda.blockDim.x")
     S.line("row = cuda.blockIdx.x")
@@ -34,26 +42,45 @@ def render_rows(log: bool, dt, rank: int) -> KernelSpec:
         S.line(f"bx = {offset('ox', rows, [f'sxr{a}' for a in range(rank)])}")
         S.line(f"bz = {offset('oz', rows, [f'szr{a}' for a in range(rank)])}")
         S.line(f"m = {const(dt, float('-inf'))}")
-        _strided(S, lambda: S.line(f"m = {maximum('m', 'px[bx + j * sx]', dt)}"))
+
+        def max_pass():
+            S.line(f"v = {x}")
+            with S.block(f"if k < {ROW_CACHE}"):
+                S.line("c[k] = v")
+            S.line(f"m = {maximum('m', 'v', dt)}")
+
+        _strided(S, max_pass)
         _block_reduce(S, "m", "max", dt)
         S.line(f"s = {const(dt, 0)}")
-        _strided(S, lambda: S.line(f"s = s + lib.exp{f}(px[bx + j * sx] - m)"))
+
+        def sum_pass():
+            S.line(f"v = c[k] if k < {ROW_CACHE} else {x}")
+            S.line(f"e = lib.exp{f}(v - m)")
+            if not log:  # softmax keeps exp(x - max) for the last pass
+                with S.block(f"if k < {ROW_CACHE}"):
+                    S.line("c[k] = e")
+            S.line("s = s + e")
+
+        _strided(S, sum_pass)
         _block_reduce(S, "s", "add", dt)
         if log:
             S.line(f"ls = lib.log{f}(s)")
-            _strided(S, lambda: S.line("pz[bz + j * sz] = px[bx + j * sx] - m - ls"))
+            _strided(S, lambda: S.line(f"pz[bz + j * sz] = (c[k] if k < {ROW_CACHE} else {x}) - m - ls"))
         else:
-            _strided(S, lambda: S.line(f"pz[bz + j * sz] = lib.exp{f}(px[bx + j * sx] - m) / s"))
+            _strided(S, lambda: S.line(
+                f"pz[bz + j * sz] = (c[k] if k < {ROW_CACHE} else lib.exp{f}({x} - m)) / s"))
         S.line("row += cuda.gridDim.x")
     return S.finish()
 
 
 def _strided(S: Source, body) -> None:
-    """``for j in range(t, n, nt): body`` as a while loop."""
+    """``for k, j in enumerate(range(t, n, nt)): body`` as a while loop."""
     S.line("j = t")
+    S.line("k = 0")
     with S.block("while j < n"):
         body()
         S.line("j += nt")
+        S.line("k += 1")
 
 
 def _block_reduce(S: Source, var: str, kind: str, dt) -> None:
