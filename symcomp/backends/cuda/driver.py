@@ -3,10 +3,11 @@
 Numba CUDA (the ``numba-cuda`` package, installed by ``pip install 'symcomp[cuda]'``)
 compiles the Python kernel source that :mod:`symcomp.backends.cuda.render` writes
 to PTX with :func:`numba.cuda.compile_ptx` (NVVM runs on the CPU, no GPU needed).
-On a GPU the same PTX, compiled for the device's architecture, is loaded and
-launched through ``cuda.core`` (NVIDIA's Python CUDA API, which numba-cuda itself
-uses): a launch is one ``cuda.core.launch`` call with arguments prepared once per
-plan, so the PTX that ``f.dump("ptx")`` shows is the code that runs.  With
+On a GPU the same PTX, compiled for the device's architecture, is loaded with
+``cuda.core`` (NVIDIA's Python CUDA API, which numba-cuda itself uses) and
+launched with the driver's ``cuLaunchKernel`` from ``cuda.bindings``, with an
+argument array prepared once per plan (a call only writes buffer addresses into
+it); the PTX that ``f.dump("ptx")`` shows is the code that runs.  With
 ``NUMBA_ENABLE_CUDASIM=1`` set before Numba is imported, Numba's CUDA simulator
 runs the same kernel source in Python threads instead.
 
@@ -189,38 +190,48 @@ class Kernel:
         passed as a 1-D array parameter."""
         if simulator():
             return _SimLaunch(self.binary, grid, block, args)
-        from cuda.core import LaunchConfig
-
-        template, patches = [], []
+        values, patches = [], []
         for p, a in zip(self.params, args):
             if p.kind in ("ptr", "array") and hasattr(a, "root"):
                 if p.kind == "array":  # Numba's array struct: meminfo, parent, nitems, itemsize, data, shape, stride
                     n, item = sizes[a.root]
-                    template += [0, 0, n, item]
-                patches.append((len(template), a.root))
-                template.append(0)
+                    values += [ctypes.c_uint64(0), ctypes.c_uint64(0), ctypes.c_int64(n), ctypes.c_int64(item)]
+                patches.append((len(values), a.root))
+                values.append(ctypes.c_uint64(0))
                 if p.kind == "array":
-                    template += [n, item]
+                    values += [ctypes.c_int64(n), ctypes.c_int64(item)]
             elif p.kind == "i64":
-                template.append(ctypes.c_int64(int(a)))
+                values.append(ctypes.c_int64(int(a)))
             elif p.kind == "scalar":
-                template.append(_CTYPES[p.dtype](a.item() if hasattr(a, "item") else a))
+                values.append(_CTYPES[p.dtype](a.item() if hasattr(a, "item") else a))
             else:
-                template.append(int(a))
-        return _DeviceLaunch(self.binary, LaunchConfig(grid=grid, block=block), template, patches)
+                values.append(ctypes.c_uint64(int(a)))
+        return _DeviceLaunch(self.binary, grid, block, values, patches)
 
 
 class _DeviceLaunch:
-    __slots__ = ("kernel", "config", "template", "patches")
+    """One prepared launch: ``cuLaunchKernel`` with an argument array built once; a call only
+    writes the buffer addresses into it (the driver copies argument values at launch)."""
 
-    def __init__(self, kernel, config, template, patches):
-        self.kernel, self.config, self.template, self.patches = kernel, config, template, patches
+    __slots__ = ("func", "dims", "stream", "values", "params", "patches")
+
+    def __init__(self, kernel, grid, block, values, patches):
+        from cuda.bindings.driver import CUstream
+
+        self.func = kernel.handle
+        self.stream = CUstream(0)  # the legacy default stream, as CuPy's cuBLAS calls and copies
+        grid, block = tuple(grid) + (1,) * (3 - len(grid)), tuple(block) + (1,) * (3 - len(block))
+        self.dims = grid + block
+        self.values = values
+        self.params = (ctypes.c_void_p * max(1, len(values)))(*[ctypes.addressof(v) for v in values])
+        self.patches = [(values[i], root) for i, root in patches]
 
     def __call__(self, handles: dict) -> None:
-        args = self.template.copy()
-        for i, root in self.patches:
-            args[i] = handles[root]
-        _launch(_stream(), self.config, self.kernel, *args)
+        for v, root in self.patches:
+            v.value = handles[root]
+        (err,) = _cu_launch(self.func, *self.dims, 0, self.stream, ctypes.addressof(self.params), 0)
+        if err:
+            raise RuntimeError(f"cuLaunchKernel failed: {err!r}")
 
 
 class _SimLaunch:
@@ -234,23 +245,12 @@ class _SimLaunch:
         self.kernel[self.grid, self.block](*args)
 
 
-_STREAM = []
+def _cu_launch(*args):
+    """``cuda.bindings.driver.cuLaunchKernel`` (bound on first use)."""
+    from cuda.bindings.driver import cuLaunchKernel
 
-
-def _stream():
-    """The legacy default stream (CuPy's cuBLAS calls and Numba's copies use it too)."""
-    if not _STREAM:
-        from cuda.core import Stream
-
-        _STREAM.append(Stream.from_handle(0))
-    return _STREAM[0]
-
-
-def _launch(*args):
-    from cuda.core import launch
-
-    globals()["_launch"] = launch
-    launch(*args)
+    globals()["_cu_launch"] = cuLaunchKernel
+    return cuLaunchKernel(*args)
 
 
 def load(name: str, source: str, params: tuple, signature: tuple) -> Kernel:

@@ -25,7 +25,9 @@ def cupy():
         return None
     try:
         import cupy as cp
-    except ImportError:
+
+        cp.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - not installed, or built for another CUDA: use Numba's allocator
         return None
     return cp
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from symcomp.backends.cpu.lower.linalg import blas_layout
-from symcomp.backends.cuda import driver
+from symcomp.backends.cuda import memory
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import copy_into
 from symcomp.backends.cuda.plan import Addr, Desc, Host, Ptr
@@ -64,15 +64,13 @@ def render_tiled(dt, tile: int = 16) -> KernelSpec:
 
 @lru_cache(maxsize=1)
 def cublas():
-    """CuPy's cuBLAS binding, or None when CuPy (or a GPU) is unavailable or the simulator is on."""
-    if driver.simulator():
+    """(CuPy, its cuBLAS binding) when CuPy can serve the GPU, else None (and under the simulator)."""
+    cp = memory.cupy()
+    if cp is None:
         return None
-    try:
-        import cupy
-        from cupy_backends.cuda.libs import cublas as lib
-    except ImportError:
-        return None
-    return cupy, lib
+    from cupy_backends.cuda.libs import cublas as lib
+
+    return cp, lib
 
 
 @dataclass
