@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -36,9 +36,8 @@ HOST_FOLD_LIMIT = 64
 """Results of at most this many elements computed from host-known values are folded on the host."""
 
 
-@dataclass(frozen=True)
-class Root:
-    """A buffer a call resolves: ``kind`` is "arg", "out", "upd", "ws" or "err"."""
+class Root(NamedTuple):
+    """A buffer a call resolves: ``kind`` is "arg", "out", "upd", "ws" or "err" (a tuple: cheap to hash)."""
 
     kind: str
     index: int

@@ -5,8 +5,9 @@ A call binds its arguments (NumPy arrays are uploaded; objects exposing
 for their shapes and strides (planning on a miss), allocates the outputs and
 update results, launches the plan's kernels in order on the default stream,
 and checks the error word of plans whose kernels can fail (index checks,
-integer powers).  Outputs come back as NumPy arrays, or as Numba device arrays
-when ``executable.return_device_arrays`` is True.
+integer powers).  Outputs come back as NumPy arrays, or as device arrays (CuPy
+arrays when CuPy is installed, else Numba's) when
+``executable.return_device_arrays`` is True.
 """
 
 from __future__ import annotations
@@ -51,9 +52,9 @@ class CUDAExecutable:
     """A function compiled for an NVIDIA GPU (or Numba's CUDA simulator).
 
     Attributes:
-        return_device_arrays: when True, calls return Numba device arrays
-            (``__cuda_array_interface__``, usable by CuPy/PyTorch without a
-            copy) instead of NumPy arrays.  Default False.
+        return_device_arrays: when True, calls return device arrays (CuPy arrays when
+            CuPy is installed, else Numba device arrays; both expose
+            ``__cuda_array_interface__``) instead of NumPy arrays.  Default False.
         stages: ``{"ptx": callable}``: the PTX of every kernel (``f.dump("ptx")``).
     """
 
@@ -193,7 +194,7 @@ class CUDAExecutable:
         if not driver.simulator():
             driver.current_device()
         with self._lock:
-            layouts, handles, host, keep = self._bind(arrays)
+            layouts, handles, host, _uploaded = self._bind(arrays)  # uploads live until the launches are queued
             key = self._key(layouts, host)
             plan = self._plans.get(key)
             if plan is None:

@@ -3,10 +3,8 @@
 Each block makes three passes over its row (strided along the axis): the
 maximum, then the sum of ``exp(x - max)`` (each a tree reduction in shared
 memory), then the result, ``exp(x - max) / sum`` or ``x - max - log(sum)``:
-the stable formulation, finite for any finite input.  Each thread keeps its
-first ROW_CACHE elements (softmax: their exponentials) in registers, so rows of
-up to ROW_CACHE x block size elements are read from memory once.  The other
-axes are coalesced into a row index that blocks stride over.
+the stable formulation, finite for any finite input.  The other axes are
+coalesced into a row index that blocks stride over.
 """
 
 from __future__ import annotations
@@ -18,17 +16,8 @@ from symcomp.backends.cuda.plan import Ptr, coalesce_loop
 from symcomp.backends.cuda.render import KernelSpec, Param, Source, combine, const, maximum
 
 
-ROW_CACHE = 8
-"""Row elements each thread keeps in registers: rows up to ROW_CACHE x block size are read once."""
-
-
 def render_rows(log: bool, dt, rank: int) -> KernelSpec:
-    """The (log-)softmax kernel for rows indexed by ``rank`` coalesced outer axes.
-
-    The first ROW_CACHE elements of each thread (``j = t + k * nt``) live in
-    registers ``c0 .. c7`` (unrolled, so they stay in registers); elements past
-    ROW_CACHE x block size are read again in each pass.
-    """
+    """The (log-)softmax kernel for rows indexed by ``rank`` coalesced outer axes."""
     params = [Param("nrows", "i64"), Param("n", "i64")] + [Param(f"dr{a}", "i64") for a in range(1, rank)]
     for x in ("x", "z"):
         params += [Param(f"p{x}", "ptr", dt.name), Param(f"o{x}", "i64")]
@@ -36,8 +25,6 @@ def render_rows(log: bool, dt, rank: int) -> KernelSpec:
     S = Source("log_softmax" if log else "softmax", params)
     f = "f" if dt.bits == 32 else ""
     rows = [f"r{a}" for a in range(rank)]
-    x = "px[bx + j * sx]"
-    zero = const(dt, 0)
     S.line(f"sh = cuda.shared.array({SHARED_SLOTS}, {dt.name})")
     S.line("t = cuda.threadIdx.x")
     S.line("nt = cuda.blockDim.x")
@@ -47,39 +34,23 @@ def render_rows(log: bool, dt, rank: int) -> KernelSpec:
         S.line(f"bx = {offset('ox', rows, [f'sxr{a}' for a in range(rank)])}")
         S.line(f"bz = {offset('oz', rows, [f'szr{a}' for a in range(rank)])}")
         S.line(f"m = {const(dt, float('-inf'))}")
-        for k in range(ROW_CACHE):
-            S.line(f"c{k} = {zero}")
-            with S.block(f"if t + {k} * nt < n"):
-                S.line(f"j = t + {k} * nt")
-                S.line(f"c{k} = {x}")
-                S.line(f"m = {maximum('m', f'c{k}', dt)}")
-        _rest(S, lambda: S.line(f"m = {maximum('m', x, dt)}"))
+        _strided(S, lambda: S.line(f"m = {maximum('m', 'px[bx + j * sx]', dt)}"))
         _block_reduce(S, "m", "max", dt)
-        S.line(f"s = {zero}")
-        for k in range(ROW_CACHE):
-            with S.block(f"if t + {k} * nt < n"):
-                if log:
-                    S.line(f"s = s + lib.exp{f}(c{k} - m)")
-                else:  # softmax keeps exp(x - max) for the last pass
-                    S.line(f"c{k} = lib.exp{f}(c{k} - m)")
-                    S.line(f"s = s + c{k}")
-        _rest(S, lambda: S.line(f"s = s + lib.exp{f}({x} - m)"))
+        S.line(f"s = {const(dt, 0)}")
+        _strided(S, lambda: S.line(f"s = s + lib.exp{f}(px[bx + j * sx] - m)"))
         _block_reduce(S, "s", "add", dt)
         if log:
             S.line(f"ls = lib.log{f}(s)")
-        for k in range(ROW_CACHE):
-            with S.block(f"if t + {k} * nt < n"):
-                S.line(f"j = t + {k} * nt")
-                S.line(f"pz[bz + j * sz] = c{k} - m - ls" if log else f"pz[bz + j * sz] = c{k} / s")
-        _rest(S, lambda: S.line(f"pz[bz + j * sz] = {x} - m - ls" if log else
-                                 f"pz[bz + j * sz] = lib.exp{f}({x} - m) / s"))
+            _strided(S, lambda: S.line("pz[bz + j * sz] = px[bx + j * sx] - m - ls"))
+        else:
+            _strided(S, lambda: S.line(f"pz[bz + j * sz] = lib.exp{f}(px[bx + j * sx] - m) / s"))
         S.line("row += cuda.gridDim.x")
     return S.finish()
 
 
-def _rest(S: Source, body) -> None:
-    """``for j in range(t + ROW_CACHE * nt, n, nt): body``: the elements not kept in registers."""
-    S.line(f"j = t + {ROW_CACHE} * nt")
+def _strided(S: Source, body) -> None:
+    """``for j in range(t, n, nt): body`` as a while loop."""
+    S.line("j = t")
     with S.block("while j < n"):
         body()
         S.line("j += nt")
