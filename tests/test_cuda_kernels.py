@@ -346,3 +346,31 @@ EMPTY = [
 def test_zero_size_arrays(run_cuda, expr, ins):
     case = Case(expr, "b_expr", (expr, ins), ins)
     check(run_cuda, case, [make_inputs(case)])
+
+
+def scenario_executable_run_contract():
+    """``executable.run`` follows the backends' contract: parameter arrays in, (outputs, update values) out,
+    as NumPy arrays; a device array of the wrong dtype is refused, not converted."""
+    from numba import cuda
+
+    from symcomp import tensor as T
+
+    w = symcomp.shared(np.arange(3.0), name="w")
+    x = T.dvector("x")
+    f = symcomp.function([x], w * x, updates=[(w, w + 1)], device="cuda")
+    outs, ups = f.executable.run([np.full(3, 2.0), np.arange(3.0)])
+    try:
+        f(cuda.to_device(np.ones(3, np.int32)))
+        refused = None
+    except TypeError as exc:
+        refused = str(exc)
+    return outs, ups, type(outs[0]).__name__, type(ups[0]).__name__, refused, w.get_value()
+
+
+def test_executable_run_contract_and_device_dtype_check(run_cuda):
+    outs, ups, out_type, up_type, refused, w = run_cuda(scenario_executable_run_contract)
+    assert (out_type, up_type) == ("ndarray", "ndarray")
+    np.testing.assert_array_equal(outs[0], [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(ups[0], [1.0, 2.0, 3.0])
+    assert refused is not None and "dtype" in refused and "input 0" in refused
+    np.testing.assert_array_equal(w, [0.0, 1.0, 2.0])  # run() leaves shared variables to its caller

@@ -44,7 +44,7 @@ _BIG = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
-class Shape:
+class Form:
     """The static form of one reduction kernel."""
 
     scheme: str  # "block" or "thread"
@@ -59,8 +59,8 @@ class Shape:
     write_value: bool = False  # arg stage 1 with chunks: also write the partial values
 
 
-def render_reduce(family: str, f: Shape, body: Body):
-    """Render a reduction kernel of form ``f`` (see :class:`Shape`)."""
+def render_reduce(family: str, f: Form, body: Body):
+    """Render a reduction kernel of form ``f`` (see :class:`Form`)."""
     arg = f.kind in ("argmax", "argmin")
     K, R = f.keep_rank, f.red_rank
     params = [Param("nout", "i64"), Param("nred", "i64"), Param("chunk", "i64")]
@@ -137,7 +137,7 @@ def render_reduce(family: str, f: Shape, body: Body):
     return S.finish()
 
 
-def _write(S, f: Shape, arg: bool, at: str, value: str, index: str) -> None:
+def _write(S, f: Form, arg: bool, at: str, value: str, index: str) -> None:
     """Store the result of one output (arg reductions: its index, and in stage 1 its value)."""
     if arg:
         S.line(store("pz", f"oz + {at}", index, T.int64))
@@ -147,7 +147,7 @@ def _write(S, f: Shape, arg: bool, at: str, value: str, index: str) -> None:
         S.line(store("pz", f"oz + {at}", value, f.out_dtype))
 
 
-def _tree(S, f: Shape, vdt: T.DType, arg: bool) -> None:
+def _tree(S, f: Form, vdt: T.DType, arg: bool) -> None:
     """Tree reduction of the block's partial results in shared memory (block size a power of two)."""
     S.line(store("sv", "t", "acc", vdt))
     if arg:
@@ -220,9 +220,9 @@ def plan_reduction(P, family: str, body: Body, kind: str, operands: list, stride
     chunks = max(1, min(chunks, 65535))
     chunk = -(-nred // chunks)
     chunks = -(-nred // chunk)
-    shape = Shape(scheme, kind, len(kdims), len(rdims), tuple(kinds), tuple(dtypes), value_dtype,
+    form = Form(scheme, kind, len(kdims), len(rdims), tuple(kinds), tuple(dtypes), value_dtype,
                   T.int64 if arg else value_dtype, write_value=arg and chunks > 1)
-    spec = render_reduce(family, shape, body)
+    spec = render_reduce(family, form, body)
     args = [nout, nred, chunk] + kdims[1:] + rdims[1:]
     ai = si = 0
     for k in kinds:
@@ -259,8 +259,8 @@ def plan_reduction(P, family: str, body: Body, kind: str, operands: list, stride
 
 
 def _stage2_arg(P, family, kind, pv: Desc, pi: Desc, out: Desc, nout: int, chunks: int, vdt: T.DType) -> None:
-    shape = Shape("block", kind, 1, 1, ("a", "a"), (vdt, T.int64), vdt, T.int64, indexed_input=True)
-    spec = render_reduce(family, shape, identity_body)
+    form = Form("block", kind, 1, 1, ("a", "a"), (vdt, T.int64), vdt, T.int64, indexed_input=True)
+    spec = render_reduce(family, form, identity_body)
     args = [nout, chunks, chunks]
     for d in (pv, pi):
         args += [Ptr(d.root), 0, chunks, 1]
@@ -290,7 +290,7 @@ def general_kernels(family, kind, dtypes, value_dtype, keep_rank, red_rank, body
     """Both schemes of the general case, for PTX listings."""
     arg = kind in ("argmax", "argmin")
     out = T.int64 if arg else value_dtype
-    return [render_reduce(family, Shape(s, kind, max(1, keep_rank), max(1, red_rank), ("a",) * len(dtypes),
+    return [render_reduce(family, Form(s, kind, max(1, keep_rank), max(1, red_rank), ("a",) * len(dtypes),
                                         tuple(dtypes), value_dtype, out), body)
             for s in ("block", "thread")]
 
