@@ -374,3 +374,18 @@ def test_executable_run_contract_and_device_dtype_check(run_cuda):
     np.testing.assert_array_equal(ups[0], [1.0, 2.0, 3.0])
     assert refused is not None and "dtype" in refused and "input 0" in refused
     np.testing.assert_array_equal(w, [0.0, 1.0, 2.0])  # run() leaves shared variables to its caller
+
+
+def scenario_foreign_byte_order():
+    from symcomp import tensor as T
+
+    x = T.dvector("x")
+    f = symcomp.function([x], x * 2, device="cuda")
+    big_endian = np.arange(5.0).astype(">f8")
+    return f.executable.run([big_endian])[0][0], f(big_endian)
+
+
+def test_foreign_byte_order_inputs(run_cuda):
+    via_run, via_call = run_cuda(scenario_foreign_byte_order)
+    np.testing.assert_array_equal(via_run, np.arange(5.0) * 2)
+    np.testing.assert_array_equal(via_call, np.arange(5.0) * 2)

@@ -41,8 +41,10 @@ def empty(n: int, dtype: np.dtype):
 
 
 def upload(arr: np.ndarray):
-    """A flat device copy of a host array (C order, bool stored as uint8, at least one element)."""
-    host = np.ascontiguousarray(arr).reshape(-1)
+    """A flat device copy of a host array (C order, native byte order, bool stored as uint8,
+    at least one element)."""
+    arr = np.asarray(arr)
+    host = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("=")).reshape(-1)
     if host.dtype == np.bool_:
         host = host.view(np.uint8)
     if host.size == 0:
