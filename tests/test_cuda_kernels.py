@@ -45,6 +45,37 @@ def _enable_simulator() -> None:
     # The simulator runs a Python thread per CUDA thread and syncs blocks by polling;
     # a short switch interval makes __syncthreads() rounds ~10x faster.
     sys.setswitchinterval(1e-4)
+    _lock_simulator_shared_arrays()
+
+
+def _lock_simulator_shared_arrays() -> None:
+    """Work around a race in Numba's simulator (numba-cuda 0.30): ``cuda.shared.array`` looks up the
+    block's array for the calling source line and creates it if missing, without a lock, so two
+    threads of a block can each create one and no longer share memory (seen once in a few hundred
+    runs of a textbook tree reduction when threads switch often).  This version holds a lock."""
+    import threading
+
+    from numba.cuda.np import numpy_support
+    from numba.cuda.simulator import kernelapi
+    from numba.cuda import types
+
+    lock = threading.Lock()
+    original = kernelapi.FakeCUDAShared.array
+
+    def array(self, shape, dtype, alignment=None):
+        if alignment is not None or shape == 0:
+            return original(self, shape, dtype, alignment)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        frame = sys._getframe(1)
+        key = (frame.f_code.co_filename, frame.f_lineno)
+        with lock:
+            res = self._allocations.get(key)
+            if res is None:
+                res = self._allocations[key] = np.empty(shape, dtype)
+        return res
+
+    kernelapi.FakeCUDAShared.array = array
 
 
 def _in_process() -> bool:
@@ -62,6 +93,10 @@ def _in_process() -> bool:
 def run_cuda():
     """``run_cuda(fn, *args)`` runs a module-level function of this file where kernels can run."""
     if _in_process():
+        from numba.cuda.core import config
+
+        if config.ENABLE_CUDASIM:
+            _lock_simulator_shared_arrays()
         yield lambda fn, *args: fn(*args)
         return
     ctx = multiprocessing.get_context("spawn")
