@@ -104,3 +104,11 @@ def test_long_sum_is_accurate():
     exact = np.sum(a.astype(np.float64))
     for got in run_all(fns, a).values():
         assert abs(float(got) - exact) / exact < 1e-4
+
+
+def test_argmax_over_a_nonempty_axis_of_an_empty_array():
+    x = T.dmatrix("x")
+    for f in compile_modes([x], [T.argmax(x, axis=1), T.argmin(x, axis=1)]).values():
+        got = f(np.zeros((0, 3)))
+        assert_matches(got[0], np.zeros(0, dtype=np.int64))
+        assert_matches(got[1], np.zeros(0, dtype=np.int64))

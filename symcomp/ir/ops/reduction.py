@@ -126,7 +126,8 @@ class _ArgExtremum(ReduceOp):
     def _flat(self, x):
         keep = [i for i in range(x.ndim) if i not in self.axes]
         moved = np.transpose(x, keep + list(self.axes))
-        return moved.reshape(moved.shape[: len(keep)] + (-1,))
+        reduced = int(np.prod([x.shape[a] for a in self.axes]))  # explicit: -1 is ambiguous for empty arrays
+        return moved.reshape(moved.shape[: len(keep)] + (reduced,))
 
     def vjp(self, grads):
         return [None]
