@@ -14,6 +14,7 @@ shape signature (make one kernel per signature needed).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
@@ -164,10 +165,30 @@ def specialize(f, shapes: ShapesSpec = None, symbol: Optional[str] = None) -> Ke
                   + [n_params + n_out + u for u in range(len(plan.updates))])
     n_consts = len(c.const_roots)
     ops = tuple(f"{op.name}" + (f" (created at {op.loc})" if op.loc else "") for op in c.ops)
-    abi = KernelABI(symbol or c_identifier(f.name, "kernel"), tuple(args), int(plan.workspace_bytes), ops)
+    abi = KernelABI(kernel_symbol(f.name, symbol), tuple(args), int(plan.workspace_bytes), ops)
     const_slots = tuple(c.ws_root + 1 + i for i in range(n_consts))
     return Kernel(abi, f, np.asarray(plan.ints, dtype=np.int64), len(plan.ptrs), slots, c.ws_root, const_slots,
                   tuple(int(plan.ptrs[s]) for s in const_slots), c.symbol)
+
+
+_RESERVED = re.compile(r"^(main|symcomp_.*|const\d+|op\d+_.*)$")
+
+
+def kernel_symbol(func_name: str, symbol: Optional[str]) -> str:
+    """The kernel's C name: ``symbol``, or the function's name (``main`` becomes ``main_kernel``).
+
+    Raises:
+        ValueError: if ``symbol`` is not a C identifier, or is reserved: ``main`` (the
+            program's) or a name the compiled module uses (``symcomp_*``, ``const<N>``, ``op<N>_*``).
+    """
+    if symbol is None:
+        name = c_identifier(func_name, "kernel")
+        return name + "_kernel" if _RESERVED.match(name) else name
+    if not isinstance(symbol, str) or c_identifier(symbol, "") != symbol:
+        raise ValueError(f"kernel name {symbol!r} is not a C identifier")
+    if _RESERVED.match(symbol):
+        raise ValueError(f"kernel name {symbol!r} is reserved (main, symcomp_*, const<N> and op<N>_* are taken)")
+    return symbol
 
 
 def _dtype(np_dtype):
