@@ -43,6 +43,7 @@ class Function:
         self.device = device
         self.name = name
         self.trust_input = trust_input
+        self.allow_input_downcast = allow_input_downcast
         self.timings = timings
         self._single = single_output
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
@@ -97,6 +98,12 @@ class Function:
             return backend_stages[stage]()
         known = list(self._stages) + list(backend_stages)
         raise KeyError(f"unknown stage {stage!r}; known stages: {', '.join(known)}")
+
+    def __reduce__(self):
+        """Pickle support: the optimized IR, signature and shared values (:mod:`symcomp.compile.pickling`)."""
+        from symcomp.compile.pickling import reduce_function
+
+        return reduce_function(self)
 
     def __repr__(self) -> str:
         return f"<symcomp.Function {self.name} mode={self.mode} device={self.device}>"
