@@ -64,6 +64,11 @@ def _memo_put(key: str, exe) -> None:
             _executables.popitem(last=False)
 
 
+def content_key(f) -> str:
+    """A SHA-256 (hex) of what ``f`` computes: its optimized IR, mode and device (Dask task names)."""
+    return reduce_function(f)[1][0]["key"]
+
+
 def reduce_function(f) -> tuple:
     """``Function.__reduce__``: the state is computed once per Function (dumping the IR is not free)."""
     state = _states.get(f)

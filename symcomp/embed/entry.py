@@ -9,7 +9,6 @@ making an entry point costs one plan and a tiny compile.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import threading
 from typing import Optional
