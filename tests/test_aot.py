@@ -147,3 +147,13 @@ def test_emit_obj_from_the_command_line(tmp_path):
            str(tmp_path / "k.o"), "--shape", "1=2x3"]
     subprocess.run(cmd, check=True, capture_output=True)
     assert (tmp_path / "k.o").read_bytes()[:4] == b"\x7fELF"
+
+
+def test_emit_obj_needs_func_for_modules_with_several_functions(tmp_path, capsys):
+    other = KERNEL_SC.split("\n", 1)[1].rsplit("}", 1)[0].replace("@softplus_rows", "@other")
+    (tmp_path / "k.sc").write_text(KERNEL_SC.rsplit("}", 1)[0] + other + "}\n")
+    assert opt_main([str(tmp_path / "k.sc"), "--emit=obj", "-o", str(tmp_path / "k.o")]) == 1
+    assert "the module holds 2: choose one with --func NAME" in capsys.readouterr().err
+    assert opt_main([str(tmp_path / "k.sc"), "--emit=obj", "-o", str(tmp_path / "k.o"), "--func", "other",
+                     "--shape", "x=2x2"]) == 0
+    assert (tmp_path / "k.o").read_bytes()[:4] == b"\x7fELF"

@@ -76,8 +76,11 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
     """
     from symcomp.embed.aot import emit_object as make_object
 
+    if func is None and len(module.funcs) != 1:
+        raise EmitError(f"--emit=obj exports one function; the module holds {len(module.funcs)}: choose one "
+                        "with --func NAME")
     try:
-        names = [a.name for a in module.func(func).args] if (func or len(module.funcs) == 1) else []
+        names = [a.name for a in module.func(func).args]
         ordered = [None] * len(names)
         for key, shape in shapes.items():
             if isinstance(key, int):
