@@ -150,3 +150,14 @@ def test_kernels_come_only_from_the_cpu_backend_and_fixed_plans():
     with pytest.raises(ValueError, match="kernel name 'main' is reserved"):
         embed.entry_point(symcomp.function([x], x + 1.0), [(3,)], name="main")
     assert embed.entry_point(symcomp.function([x], x + 1.0), [(3,)]).abi.symbol == "main_kernel"
+
+
+def test_the_ctypes_function_keeps_the_code_alive():
+    import gc
+
+    x = T.dvector("x")
+    cfunc = embed.entry_point(symcomp.function([x], x * x + 1.0), [(4,)]).cfunc  # the NativeEntry is dropped
+    gc.collect()
+    xv, out = np.arange(4.0), np.empty(4)
+    assert cfunc(xv.ctypes.data_as(cfunc.argtypes[0]), out.ctypes.data_as(cfunc.argtypes[1]), None) == 0
+    assert_matches(out, xv * xv + 1.0)

@@ -27,10 +27,11 @@ class NativeEntry:
 
     Attributes:
         abi: its C-level description (:class:`~symcomp.embed.abi.KernelABI`).
-        address: the address of its C function (an int), valid while this object lives.
+        address: the address of its C function (an int), valid while this object
+            (or its ``cfunc``) lives: keep one of them referenced while C code may call it.
         cfunc: a ctypes function for that address (argument types: typed element
             pointers, then ``c_void_p`` for the workspace); callable from Python
-            and from Numba ``@njit`` code.
+            and from Numba ``@njit`` code; it keeps the compiled code alive.
     """
 
     def __init__(self, kernel: Kernel):
@@ -54,6 +55,7 @@ class NativeEntry:
             self._engine.finalize_object()
         self.address: int = self._engine.get_function_address(self.abi.symbol)
         self.cfunc = self.abi.ctypes_prototype()(self.address)
+        self.cfunc.entry = self  # the code lives while the ctypes function (or Numba code using it) does
 
     @property
     def c_signature(self) -> str:
