@@ -98,10 +98,6 @@ class Arg:
         """Number of elements."""
         return math.prod(self.shape)
 
-    @property
-    def nbytes(self) -> int:
-        return self.size * self.dtype.itemsize
-
     def c_decl(self) -> str:
         const = "const " if self.role == "in" else ""
         return f"{const}{c_type(self.dtype)} *{self.name}"

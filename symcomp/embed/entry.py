@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from symcomp.embed.abi import KernelABI
+from symcomp.embed.abi import ERR_INDEX, KernelABI
 from symcomp.embed.kernel import Kernel, ShapesSpec, specialize, wrapper_ir
 
 _ids = itertools.count()
@@ -108,7 +108,7 @@ class NativeEntry:
             message = self.abi.describe_error(status)
             if status < 0:
                 raise MemoryError(message)
-            raise (IndexError if status & 15 == 1 else ArithmeticError)(message)
+            raise (IndexError if status & 15 == ERR_INDEX else ArithmeticError)(message)
         return results[0] if len(results) == 1 else results
 
     def __repr__(self) -> str:
