@@ -4,7 +4,9 @@
 * ``llvm``: the CPU backend's LLVM IR, before LLVM's optimizations (as ``f.dump('llvm')``);
 * ``asm``: the CPU backend's native assembly for the host, after LLVM's ``-O2``
   pipeline (as ``f.dump('asm')``);
-* ``ptx``: the CUDA backend's PTX, from ``symcomp.backends.cuda.emit_ptx(module)``.
+* ``ptx``: the CUDA backend's PTX, from ``symcomp.backends.cuda.emit_ptx(module)``;
+* ``obj``: an ELF object file exporting one function as a C kernel specialized to
+  fixed input shapes, and its C header (:func:`emit_object`, docs/embedding.md).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import importlib
 
 from symcomp.ir.module import ModuleOp, new_module
 
-EMIT_KINDS = ("ir", "llvm", "asm", "ptx")
+EMIT_KINDS = ("ir", "llvm", "asm", "ptx", "obj")
 
 
 class EmitError(Exception):
@@ -25,7 +27,7 @@ def emit(module: ModuleOp, kind: str) -> str:
 
     Raises:
         EmitError: if the backend is unavailable or cannot compile an operation.
-        ValueError: for an unknown ``kind``.
+        ValueError: for an unknown ``kind`` (``obj`` is binary: use :func:`emit_object`).
     """
     if kind == "ir":
         return str(module)
@@ -33,7 +35,66 @@ def emit(module: ModuleOp, kind: str) -> str:
         return "\n".join(_cpu(f, kind) for f in module.funcs)
     if kind == "ptx":
         return _ptx(module)
+    if kind == "obj":
+        raise ValueError("--emit=obj makes binary output: use emit_object()")
     raise ValueError(f"unknown emission kind {kind!r} (expected one of {', '.join(EMIT_KINDS)})")
+
+
+def parse_shapes(specs: list[str]) -> dict:
+    """``NAME=4x3`` (or ``INDEX=4x3``; ``NAME=`` for rank 0) entries as {name or index: shape}.
+
+    Raises:
+        ValueError: for a malformed entry, naming it.
+    """
+    out: dict = {}
+    for spec in specs:
+        key, eq, dims = spec.partition("=")
+        key = key.strip().lstrip("%")
+        try:
+            if not eq or not key:
+                raise ValueError
+            shape = tuple(int(d) for d in dims.split("x")) if dims.strip() else ()
+            if any(d < 0 for d in shape):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"--shape {spec!r}: expected NAME=SIZExSIZE... (e.g. x=4x3), sizes >= 0") from None
+        out[int(key) if key.isdigit() else key] = shape
+    return out
+
+
+def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = "") -> tuple[bytes, str]:
+    """An object file and its C header for one function of ``module``, specialized to ``shapes``.
+
+    Args:
+        module: the module (already through the pipeline: no further pass runs).
+        shapes: {parameter name or index: shape}; parameters left out use their static types.
+        func: the function's name (needed when the module holds several).
+        blas_prefix: prefix of the BLAS symbols called (``scipy_`` for SciPy's OpenBLAS).
+
+    Raises:
+        EmitError: if the function cannot be compiled or specialized (the message says why).
+    """
+    from symcomp.embed.aot import emit_object as make_object
+
+    if func is None and len(module.funcs) != 1:
+        raise EmitError(f"--emit=obj exports one function; the module holds {len(module.funcs)}: choose one "
+                        "with --func NAME")
+    try:
+        names = [a.name for a in module.func(func).args]
+        ordered = [None] * len(names)
+        for key, shape in shapes.items():
+            if isinstance(key, int):
+                if key >= len(ordered):
+                    raise ValueError(f"--shape {key}=...: the function has {len(ordered)} parameters")
+                ordered[key] = shape
+            elif key in names:
+                ordered[names.index(key)] = shape
+            else:
+                raise ValueError(f"--shape {key}=...: no parameter named {key!r} (parameters: {names})")
+        obj = make_object(module, ordered, func=func, blas_prefix=blas_prefix, mode="fast", optimize=False)
+    except (ValueError, KeyError, NotImplementedError) as exc:
+        raise EmitError(f"cannot make an object file: {exc}") from None
+    return obj.object, obj.header
 
 
 def _cpu(func, kind: str) -> str:

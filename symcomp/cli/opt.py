@@ -3,6 +3,7 @@
     symcomp-opt step.sc --pass-pipeline=cse,dce --print-ir-after-all --timing
     symcomp-opt step.sc --cse --dce -o step.opt.sc
     symcomp-opt step.sc --emit=llvm
+    symcomp-opt kernel.sc --emit=obj -o kernel.o --header kernel.h --shape x=1000x64
     symcomp-opt errors.sc --split-input-file --verify-diagnostics
 
 IR dumps, the timing report and diagnostics go to standard error; the result
@@ -21,7 +22,7 @@ import traceback
 from typing import Optional, Sequence
 
 from symcomp.cli.diagnostics import Chunk, check_expectations, split_input
-from symcomp.cli.emit import EMIT_KINDS, EmitError, emit
+from symcomp.cli.emit import EMIT_KINDS, EmitError, emit, emit_object, parse_shapes
 from symcomp.ir.errors import IRError
 from symcomp.passes.manager import (
     PassManager, PipelineError, Timing, format_pipeline, parse_pipeline, registered_passes,
@@ -61,7 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="passes to run, e.g. 'cse,dce' or 'fuse{max-ops=64}' (or give --NAME flags)")
     ap.add_argument("--emit", choices=EMIT_KINDS, default="ir",
                     help="ir: the IR (default); llvm / asm: the CPU backend's LLVM IR / native assembly; "
-                         "ptx: the CUDA backend's PTX")
+                         "ptx: the CUDA backend's PTX; obj: an object file (-o) exporting a C function "
+                         "specialized to fixed shapes (see --header, --shape)")
+    ap.add_argument("--header", metavar="FILE", help="with --emit=obj: also write the kernel's C header")
+    ap.add_argument("--shape", action="append", default=[], metavar="NAME=DIMS",
+                    help="with --emit=obj: the shape of a parameter whose type has dynamic sizes, e.g. x=64x3 "
+                         "(repeatable; NAME is the parameter's name or index)")
+    ap.add_argument("--func", metavar="NAME", help="with --emit=obj: the function to export (when there are several)")
+    ap.add_argument("--blas-prefix", default="", metavar="PREFIX",
+                    help="with --emit=obj: prefix of the BLAS symbols called (default none: dgemm_; "
+                         "scipy_ for SciPy's bundled OpenBLAS)")
     ap.add_argument("--print-ir-before-all", action="store_true", help="print the IR before every pass")
     ap.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
     ap.add_argument("--print-ir-before", action="append", default=[], metavar="PASS",
@@ -140,6 +150,7 @@ def _run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         PassManager(passes, print_before=before, print_after=after)  # checks the names
     except PipelineError as exc:
         raise _UsageError(str(exc)) from None
+    _check_object_options(args)
     text, filename = _read(args.input)
     timing = Timing()
     outputs, failed = [], False
@@ -159,7 +170,13 @@ def _run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
             outputs.append(out)
     if args.output == "-" or not failed:  # like mlir-opt, keep no output file after a failure
         t0 = time.perf_counter()
-        _write(args.output, "// -----\n".join(outputs))
+        if args.emit == "obj":
+            (obj, header), = outputs
+            _write(args.output, obj)
+            if args.header:
+                _write(args.header, header)
+        else:
+            _write(args.output, "// -----\n".join(outputs))
         timing.add("Output", time.perf_counter() - t0)
     if args.timing:
         sys.stderr.write(timing.report())
@@ -192,12 +209,36 @@ def _process(chunk: Chunk, filename: str, pm: PassManager, args) -> tuple[Option
                              + ("" if args.show_traceback else " --show-traceback"))
     t0 = time.perf_counter()
     try:
+        if args.emit == "obj":
+            return emit_object(module, parse_shapes(args.shape), args.func, args.blas_prefix), None
         text = emit(module, args.emit)
     except EmitError as exc:
         return None, IRError(str(exc))
     finally:
         pm.timing.add("Output", time.perf_counter() - t0)
     return text if text.endswith("\n") else text + "\n", None
+
+
+def _check_object_options(args) -> None:
+    """Check the options of --emit=obj (they are refused with other kinds).
+
+    Raises:
+        _UsageError: for a missing -o, an option that does not apply, or a malformed --shape.
+    """
+    obj_flags = [f for f, given in (("--header", args.header), ("--shape", args.shape), ("--func", args.func),
+                                    ("--blas-prefix", args.blas_prefix)) if given]
+    if args.emit != "obj":
+        if obj_flags:
+            raise _UsageError(f"{', '.join(obj_flags)} only apply to --emit=obj")
+        return
+    if args.output == "-":
+        raise _UsageError("--emit=obj writes a binary object file: give its path with -o")
+    if args.split_input_file or args.verify_diagnostics:
+        raise _UsageError("--emit=obj takes one module: --split-input-file and --verify-diagnostics do not apply")
+    try:
+        parse_shapes(args.shape)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -212,12 +253,17 @@ def _read(path: str) -> tuple[str, str]:
         raise _UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, text) -> None:
+    """Write ``text`` (str, or bytes for object files) to ``path`` ('-': standard output)."""
     if path == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
+        if isinstance(text, bytes):
+            with open(path, "wb") as f:
+                f.write(text)
+            return
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as exc:

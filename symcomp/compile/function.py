@@ -43,6 +43,7 @@ class Function:
         self.device = device
         self.name = name
         self.trust_input = trust_input
+        self.allow_input_downcast = allow_input_downcast
         self.timings = timings
         self._single = single_output
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
@@ -106,6 +107,12 @@ class Function:
         known = list(self._stages) + list(backend_stages)
         raise KeyError(f"unknown stage {stage!r}; known stages: {', '.join(known)}")
 
+    def __reduce__(self):
+        """Pickle support: the optimized IR, signature and shared values (:mod:`symcomp.compile.pickling`)."""
+        from symcomp.compile.pickling import reduce_function
+
+        return reduce_function(self)
+
     def __repr__(self) -> str:
         return f"<symcomp.Function {self.name} mode={self.mode} device={self.device}>"
 
@@ -168,24 +175,54 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         TypeError, MissingInputError, UnusedInputError: for bad graphs or arguments.
         NotImplementedError: for an operation the backend cannot lower.
     """
-    from symcomp.compile.modes import get_mode
-
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"inputs must be a list of symbolic variables, got {type(inputs).__name__}")
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else ([outputs] if single else list(outputs))
     outs = [as_value(o) for o in outs]
     ups = _normalize_updates(updates)
-    mode_name = mode or config.mode
-    device = device or config.device
     name = name or "main"
     timings = {}
     t0 = time.perf_counter()
     module, sig = trace(list(inputs), outs, ups, givens, name, on_unused_input)
     timings["trace"] = time.perf_counter() - t0
+    return compile_module(module, sig, mode=mode, device=device, allow_input_downcast=allow_input_downcast,
+                          trust_input=trust_input, single_output=single, timings=timings)
+
+
+def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = None, device: Optional[str] = None,
+                   allow_input_downcast: bool = False, trust_input: bool = False, single_output: bool = False,
+                   optimize: bool = True, timings: Optional[dict] = None) -> Function:
+    """Optimize and compile a module holding one traced function (the second half of :func:`function`).
+
+    Also used to compile IR that was not traced: modules from :class:`symcomp.ir.Builder`
+    (:func:`symcomp.embed.compile`) and IR text read back when unpickling a Function
+    (``optimize=False``: that IR was optimized already).
+
+    Args:
+        module: a verified ``builtin.module`` whose first function is compiled; changed in place.
+        sig: how its parameters map to inputs and shared variables.
+        mode, device: as for :func:`function` (defaults from ``symcomp.config``).
+        single_output: calls return the only output itself rather than a list.
+        optimize: run the mode's pass pipeline first.
+        timings: a dict receiving seconds per stage.
+
+    Raises:
+        ValueError: for an unknown mode or device.
+        NotImplementedError: for an operation the backend cannot lower.
+    """
+    from symcomp.compile.modes import get_mode
+    from symcomp.passes.manager import replay_stages
+
+    mode_name = mode or config.mode
+    device = device or config.device
+    timings = {} if timings is None else timings
     m = get_mode(mode_name)
     stages: dict = {}
-    m.optimize(module, stages, timings)
+    if optimize:
+        m.optimize(module, stages, timings)
+    else:
+        stages.update(replay_stages(module, []))
     executable = m.backend(device)(module, sig, timings)
-    return Function(module, sig, executable, stages, mode_name, device, name, allow_input_downcast,
-                    trust_input, single, timings)
+    return Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
+                    allow_input_downcast, trust_input, single_output, timings)

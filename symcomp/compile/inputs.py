@@ -8,6 +8,13 @@ Rules (Theano's, with NumPy 2 casting):
 * Python scalars and lists are accepted when their values convert exactly;
 * the rank must match, and every statically known size must match (ValueError);
 * object, complex, string and None arguments raise TypeError.
+
+Arrays of other libraries are read without copies where their layout allows:
+through ``__array_interface__`` (NumPy's protocol), else DLPack
+(``__dlpack__``: PyTorch, JAX, CuPy, any array API library) with
+``np.from_dlpack``, else ``np.asarray``.  Device (GPU) arrays are refused by
+the CPU path with a TypeError; the CUDA backend takes ``__cuda_array_interface__``
+itself.
 """
 
 from __future__ import annotations
@@ -46,11 +53,18 @@ class InputSpec:
         else:
             if value is None:
                 raise TypeError(f"{self.label}: expected an array of dtype {want}, got None")
-            try:
-                arr = np.asarray(value)
-            except (ValueError, TypeError) as exc:
-                raise TypeError(f"{self.label}: cannot convert {type(value).__name__} to an array: {exc}") from None
-            if arr.dtype != want and arr.dtype.kind in "biuf":
+            if not hasattr(value, "__array_interface__") and hasattr(value, "__dlpack__"):
+                arr = self._from_dlpack(value)
+            else:
+                if hasattr(value, "__cuda_array_interface__") and not hasattr(value, "__array_interface__"):
+                    raise TypeError(f"{self.label}: {type(value).__name__} is a GPU array; this function runs on "
+                                    "the CPU (copy it to host memory, or compile with device='cuda')")
+                try:
+                    arr = np.asarray(value)
+                except (ValueError, TypeError) as exc:
+                    raise TypeError(f"{self.label}: cannot convert {type(value).__name__} to an array: {exc}") \
+                        from None
+            if arr.dtype != want and arr.dtype.kind in "biuf" and not _typed_array(value):
                 arr = self._from_python(value, arr, want)
         if arr.dtype != want:
             arr = self._cast(arr, want)
@@ -61,6 +75,19 @@ class InputSpec:
             if d is not None and d != s:
                 raise ValueError(f"{self.label}: axis {ax} must have size {d} ({self.type}), got shape {arr.shape}")
         return arr
+
+    def _from_dlpack(self, value) -> np.ndarray:
+        """A zero-copy NumPy view of a DLPack-exporting array in host memory."""
+        device = getattr(value, "__dlpack_device__", None)
+        if device is not None:
+            kind = device()[0]
+            if kind not in (1, 3):  # kDLCPU, kDLCUDAHost (pinned host memory)
+                raise TypeError(f"{self.label}: {type(value).__name__} lives on a device (DLPack device type "
+                                f"{kind}); this function runs on the CPU: copy it to host memory first")
+        try:
+            return np.from_dlpack(value)
+        except (BufferError, RuntimeError, TypeError, ValueError) as exc:
+            raise TypeError(f"{self.label}: cannot read {type(value).__name__} through DLPack: {exc}") from None
 
     def _from_python(self, value, arr: np.ndarray, want: np.dtype) -> np.ndarray:
         """Python numbers are weakly typed: accept them when the conversion is exact."""
@@ -81,3 +108,8 @@ class InputSpec:
                 return arr.astype(want)
         raise TypeError(f"{self.label}: an array of dtype {arr.dtype} would be downcast to {want}; "
                         "cast it first or pass allow_input_downcast=True")
+
+
+def _typed_array(value) -> bool:
+    """True for arrays of other libraries: their dtype is strong (cast only safely), unlike Python numbers."""
+    return any(hasattr(value, a) for a in ("__array_interface__", "__array__", "__dlpack__"))

@@ -5,7 +5,8 @@
 * ``reference``: no optimization, the NumPy interpreter (the test oracle).
 
 Further modes (``debug``, ``nanguard``, ``mlir``) register themselves with
-:func:`register_mode`.
+:func:`register_mode`; plugin packages add modes through the entry point group
+``symcomp.backends`` (:mod:`symcomp.plugins`).
 """
 
 from __future__ import annotations
@@ -104,8 +105,17 @@ def get_mode(name: str) -> Mode:
             importlib.import_module(LAZY_MODES[name])
         except ImportError as exc:
             raise ValueError(f"mode {name!r} is not available: {exc}") from None
+    if name not in MODES:
+        from symcomp import plugins
+
+        try:
+            plugins.load_mode(name)  # a mode from a plugin package (entry point group symcomp.backends)
+        except plugins.PluginError as exc:
+            raise ValueError(f"mode {name!r} is not available: {exc}") from None
     try:
         return MODES[name]
     except KeyError:
-        known = sorted(set(MODES) | set(LAZY_MODES))
+        from symcomp.plugins import mode_names
+
+        known = sorted(set(MODES) | set(LAZY_MODES) | set(mode_names()))
         raise ValueError(f"unknown mode {name!r} (known: {', '.join(known)})") from None

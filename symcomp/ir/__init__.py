@@ -34,6 +34,9 @@ _EXPORTS = {
     "IRError": "symcomp.ir.errors",
     "ParseError": "symcomp.ir.errors",
     "VerifyError": "symcomp.ir.errors",
+    "Builder": "symcomp.ir.builder",
+    "FunctionBuilder": "symcomp.ir.builder",
+    "parse_type": "symcomp.ir.builder",
 }
 
 __all__ = sorted(_EXPORTS) + ["Module"]

@@ -123,8 +123,11 @@ def register_pass(cls: type[ModulePass]) -> type[ModulePass]:
 
 
 def registered_passes() -> dict[str, type[ModulePass]]:
-    """Every registered pass (the built-in ones are imported first), sorted by name."""
+    """Every registered pass (the built-in ones and the plugins' are loaded first), sorted by name."""
+    from symcomp.plugins import load_all_passes
+
     _load_builtin_passes()
+    load_all_passes()
     return dict(sorted(PASSES.items()))
 
 
@@ -191,7 +194,7 @@ def parse_pipeline(spec: Union[str, Sequence]) -> list[ModulePass]:
         if expect_name:
             if name is None:
                 raise _pipeline_error(text, pos, "expected a pass name")
-            cls = PASSES.get(name)
+            cls = PASSES.get(name) or _plugin_pass(name)
             if cls is None:
                 raise _pipeline_error(text, pos, f"unknown pass {name!r} (known: {', '.join(sorted(PASSES))})")
             pos = m.end()
@@ -212,6 +215,16 @@ def parse_pipeline(spec: Union[str, Sequence]) -> list[ModulePass]:
                 raise _pipeline_error(text, pos, "expected ',' between passes")
             pos = m.end()
             expect_name = True
+
+
+def _plugin_pass(name: str):
+    """The pass a plugin provides under ``name`` (symcomp.plugins), or None."""
+    from symcomp.plugins import PluginError, load_pass
+
+    try:
+        return load_pass(name)
+    except PluginError as exc:
+        raise PipelineError(str(exc)) from exc
 
 
 def _pipeline_error(text: str, pos: int, message: str) -> PipelineError:
@@ -296,8 +309,9 @@ class PassManager:
             raise TypeError(f"PassManager(timing=...) takes a Timing (times are always collected), "
                             f"got {self.timing!r}")
         self.passes = parse_pipeline(self.passes)
-        known = set(registered_passes()) | {"all"}
-        for name in (*self.print_before, *self.print_after):
+        names = (*self.print_before, *self.print_after)
+        known = set(registered_passes()) | {"all"} if names else set()  # listing loads every plugin: only if needed
+        for name in names:
             if name not in known:
                 raise PipelineError(f"cannot print IR around unknown pass {name!r}")
 

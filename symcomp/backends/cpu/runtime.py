@@ -129,6 +129,12 @@ class CPUExecutable:
             self._raise(status)
         return outs, upds
 
+    def __reduce__(self):
+        """Pickle support: recompiled from the module's IR text (:mod:`symcomp.compile.pickling`)."""
+        from symcomp.compile.pickling import reduce_cpu_executable
+
+        return reduce_cpu_executable(self)
+
     def _raise(self, status: int):
         op = self.c.ops[status >> 4]
         kind = status & 15
