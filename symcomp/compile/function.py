@@ -98,6 +98,27 @@ class Function:
         known = list(self._stages) + list(backend_stages)
         raise KeyError(f"unknown stage {stage!r}; known stages: {', '.join(known)}")
 
+    def timing_report(self) -> str:
+        """A table of the seconds each compilation stage took (front-end, each pass, backend stages).
+
+        Backend stages of the CPU backend: ``llvm_init`` (first compile of the process),
+        ``prepare`` (memory contract), ``codegen``
+        (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``,
+        ``cache_load`` (read from the disk cache instead of the three before), ``load``.
+        """
+        labels = {"trace": "front-end: trace", "llvm_init": "backend: LLVM initialization (once)", "prepare": "backend: prepare", "codegen": "backend: LLVM IR emission",
+                  "llvm_opt": "backend: LLVM optimization", "machine_code": "backend: machine code",
+                  "cache_load": "backend: disk cache read", "load": "backend: load machine code"}
+        rows = [(labels.get(k, k.replace("pass:", "pass: ")), t) for k, t in self.timings.items() if k != "passes"]
+        total = sum(t for _, t in rows) or 1e-12
+        cache = "hit" if "cache_load" in self.timings else ("miss" if "machine_code" in self.timings else "-")
+        width = max(len(r) for r, _ in rows + [("total", 0)])
+        lines = [f"compilation of {self.name} (mode {self.mode}, {self.device}; disk cache: {cache})",
+                 f"  {'stage':<{width}}  {'ms':>9}  {'%':>5}"]
+        lines += [f"  {r:<{width}}  {1e3 * t:9.2f}  {100 * t / total:5.1f}" for r, t in rows]
+        lines.append(f"  {'total':<{width}}  {1e3 * total:9.2f}  100.0")
+        return "\n".join(lines)
+
     @property
     def maker(self):  # Theano compatibility: f.maker.fgraph.outputs...
         return self

@@ -57,10 +57,6 @@ def _init():
         has_mvec = False
     libm = ctypes.util.find_library("m") or "libm.so.6"
     llvm.load_library_permanently(libm)
-    from scipy.linalg import cython_blas
-
-    for name in BLAS_ROUTINES:
-        llvm.add_symbol(f"symcomp_{name}", _capsule_pointer(cython_blas.__pyx_capi__[name]))
     cpu = llvm.get_host_cpu_name()
     feats = llvm.get_host_cpu_features()
     features = feats.flatten()
@@ -76,9 +72,21 @@ def _init():
     _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple())
 
 
-def _new_target_machine(llvm, cpu, features):
+# Machine-code generation level (llc -O<n>).  Level 0 selects instructions with FastISel and
+# allocates registers with the fast allocator: 5-7x less time than level 1-3 (the digits MLP
+# step: 38 ms against 170-300 ms) for the same run time on symcomp's kernels, whose inner
+# loops are already explicit SIMD code calling libmvec (measured in docs/performance.md).
+CODEGEN_LEVEL = 0
+
+
+def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):
     return llvm.Target.from_default_triple().create_target_machine(
-        cpu=cpu, features=features, opt=3, reloc="default", codemodel="jitdefault")
+        cpu=cpu, features=features, opt=opt, reloc="default", codemodel="jitdefault")
+
+
+def is_initialized() -> bool:
+    """Whether LLVM has been initialized in this process."""
+    return bool(_state)
 
 
 def ensure_initialized():
@@ -90,6 +98,21 @@ def ensure_initialized():
     return _state
 
 
+def _register_blas() -> None:
+    """Register SciPy's BLAS routines as ``symcomp_<routine>`` (once; the caller holds ``_lock``).
+
+    Done only when a module calls BLAS: importing ``scipy.linalg`` costs 0.1-0.2 s.
+    """
+    if "blas" in _state:
+        return
+    from scipy.linalg import cython_blas
+
+    llvm = _state["llvm"]
+    for name in BLAS_ROUTINES:
+        llvm.add_symbol(f"symcomp_{name}", _capsule_pointer(cython_blas.__pyx_capi__[name]))
+    _state["blas"] = True
+
+
 def target() -> Target:
     return ensure_initialized()["target"]
 
@@ -98,23 +121,43 @@ def target_machine():
     return ensure_initialized()["tm"]
 
 
-def optimize(module_ref, speed_level: int = 2) -> None:
-    """Run LLVM's default O<speed_level> module pipeline on a parsed module.
+# The LLVM IR pipeline.  symcomp emits its loops already vectorized, with every size and
+# stride loaded once per op function, so what LLVM must still do is promote the few stack
+# cells (accumulators, status) to registers and clean up: SROA, instcombine, simplifycfg.
+# That pipeline takes 15 ms on the digits MLP step where LLVM's default O1/O2/O3 pipelines
+# take 290/370/620 ms, for the same run time (docs/performance.md has the table).
+LEAN_PIPELINE = ("sroa", "instruction_combine", "simplify_cfg")
 
-    Loops are vectorized explicitly by symcomp's code generator, so LLVM's
-    loop vectorizer is off (it would only duplicate them, at a compile-time
-    cost).  The tuning options, pass builder and pass manager are created per
-    module and released in reverse order (llvmlite objects must not outlive
-    the ones they borrow from).
+
+def optimize(module_ref, level: str = "lean") -> None:
+    """Optimize a parsed module in place.
+
+    Args:
+        module_ref: an llvmlite ``ModuleRef``.
+        level: ``"lean"`` (the default: :data:`LEAN_PIPELINE`) or ``"O1"``, ``"O2"``, ``"O3"``
+            (LLVM's default module pipelines, with the loop vectorizer off since symcomp
+            vectorizes explicitly).
+
+    Raises:
+        ValueError: for an unknown level.
+
+    The tuning options, pass builder and pass manager are created per module and
+    released in reverse order (llvmlite objects must not outlive the ones they borrow from).
     """
     llvm = ensure_initialized()["llvm"]
+    if level not in ("lean", "O1", "O2", "O3"):
+        raise ValueError(f"optimize: unknown level {level!r} (expected 'lean', 'O1', 'O2' or 'O3')")
     with _lock:
-        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+        pto = llvm.create_pipeline_tuning_options(speed_level=1 if level == "lean" else int(level[1]))
         pto.loop_vectorization = False
-        pto.slp_vectorization = True
-        pto.loop_unrolling = True
+        pto.slp_vectorization = level != "lean"
         pb = llvm.create_pass_builder(target_machine(), pto)
-        mpm = pb.getModulePassManager()
+        if level == "lean":
+            mpm = llvm.create_new_module_pass_manager()
+            for name in LEAN_PIPELINE:
+                getattr(mpm, f"add_{name}_pass")()
+        else:
+            mpm = pb.getModulePassManager()
         mpm.run(module_ref, pb)
         mpm.close()
         pb.close()
@@ -135,20 +178,46 @@ def parse(llvm_ir: str):
     return mod
 
 
-class JitModule:
-    """An LLVM module compiled to machine code and kept loaded while this object lives."""
+def calls_blas(module_ref) -> bool:
+    """Whether the module declares one of the ``symcomp_<blas routine>`` symbols."""
+    names = {f"symcomp_{n}" for n in BLAS_ROUTINES}
+    return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
-    def __init__(self, module_ref):
+
+def emit_object(module_ref) -> bytes:
+    """Machine code of an optimized module, as an ELF relocatable object for the host CPU."""
+    ensure_initialized()
+    with _lock:
+        return target_machine().emit_object(module_ref)
+
+
+class JitModule:
+    """Object code loaded into memory (MCJIT's runtime linker), kept loaded while this object lives.
+
+    Args:
+        obj: an object file from :func:`emit_object` (possibly read back from the disk cache).
+        needs_blas: the object calls BLAS (the ``symcomp_*`` symbols must be registered first).
+    """
+
+    def __init__(self, obj: bytes, needs_blas: bool):
         st = ensure_initialized()
         llvm, tgt = st["llvm"], st["target"]
         with _lock:
+            if needs_blas:
+                _register_blas()
             # The engine takes ownership of its target machine: give it its own.
             tm = _new_target_machine(llvm, tgt.cpu, tgt.features)
-            self.engine = llvm.create_mcjit_compiler(module_ref, tm)
+            self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+            self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
             self.engine.finalize_object()
             self.engine.run_static_constructors()
 
     def address(self, name: str) -> int:
+        """Address of a function in the loaded code.
+
+        Raises:
+            KeyError: if there is no such symbol.
+        """
         addr = self.engine.get_function_address(name)
         if not addr:
             raise KeyError(f"symbol {name} not found in the compiled module")

@@ -38,7 +38,7 @@ class CPUExecutable:
     def __init__(self, module, sig, timings):
         self.sig = sig
         self.c: Compiled
-        self.c, self.jit, self._ref = compile_to_machine_code(module, sig, timings, module.func().sym_name)
+        self.c, self.jit, self._llvm = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
         self._plans: OrderedDict = OrderedDict()
         self._const_addrs = [self.jit.global_address(f"const{i}") for i in range(len(self.c.const_roots))]
@@ -48,9 +48,9 @@ class CPUExecutable:
         assigns = [o for o in self.c.func.body.ops if o.name == "sc.assign"]
         self._upd_types = [a.operands[1].type.dtype.np for a in assigns]
         self.stages = {
-            "llvm": lambda: self.c.llvm_ir,
-            "llvm-optimized": lambda: str(self._ref),
-            "asm": lambda: jit.assembly(self._ref),
+            "llvm": self._llvm.llvm,
+            "llvm-optimized": self._llvm.optimized,
+            "asm": self._llvm.asm,
         }
 
     # -- planning --------------------------------------------------------------------------
