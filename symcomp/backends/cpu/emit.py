@@ -182,6 +182,18 @@ class OpEmitter:
         self.local_keys: list[tuple] = []
         self._local: dict[tuple, int] = {}
 
+    def child(self, fn: ir.Function) -> "OpEmitter":
+        """An emitter for another function of this op (an outlined parallel loop): its own
+        builder and error status; descriptors and parameters must be passed in explicitly."""
+        c = OpEmitter.__new__(OpEmitter)
+        c.mod, c.fn, c.index, c.op = self.mod, fn, self.index, self.op
+        c.ptrs = c.ints = None
+        c.b = ir.IRBuilder(fn.append_basic_block("entry"))
+        c.status = c.b.alloca(I32, name="status")
+        c.b.store(ir.Constant(I32, 0), c.status)
+        c._descs, c._refs, c.local_keys, c._local = {}, {}, self.local_keys, self._local
+        return c
+
     # -- slots -------------------------------------------------------------------------
     def load_slot(self, key: tuple, name: str = "") -> ir.Value:
         """Load the ``ints`` slot holding ``key``: ("p", name), ("wsroot", 0), or

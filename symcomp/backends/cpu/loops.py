@@ -129,18 +129,22 @@ def _splat(b: ir.IRBuilder, v: ir.Value, lanes: int) -> ir.Value:
 
 
 def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
-                body: Callable, out_dtype: DType, reduce: Optional[str] = None, lanes: Optional[int] = None) -> None:
+                body: Callable, out_dtype: DType, reduce: Optional[str] = None, lanes: Optional[int] = None,
+                parallel: bool = False) -> None:
     """Emit a loop nest computing ``out = body(inputs)`` (or ``out = reduce(out, body(inputs))``).
 
     Args:
         dims: loop trip counts per axis (i64 values); the last axis is the inner loop.
         inputs: arrays read at every point.
         out: the array written; for a reduction its strides are 0 along reduced axes.
-        body: ``body(cx, values) -> value`` building the scalar/vector computation.
+        body: ``body(cx, values) -> value`` building the scalar/vector computation; it may
+            use only ``cx`` and ``values`` (a parallel nest emits it in another function).
         out_dtype: dtype of ``body``'s result.
         reduce: None (store) or 'add' / 'mul' / 'max' / 'min' (accumulate into ``out``,
             which the caller has filled with the identity).
         lanes: SIMD lanes (default: from the dtypes involved).
+        parallel: split large nests across threads (:mod:`symcomp.backends.cpu.threads`).
+            Only for a nest that is the whole of its op, never one inside another loop.
     """
     b = E.b
     rank = len(dims)
@@ -152,16 +156,63 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
             res = combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, i64(0)), res)
         E.store(res, out.ptr, out_dtype, i64(0))
         return
+
+    def serial():
+        arrays = inputs + [out]
+
+        def nest(level: int, offsets: list):
+            if level == rank - 1:
+                _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes)
+                return
+            with for_range(b, 0, dims[level], name=f"l{level}") as i:
+                nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
+
+        nest(0, [i64(0)] * len(arrays))
+
+    if not parallel or not threads_available():
+        serial()
+        return
+    from symcomp.backends.cpu import threads
+
+    def ranged(W, wdims, w_in, w_out, outer, inner):
+        _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner)
+
+    threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged, serial)
+
+
+def threads_available() -> bool:
+    """Whether the OpenMP runtime was loaded (the JIT initializes it)."""
+    from symcomp.backends.cpu import jit
+
+    return jit.ensure_initialized().get("omp", False)
+
+
+def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner):
+    """The nest restricted to flat outer iterations [lo, hi) or to inner iterations [lo, hi)."""
+    b = E.b
+    rank = len(dims)
     arrays = inputs + [out]
-
-    def nest(level: int, offsets: list):
-        if level == rank - 1:
-            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes)
-            return
-        with for_range(b, 0, dims[level], name=f"l{level}") as i:
-            nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
-
-    nest(0, [i64(0)] * len(arrays))
+    n = dims[-1]
+    if inner is not None:
+        lo_in, hi_in = inner
+        n = b.sub(hi_in, lo_in)
+        base = [b.mul(lo_in, a.strides[-1]) for a in arrays]
+        total = i64(1)
+        for d in dims[:-1]:
+            total = b.mul(total, d)
+        lo, hi = i64(0), total
+    else:
+        base = [i64(0)] * len(arrays)
+        lo, hi = outer
+    with for_range(b, lo, hi, name="q") as q:
+        offsets = list(base)
+        rem = q
+        for k in range(rank - 2, -1, -1):
+            idx = b.urem(rem, dims[k]) if k else rem
+            if k:
+                rem = b.udiv(rem, dims[k])
+            offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
+        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes)
 
 
 def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes):
