@@ -48,9 +48,26 @@ class Function:
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
         self._update_slots = [(var, k) for k, (var, _) in enumerate(sig.updates)]
+        make_fast = getattr(executable, "make_fast_call", None)
+        fast = make_fast(self._call_python, single_output) if make_fast is not None else None
+        if fast is not None:
+            # A native entry checks the arguments against the last signature and calls the code,
+            # falling back to _call_python otherwise.  CPython calls type(f).__call__, and a builtin
+            # function is not a descriptor, so a private subclass makes f(...) call it directly.
+            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": fast})
 
     def __call__(self, *args, **kwargs):
         """Run the function.
+
+        Raises:
+            TypeError: for a wrong number of arguments, an unknown keyword, a
+                dtype that would be downcast, or a value that is not array-like.
+            ValueError: for a wrong rank or a shape that does not fit.
+        """
+        return self._call_python(*args, **kwargs)
+
+    def _call_python(self, *args, **kwargs):
+        """Run the function: check and convert the arguments, plan, call, apply updates.
 
         Raises:
             TypeError: for a wrong number of arguments, an unknown keyword, a
