@@ -157,3 +157,16 @@ def test_small_arrays_stay_single_threaded_large_ones_use_a_team(tmp_path):
     before, small, large = map(int, out.stdout.split())
     assert small == before
     assert large > small
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape,axis", [((700, 301), 1), ((301, 700), 0), ((4, 90, 200), 1), ((40000, 3), 1)])
+def test_softmax_rows_split_across_threads(nthreads, rng, log, shape, axis):
+    x = T.tensor("float64", (None,) * len(shape), "x")
+    op = T.nnet.log_softmax if log else T.nnet.softmax
+    f = symcomp.function([x], op(x, axis=axis))
+    a = rng.standard_normal(shape) * 30
+    m = a.max(axis=axis, keepdims=True)
+    s = np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+    want = a - m - s if log else np.exp(a - m - s)
+    np.testing.assert_allclose(f(a), want, rtol=1e-13, atol=1e-13 if log else 1e-300)

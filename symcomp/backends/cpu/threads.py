@@ -244,5 +244,60 @@ def _emit_region(E, dims, inputs, out, out_dtype, reduce, lanes, nest, use_outer
             E.store(combine(E, reduce, out_dtype, acc, part), out.ptr, out_dtype, i64(0))
 
 
+def emit_parallel_for(E, n: ir.Value, work: ir.Value, live_ins: list, body: Callable) -> None:
+    """``for i in range(n)`` split into one contiguous chunk per thread when ``work`` (elements
+    touched in all) reaches :data:`MIN_PARALLEL_ELEMENTS`, else on the calling thread.
+
+    Args:
+        E: the op's emitter.
+        n: trip count (i64); iterations must write disjoint outputs.
+        work: elements touched by the whole loop (i64), for the threshold.
+        live_ins: LLVM values (i64 or pointers) the body uses from the op function.
+        body: ``body(E2, lo, hi, values)`` emits iterations [lo, hi) with emitter ``E2`` and
+            ``values``, the live-ins as seen in the function being emitted.
+    """
+    b, module = E.b, E.b.module
+    nthr = b.load(_num_threads_global(module), typ=I32)
+    par = b.and_(b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)),
+                        b.icmp_signed(">", b.zext(nthr, I64), i64(1))), b.icmp_signed(">", n, i64(1)))
+    with b.if_else(par) as (then, otherwise):
+        with then:
+            pk = _Packer()
+            k_n = pk.add(n)
+            keys = [pk.add(v) for v in live_ins]
+            status = b.alloca(I32, size=i64(MAX_THREADS), name="thread_status")
+            k_status = pk.add(status)
+            team = b.alloca(I32, name="team")
+            k_team = pk.add(team)
+            with for_range(b, 0, MAX_THREADS, name="init") as t:
+                b.store(ir.Constant(I32, 0), b.gep(status, [t], source_etype=I32))
+            ctx = b.alloca(I64, size=i64(len(pk.values)), name="ctx")
+            pk.store(b, ctx)
+            worker = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]),
+                                 module.get_unique_name(f"{E.fn.name}.omp"))
+            worker.linkage = "internal"
+            W = E.child(worker)
+            wb, wctx = W.b, worker.args[0]
+            tid = wb.zext(wb.call(_declare(module, "omp_get_thread_num", I32, []), []), I64)
+            nth = wb.zext(wb.call(_declare(module, "omp_get_num_threads", I32, []), []), I64)
+            with wb.if_then(wb.icmp_signed("==", tid, i64(0))):
+                wb.store(wb.trunc(nth, I32), pk.load(wb, wctx, k_team, PTR))
+            wn = pk.load(wb, wctx, k_n, I64)
+            lo = wb.udiv(wb.mul(wn, tid), nth)
+            hi = wb.udiv(wb.mul(wn, wb.add(tid, i64(1))), nth)
+            body(W, lo, hi, [pk.load(wb, wctx, k, v.type) for k, v in zip(keys, live_ins)])
+            sbase = pk.load(wb, wctx, k_status, PTR)
+            wb.store(wb.load(W.status, typ=I32), wb.gep(sbase, [tid], source_etype=I32))
+            wb.ret_void()
+            b.call(_declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32]),
+                   [worker, ctx, nthr, ir.Constant(I32, 0)])
+            with for_range(b, 0, b.zext(b.load(team, typ=I32), I64), name="join") as t:
+                st = b.load(b.gep(status, [t], source_etype=I32), typ=I32)
+                cur = b.load(E.status, typ=I32)
+                b.store(b.select(b.icmp_signed("==", cur, ir.Constant(I32, 0)), st, cur), E.status)
+        with otherwise:
+            body(E, i64(0), n, list(live_ins))
+
+
 def _umin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return b.select(b.icmp_unsigned("<", x, y), x, y)
