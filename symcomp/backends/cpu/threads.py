@@ -22,8 +22,8 @@ threads write the same output element is never chosen (the nest then runs on
 the calling thread alone).
 
 Threads are used when the loop has at least :data:`MIN_PARALLEL_ELEMENTS`
-elements: below that, waking the team costs more than it saves (measured in
-docs/performance.md).  ``symcomp.config.num_threads`` (0 = every core this
+(128Ki) elements: below that, waking the team (sleeping workers, see
+:func:`initialize`) costs about as much as it saves (docs/performance.md).  ``symcomp.config.num_threads`` (0 = every core this
 process may run on) is mirrored into the native global ``symcomp_num_threads``
 that generated code reads on every call, so changing it needs no recompile.
 """
@@ -42,7 +42,7 @@ from symcomp.backends.cpu.loops import Array, combine, for_range, identity
 from symcomp.backends.cpu.scalar import llvm_type
 from symcomp.config import config
 
-MIN_PARALLEL_ELEMENTS = 1 << 15
+MIN_PARALLEL_ELEMENTS = 1 << 17
 MAX_THREADS = 256
 """Size of the per-thread status and partial arrays; larger teams are capped to it."""
 
@@ -75,11 +75,21 @@ def initialize(llvm) -> bool:
         Whether libgomp could be loaded (without it every loop runs on the calling thread).
     """
     name = ctypes.util.find_library("gomp") or "libgomp.so.1"
+    # libgomp reads its settings from the environment when it is loaded.  Unless the user chose a
+    # wait policy, its workers sleep between parallel regions instead of spinning: a spinning
+    # worker takes the core that OpenBLAS's threads (and other processes) need, which made the
+    # digits MLP step 3-20x slower on this 2-core machine (docs/performance.md).
+    override = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    if override:
+        os.environ["OMP_WAIT_POLICY"] = "passive"
     try:
         llvm.load_library_permanently(name)
         ok = True
     except RuntimeError:
         ok = False
+    finally:
+        if override:  # the process environment is left as it was (child processes inherit it)
+            del os.environ["OMP_WAIT_POLICY"]
     llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
     return ok
 
