@@ -50,13 +50,8 @@ def _init():
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    has_mvec = True
-    try:
-        llvm.load_library_permanently(ctypes.util.find_library("mvec") or "libmvec.so.1")
-    except RuntimeError:
-        has_mvec = False
-    libm = ctypes.util.find_library("m") or "libm.so.6"
-    llvm.load_library_permanently(libm)
+    has_mvec = load_library(llvm, "libmvec.so.1", "mvec")
+    load_library(llvm, "libm.so.6", "m")
     cpu = llvm.get_host_cpu_name()
     feats = llvm.get_host_cpu_features()
     features = feats.flatten()
@@ -91,6 +86,21 @@ def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):
 def is_initialized() -> bool:
     """Whether LLVM has been initialized in this process."""
     return bool(_state)
+
+
+def load_library(llvm, soname: str, name: str) -> bool:
+    """Make a shared library's symbols visible to JIT-compiled code: by its usual soname first
+    (``ctypes.util.find_library`` runs ldconfig in a subprocess, 20-60 ms), then by search."""
+    for candidate in (soname, None):
+        path = candidate or ctypes.util.find_library(name)
+        if not path:
+            continue
+        try:
+            llvm.load_library_permanently(path)
+            return True
+        except RuntimeError:
+            continue
+    return False
 
 
 def ensure_initialized():

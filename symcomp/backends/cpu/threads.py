@@ -31,7 +31,6 @@ that generated code reads on every call, so changing it needs no recompile.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from typing import Callable
 
@@ -74,7 +73,6 @@ def initialize(llvm) -> bool:
     Returns:
         Whether libgomp could be loaded (without it every loop runs on the calling thread).
     """
-    name = ctypes.util.find_library("gomp") or "libgomp.so.1"
     # libgomp reads its settings from the environment when it is loaded.  Unless the user chose a
     # wait policy, its workers sleep between parallel regions instead of spinning: a spinning
     # worker takes the core that OpenBLAS's threads (and other processes) need, which made the
@@ -82,11 +80,10 @@ def initialize(llvm) -> bool:
     override = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if override:
         os.environ["OMP_WAIT_POLICY"] = "passive"
+    from symcomp.backends.cpu.jit import load_library
+
     try:
-        llvm.load_library_permanently(name)
-        ok = True
-    except RuntimeError:
-        ok = False
+        ok = load_library(llvm, "libgomp.so.1", "gomp")
     finally:
         if override:  # the process environment is left as it was (child processes inherit it)
             del os.environ["OMP_WAIT_POLICY"]
