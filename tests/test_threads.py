@@ -113,7 +113,6 @@ def test_integer_and_bool_reductions(nthreads, rng):
 @given(rows=st.integers(1, 9), cols=st.integers(1, 3 * threads.MIN_PARALLEL_ELEMENTS // 4),
        axis=st.sampled_from([None, 0, 1]))
 def test_sum_any_shape_around_the_threshold(rows, cols, axis):
-    X = T.dmatrix("X")
     f = _sum_fn(axis)
     a = np.random.default_rng(rows * 7919 + cols).random((rows, cols))
     np.testing.assert_allclose(f(a), a.sum(axis=axis), rtol=1e-12)

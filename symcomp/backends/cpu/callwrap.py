@@ -43,7 +43,7 @@ _ALIGNED = 0x0100  # NPY_ARRAY_ALIGNED
 # PyArrayObject_fields (numpy/ndarraytypes.h): data, nd, dimensions, strides, base, descr, flags.
 _OFF = {"type": 8, "data": 16, "nd": 24, "dims": 32, "strides": 40, "descr": 56, "flags": 64}
 # Context words.
-_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _NONE, _HEAD = range(9)
+_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _HEAD = range(8)
 
 I64, I32, PTR = ir.IntType(64), ir.IntType(32), ir.PointerType()
 _C_API = ("PyCapsule_GetPointer", "PyObject_Vectorcall", "Py_IncRef", "Py_DecRef", "PyList_New", "PyList_SetItem")
@@ -291,7 +291,6 @@ class FastCall:
         self._ctx[_ENTRY] = entry
         self._ctx[_FALLBACK] = id(fallback)
         self._ctx[_NDARRAY] = id(np.ndarray)
-        self._ctx[_NONE] = id(None)
         self._keep = [fallback]
         addr = _compile_wrapper(tuple(in_ranks), tuple(out_ranks), single)
         new_capsule = ctypes.pythonapi.PyCapsule_New
@@ -326,8 +325,8 @@ class FastCall:
         ws = np.empty(max(plan.workspace_bytes, 64), np.uint8)
         ptrs = plan.ptrs.copy()
         ptrs[ws_root] = ws.ctypes.data
-        self._keep = self._keep[:1] + [plan, ws, ptrs, arrays[0].dtype if arrays else None, descrs,
-                                       [a.dtype for a in arrays]]
+        # Everything the context points to or compares by identity stays alive with it.
+        self._keep = self._keep[:1] + [plan, ws, ptrs, descrs, [a.dtype for a in arrays]]
         ctx[_INTS] = plan.ints.ctypes.data
         ctx[_PTRS] = ptrs.ctypes.data
         ctx[_NPTRS] = len(ptrs)

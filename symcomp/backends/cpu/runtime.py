@@ -13,7 +13,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.plan import Plan, PlanContext
