@@ -2,15 +2,17 @@
 
 LLVM is initialized on the first compile, not on import.  External functions
 the generated code calls are resolved here: libm (scalar math), glibc's libmvec
-(SIMD math, ``_ZGV*`` variants) and BLAS from SciPy's bundled OpenBLAS
-(``scipy.linalg.cython_blas`` function pointers, registered as
-``symcomp_dgemm`` etc.).
+(SIMD math, ``_ZGV*`` variants) and BLAS, registered as ``symcomp_dgemm`` etc.:
+the OpenBLAS that NumPy has already loaded when it exports the 64-bit-integer
+(ILP64) interface (NumPy's wheels do, as ``scipy_dgemm_64_``...), otherwise
+SciPy's ``scipy.linalg.cython_blas`` (32-bit integers), imported on first use.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import threading
 from dataclasses import dataclass
 
@@ -68,7 +70,7 @@ def _init():
     tm = _new_target_machine(llvm, cpu, features)
     # Read the data layout once: llvmlite's TargetData objects must not outlive their owner.
     _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple(),
-                  omp=omp)
+                  omp=omp, blas_ilp64=_numpy_ilp64_blas())
 
 
 # Machine-code generation level (llc -O<n>).  Level 0 selects instructions with FastISel and
@@ -112,12 +114,42 @@ def ensure_initialized():
     return _state
 
 
+def _numpy_ilp64_blas() -> dict:
+    """Addresses of NumPy's own OpenBLAS routines (ILP64), or {} if this NumPy has none.
+
+    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` with
+    symbols ``scipy_<routine>_64_``; the library is already mapped into the process.
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            paths = set(re.findall(r"(/\S*numpy\.libs/libscipy_openblas64_\S*\.so)", f.read()))
+    except OSError:
+        return {}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
+        except (OSError, AttributeError):
+            continue
+    return {}
+
+
+def blas_int_bits() -> int:
+    """Width of BLAS integer arguments in generated code: 64 (NumPy's ILP64 OpenBLAS) or 32 (SciPy's)."""
+    return 64 if ensure_initialized()["blas_ilp64"] else 32
+
+
 def _register_blas() -> None:
-    """Register SciPy's BLAS routines as ``symcomp_<routine>`` (once; the caller holds ``_lock``).
+    """Register the BLAS routines as ``symcomp_<routine>`` (once; the caller holds ``_lock``).
 
     Done only when a module calls BLAS: importing ``scipy.linalg`` costs 0.1-0.2 s.
     """
     if "blas" in _state:
+        return
+    if _state["blas_ilp64"]:
+        for name, addr in _state["blas_ilp64"].items():
+            _state["llvm"].add_symbol(f"symcomp_{name}", addr)
+        _state["blas"] = True
         return
     from scipy.linalg import cython_blas
 

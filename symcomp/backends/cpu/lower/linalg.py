@@ -3,14 +3,16 @@
 BLAS is column-major; a row-major result ``C = A @ B`` is computed as
 ``C^T = B^T @ A^T`` (the usual trick, no copies).  An operand whose strides
 fit neither layout (or a vector with a non-positive stride) is first copied
-into workspace.  BLAS takes 32-bit sizes: larger dimensions raise ValueError.
+into workspace.  With a 32-bit-integer BLAS (SciPy's), larger dimensions raise
+ValueError; NumPy's ILP64 OpenBLAS takes 64-bit sizes.
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.emit import I32, PTR, i64
+from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.emit import PTR, i64
 from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import contiguous_strides
@@ -48,6 +50,8 @@ def _layout(shape, strides):
 
 
 def _check_blas_size(*dims):
+    if jit.blas_int_bits() == 64:
+        return
     for d in dims:
         if d > _INT_MAX:
             raise ValueError(f"sc.dot: dimension {d} exceeds BLAS's 32-bit size limit ({_INT_MAX})")
@@ -122,8 +126,10 @@ class DotLowering(Lowering):
             b.store(v, p)
             return p
 
-        def i32(v):
-            return cell(I32, b.trunc(v, I32))
+        bint = ir.IntType(jit.blas_int_bits())
+
+        def i32(v):  # a BLAS integer argument (by reference)
+            return cell(bint, v if bint.width == 64 else b.trunc(v, bint))
 
         def ch(v):
             return cell(ir.IntType(8), b.trunc(v, ir.IntType(8)))
