@@ -28,8 +28,10 @@ def peers_for(kind: str, x):
         return lambda: f(x)
 
     def numexpr():
-        if ne is None or sm:
-            return None  # one numexpr expression cannot hold a row reduction followed by a broadcast
+        if sm:  # one numexpr expression cannot hold a row reduction followed by a broadcast
+            raise NotImplementedError("softmax over rows is not expressible in one numexpr expression")
+        if ne is None:
+            return None
         return lambda: ne.evaluate("sum(exp(x))", local_dict={"x": x})
 
     def nb():

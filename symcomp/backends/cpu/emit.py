@@ -173,10 +173,7 @@ class OpEmitter:
         self.index = index
         self.op = op
         self.ptrs, self.ints = fn.args
-        entry = fn.append_basic_block("entry")
-        self.b = ir.IRBuilder(entry)
-        self.status = self.b.alloca(I32, name="status")
-        self.b.store(ir.Constant(I32, 0), self.status)
+        self._start(fn)
         self._descs: dict[int, Desc] = {}
         self._refs = {id(v): k for k, v in enumerate(list(op.operands) + list(op.results))}
         self.local_keys: list[tuple] = []
@@ -188,11 +185,23 @@ class OpEmitter:
         c = OpEmitter.__new__(OpEmitter)
         c.mod, c.fn, c.index, c.op = self.mod, fn, self.index, self.op
         c.ptrs = c.ints = None
-        c.b = ir.IRBuilder(fn.append_basic_block("entry"))
-        c.status = c.b.alloca(I32, name="status")
-        c.b.store(ir.Constant(I32, 0), c.status)
+        c._start(fn)
         c._descs, c._refs, c.local_keys, c._local = {}, {}, self.local_keys, self._local
         return c
+
+    def _start(self, fn: ir.Function) -> None:
+        """An ``entry`` block that holds only stack cells and branches to ``body``, where code goes."""
+        entry, body = fn.append_basic_block("entry"), fn.append_basic_block("body")
+        self._allocas = ir.IRBuilder(entry)
+        self._allocas.position_before(self._allocas.branch(body))
+        self.b = ir.IRBuilder(body)
+        self.status = self.entry_alloca(I32, name="status")
+        self.b.store(ir.Constant(I32, 0), self.status)
+
+    def entry_alloca(self, typ: ir.Type, size: Optional[int] = None, name: str = "") -> ir.Value:
+        """A stack cell allocated once in the function's entry block (never inside a loop,
+        where every iteration would take new stack space)."""
+        return self._allocas.alloca(typ, size=None if size is None else i64(size), name=name)
 
     # -- slots -------------------------------------------------------------------------
     def load_slot(self, key: tuple, name: str = "") -> ir.Value:

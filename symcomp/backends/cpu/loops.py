@@ -157,27 +157,24 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         E.store(res, out.ptr, out_dtype, i64(0))
         return
 
-    def serial():
-        arrays = inputs + [out]
+    if parallel and threads_available():
+        from symcomp.backends.cpu import threads
 
-        def nest(level: int, offsets: list):
-            if level == rank - 1:
-                _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes)
-                return
-            with for_range(b, 0, dims[level], name=f"l{level}") as i:
-                nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
+        def ranged(W, wdims, w_in, w_out, outer, inner):
+            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner)
 
-        nest(0, [i64(0)] * len(arrays))
-
-    if not parallel or not threads_available():
-        serial()
+        threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
         return
-    from symcomp.backends.cpu import threads
+    arrays = inputs + [out]
 
-    def ranged(W, wdims, w_in, w_out, outer, inner):
-        _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner)
+    def nest(level: int, offsets: list):
+        if level == rank - 1:
+            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes)
+            return
+        with for_range(b, 0, dims[level], name=f"l{level}") as i:
+            nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
 
-    threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged, serial)
+    nest(0, [i64(0)] * len(arrays))
 
 
 def threads_available() -> bool:
@@ -188,23 +185,15 @@ def threads_available() -> bool:
 
 
 def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner):
-    """The nest restricted to flat outer iterations [lo, hi) or to inner iterations [lo, hi)."""
+    """The nest restricted to flat outer iterations ``outer`` = [lo, hi) (the outer axes taken
+    as one loop in C order) and to inner iterations ``inner`` = [lo, hi)."""
     b = E.b
     rank = len(dims)
     arrays = inputs + [out]
-    n = dims[-1]
-    if inner is not None:
-        lo_in, hi_in = inner
-        n = b.sub(hi_in, lo_in)
-        base = [b.mul(lo_in, a.strides[-1]) for a in arrays]
-        total = i64(1)
-        for d in dims[:-1]:
-            total = b.mul(total, d)
-        lo, hi = i64(0), total
-    else:
-        base = [i64(0)] * len(arrays)
-        lo, hi = outer
-    with for_range(b, lo, hi, name="q") as q:
+    lo_in, hi_in = inner
+    n = b.sub(hi_in, lo_in)
+    base = [b.mul(lo_in, a.strides[-1]) for a in arrays]
+    with for_range(b, outer[0], outer[1], name="q") as q:
         offsets = list(base)
         rem = q
         for k in range(rank - 2, -1, -1):
@@ -237,7 +226,7 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
     bcast = {k: E.load(a.ptr, a.dtype, in_offs[k]) for k, a in enumerate(inputs) if a.inner_bcast}
     acc_slot = None
     if reduce and out.inner_bcast:
-        acc_slot = b.alloca(llvm_type(out_dtype))
+        acc_slot = E.entry_alloca(llvm_type(out_dtype))
         b.store(E.load(out.ptr, out_dtype, out_off), acc_slot)
     with for_range(b, 0, n, name="j") as j:
         vals = [bcast[k] if k in bcast else E.load(a.ptr, a.dtype, b.add(in_offs[k], b.mul(j, a.strides[-1])))
@@ -254,18 +243,27 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
         E.store(b.load(acc_slot), out.ptr, out_dtype, out_off)
 
 
+UNROLL = 2
+"""Vectors per iteration of the main SIMD loop.  With several independent vectors per
+iteration the loop overhead (which level-0 code generation keeps in stack slots) is shared,
+and a reduction gets as many accumulators, so it is not bound by the latency of one
+dependent add chain."""
+
+
 def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes):
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
     main = b.sub(n, b.srem(n, i64(lanes)))
-    acc_slot = None
+    big = b.sub(n, b.srem(n, i64(lanes * UNROLL)))
+    accs = []
     if reduce and out.inner_bcast:
         vt = ir.VectorType(llvm_type(out_dtype), lanes)
-        acc_slot = b.alloca(vt)
-        b.store(cx.const(out_dtype, identity(reduce, out_dtype)), acc_slot)
+        for _ in range(UNROLL):
+            accs.append(E.entry_alloca(vt))
+            b.store(cx.const(out_dtype, identity(reduce, out_dtype)), accs[-1])
 
-    def step(j, mask):
+    def step(j, mask, acc=0):
         vals = []
         for k, a in enumerate(inputs):
             if k in bcast:
@@ -275,10 +273,10 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             else:
                 vals.append(E.masked_load(a.ptr, a.dtype, b.add(in_offs[k], j), mask, lanes))
         res = body(cx, vals)
-        if acc_slot is not None:
+        if accs:
             if mask is not None:
                 res = b.select(mask, res, cx.const(out_dtype, identity(reduce, out_dtype)))
-            b.store(combine(E, reduce, out_dtype, b.load(acc_slot), res), acc_slot)
+            b.store(combine(E, reduce, out_dtype, b.load(accs[acc]), res), accs[acc])
             return
         idx = b.add(out_off, j)
         if reduce:
@@ -290,14 +288,20 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
         else:
             E.masked_store(res, out.ptr, out_dtype, idx, mask)
 
-    with for_range(b, 0, main, lanes, name="v") as j:
+    with for_range(b, 0, big, lanes * UNROLL, name="vu") as j:
+        for u in range(UNROLL):
+            step(b.add(j, i64(u * lanes)) if u else j, None, u)
+    with for_range(b, big, main, lanes, name="v") as j:
         step(j, None)
     with b.if_then(b.icmp_signed("<", main, n)):
         lane_idx = b.add(_splat(b, main, lanes), _lane_iota(lanes))
         mask = b.icmp_signed("<", lane_idx, _splat(b, n, lanes))
         step(main, mask)
-    if acc_slot is not None:
-        total = horizontal(E, reduce, out_dtype, b.load(acc_slot))
+    if accs:
+        vals = [b.load(a) for a in accs]
+        while len(vals) > 1:  # pairwise: (a0 . a1) . (a2 . a3)
+            vals = [combine(E, reduce, out_dtype, vals[i], vals[i + 1]) for i in range(0, len(vals), 2)]
+        total = horizontal(E, reduce, out_dtype, vals[0])
         E.store(combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, out_off), total), out.ptr, out_dtype, out_off)
 
 

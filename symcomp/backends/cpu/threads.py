@@ -130,26 +130,87 @@ class _Packer:
         return b.inttoptr(w, typ) if isinstance(typ, ir.PointerType) else w
 
 
-def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, lanes: int,
-                         nest: Callable, serial: Callable) -> None:
-    """Emit a loop nest that runs on a thread team when large enough, else ``serial()``.
+class _Region:
+    """An outlined loop: the worker function ``void worker(ptr ctx)`` and its context.
+
+    The worker holds the only copy of the loop's code.  The op function stores the live-ins in
+    the context, then either calls ``GOMP_parallel(worker, ctx, num_threads, 0)`` or, when the
+    loop is too small, calls the worker itself as a team of one.  Each worker stores its error
+    status in ``status[thread]``; thread 0 stores the team size.
+    """
+
+    def __init__(self, E, live_ins: list):
+        self.E = E
+        module = E.b.module
+        self.pk = _Packer()
+        self.keys = [self.pk.add(v) for v in live_ins]
+        self.status = E.entry_alloca(I32, MAX_THREADS, "thread_status")
+        self.team = E.entry_alloca(I32, name="team")
+        self.k_status, self.k_team = self.pk.add(self.status), self.pk.add(self.team)
+        self.k_parallel = self.pk.add(i64(0))  # the real flag is stored by dispatch()
+        self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]), module.get_unique_name(f"{E.fn.name}.omp"))
+        self.fn.linkage = "internal"
+        self.W = E.child(self.fn)
+        wb, ctx = self.W.b, self.fn.args[0]
+        parallel = wb.icmp_signed("!=", self.pk.load(wb, ctx, self.k_parallel, I64), i64(0))
+        tid = wb.zext(wb.call(_declare(module, "omp_get_thread_num", I32, []), []), I64)
+        nth = wb.zext(wb.call(_declare(module, "omp_get_num_threads", I32, []), []), I64)
+        self.tid = wb.select(parallel, tid, i64(0))
+        self.nth = wb.select(parallel, nth, i64(1))
+        with wb.if_then(wb.icmp_signed("==", self.tid, i64(0))):
+            wb.store(wb.trunc(self.nth, I32), self.pk.load(wb, ctx, self.k_team, PTR))
+        self.values = [self.pk.load(wb, ctx, k, v.type) for k, v in zip(self.keys, live_ins)]
+
+    def finish_worker(self) -> None:
+        wb, ctx = self.W.b, self.fn.args[0]
+        sbase = self.pk.load(wb, ctx, self.k_status, PTR)
+        wb.store(wb.load(self.W.status, typ=I32), wb.gep(sbase, [self.tid], source_etype=I32))
+        wb.ret_void()
+
+    def dispatch(self, parallel: ir.Value) -> ir.Value:
+        """Run the worker (a team when ``parallel``, else the calling thread); returns the team size."""
+        E = self.E
+        b, module = E.b, E.b.module
+        self.pk.values[self.k_parallel] = b.zext(parallel, I64)
+        ctx = E.entry_alloca(I64, len(self.pk.values), "ctx")
+        self.pk.store(b, ctx)
+        nthr = b.load(_num_threads_global(module), typ=I32)
+        with b.if_else(parallel) as (par, ser):
+            with par:
+                b.call(_declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32]),
+                       [self.fn, ctx, nthr, ir.Constant(I32, 0)])
+            with ser:
+                b.call(self.fn, [ctx])
+        team = b.zext(b.load(self.team, typ=I32), I64)
+        with for_range(b, 0, team, name="join") as t:  # the first error in thread order
+            st = b.load(b.gep(self.status, [t], source_etype=I32), typ=I32)
+            cur = b.load(E.status, typ=I32)
+            b.store(b.select(b.icmp_signed("==", cur, ir.Constant(I32, 0)), st, cur), E.status)
+        return team
+
+
+def _wants_team(E, work: ir.Value) -> ir.Value:
+    b = E.b
+    nthr = b.zext(b.load(_num_threads_global(b.module), typ=I32), I64)
+    return b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)), b.icmp_signed(">", nthr, i64(1))), nthr
+
+
+def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, lanes: int, nest: Callable) -> None:
+    """Emit a loop nest, outlined, run by a thread team when large enough.
 
     Args:
         E: the op's :class:`~symcomp.backends.cpu.emit.OpEmitter`.
         dims, inputs, out, out_dtype, reduce, lanes: as for :func:`~symcomp.backends.cpu.loops.emit_kernel`.
-        nest: ``nest(E2, dims, inputs, out, outer=(lo, hi) | None, inner=(lo, hi) | None)`` emits the
-            nest restricted to a flat outer range or an inner range, with ``E2``'s builder.
-        serial: emits the whole nest on the calling thread, with ``E``'s builder.
+        nest: ``nest(W, dims, inputs, out, outer=(lo, hi), inner=(lo, hi))`` emits the nest
+            restricted to flat outer iterations and inner iterations, with emitter ``W``.
     """
-    b, module = E.b, E.b.module
+    b = E.b
     rank = len(dims)
     outer = i64(1)
     for d in dims[:-1]:
         outer = b.mul(outer, d)
     n = dims[-1]
-    work = b.mul(outer, n)
-    nthr = b.load(_num_threads_global(module), typ=I32)
-    nthr64 = b.zext(nthr, I64)
+    big, nthr = _wants_team(E, b.mul(outer, n))
     inner_reduced = bool(reduce) and out.inner_bcast
     # Two threads must never write one output element: an outer axis of extent > 1 along which the
     # output does not move (a reduced axis) forbids the outer split.
@@ -157,153 +218,76 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
     for k in range(rank - 1):
         unsafe_outer = b.or_(unsafe_outer, b.and_(b.icmp_signed("==", out.strides[k], i64(0)),
                                                   b.icmp_signed(">", dims[k], i64(1))))
-    big = b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)), b.icmp_signed(">", nthr64, i64(1)))
-    use_outer = b.and_(big, b.and_(b.icmp_signed(">=", outer, nthr64), b.not_(unsafe_outer)))
-    inner_ok = b.icmp_signed(">=", n, b.mul(nthr64, i64(2 * lanes)))
+    use_outer = b.and_(big, b.and_(b.icmp_signed(">=", outer, nthr), b.not_(unsafe_outer)))
+    inner_ok = b.icmp_signed(">=", n, b.mul(nthr, i64(2 * lanes)))
     if inner_reduced:  # partials per thread: only when the whole loop feeds one output element
         inner_ok = b.and_(inner_ok, b.icmp_signed("==", outer, i64(1)))
     use_inner = b.and_(big, b.and_(b.not_(use_outer), inner_ok))
-    with b.if_else(b.or_(use_outer, use_inner)) as (par, ser):
-        with par:
-            _emit_region(E, dims, inputs, out, out_dtype, reduce, lanes, nest, use_outer, nthr)
-        with ser:
-            serial()
-
-
-def _emit_region(E, dims, inputs, out, out_dtype, reduce, lanes, nest, use_outer, nthr):
-    """The outlined worker, the GOMP_parallel call and the join (statuses, partials)."""
-    b, module = E.b, E.b.module
-    rank = len(dims)
-    inner_reduced = bool(reduce) and out.inner_bcast
-    pk = _Packer()
-    k_dims = [pk.add(d) for d in dims]
-    k_arrays = [(pk.add(a.ptr), [pk.add(s) for s in a.strides]) for a in inputs + [out]]
-    k_mode = pk.add(b.zext(use_outer, I64))
-    status = b.alloca(I32, size=i64(MAX_THREADS), name="thread_status")
-    k_status = pk.add(status)
     et = llvm_type(out_dtype, in_memory=True)
-    partials = None
-    if inner_reduced:
-        partials = b.alloca(et, size=i64(MAX_THREADS), name="partials")
-    k_partials = pk.add(partials if partials is not None else ir.Constant(PTR, None))
-    team = b.alloca(I32, name="team")
-    k_team = pk.add(team)
-    with for_range(b, 0, MAX_THREADS, name="init") as t:
-        b.store(ir.Constant(I32, 0), b.gep(status, [t], source_etype=I32))
-        if partials is not None:
-            E.store(E.scalar_context(None).const(out_dtype, identity(reduce, out_dtype)),
-                    b.gep(partials, [t], source_etype=et), out_dtype, i64(0))
-    ctx = b.alloca(I64, size=i64(len(pk.values)), name="ctx")
-    pk.store(b, ctx)
-
-    # The outlined worker: void worker(ptr ctx).
-    worker = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]), module.get_unique_name(f"{E.fn.name}.omp"))
-    worker.linkage = "internal"
-    W = E.child(worker)
-    wb = W.b
-    wctx = worker.args[0]
-    tid = wb.zext(wb.call(_declare(module, "omp_get_thread_num", I32, []), []), I64)
-    nth = wb.zext(wb.call(_declare(module, "omp_get_num_threads", I32, []), []), I64)
-    wdims = [pk.load(wb, wctx, k, I64) for k in k_dims]
+    partials = E.entry_alloca(et, MAX_THREADS, "partials") if inner_reduced else ir.Constant(PTR, None)
+    live = list(dims) + [v for a in inputs + [out] for v in [a.ptr] + list(a.strides)]
+    live += [b.zext(use_outer, I64), b.zext(use_inner, I64), partials]
+    R = _Region(E, live)
+    W, wb, vals = R.W, R.W.b, R.values
+    wdims, pos = vals[:rank], rank
     arrays = []
-    for a, (kp, ks) in zip(inputs + [out], k_arrays):
-        arrays.append(Array(pk.load(wb, wctx, kp, PTR), a.dtype, [pk.load(wb, wctx, k, I64) for k in ks],
-                            inner_bcast=a.inner_bcast))
+    for a in inputs + [out]:
+        arrays.append(Array(vals[pos], a.dtype, vals[pos + 1:pos + 1 + rank], inner_bcast=a.inner_bcast))
+        pos += 1 + rank
+    w_outer, w_inner = wb.icmp_signed("!=", vals[pos], i64(0)), wb.icmp_signed("!=", vals[pos + 1], i64(0))
+    w_partials = vals[pos + 2]
+    total = i64(1)
+    for d in wdims[:-1]:
+        total = wb.mul(total, d)
+    wn = wdims[-1]
+    tid, nth = R.tid, R.nth
+    # outer split: a contiguous share of the flat outer range, whole inner loops
+    o_lo = wb.select(w_outer, wb.udiv(wb.mul(total, tid), nth), i64(0))
+    o_hi = wb.select(w_outer, wb.udiv(wb.mul(total, wb.add(tid, i64(1))), nth), total)
+    # inner split: a share of the inner loop in multiples of the SIMD width
+    per = wb.udiv(wb.add(wn, wb.sub(nth, i64(1))), nth)
+    per = wb.mul(wb.udiv(wb.add(per, i64(lanes - 1)), i64(lanes)), i64(lanes))
+    i_lo = wb.select(w_inner, _umin(wb, wb.mul(per, tid), wn), i64(0))
+    i_hi = wb.select(w_inner, _umin(wb, wb.add(i_lo, per), wn), wn)
     w_in, w_out = arrays[:-1], arrays[-1]
-    with wb.if_then(wb.icmp_signed("==", tid, i64(0))):
-        wb.store(wb.trunc(nth, I32), pk.load(wb, wctx, k_team, PTR))
-    mode_outer = wb.icmp_signed("!=", pk.load(wb, wctx, k_mode, I64), i64(0))
-    with wb.if_else(mode_outer) as (o, inn):
-        with o:
-            total = i64(1)
-            for d in wdims[:-1]:
-                total = wb.mul(total, d)
-            lo = wb.udiv(wb.mul(total, tid), nth)
-            hi = wb.udiv(wb.mul(total, wb.add(tid, i64(1))), nth)
-            nest(W, wdims, w_in, w_out, outer=(lo, hi), inner=None)
-        with inn:
-            n = wdims[-1]
-            per = wb.udiv(wb.add(n, wb.sub(nth, i64(1))), nth)
-            per = wb.mul(wb.udiv(wb.add(per, i64(lanes - 1)), i64(lanes)), i64(lanes))
-            lo = _umin(wb, wb.mul(per, tid), n)
-            hi = _umin(wb, wb.add(lo, per), n)
-            tgt_out = w_out
-            if partials is not None:
-                pbase = pk.load(wb, wctx, k_partials, PTR)
-                tgt_out = Array(wb.gep(pbase, [tid], source_etype=et), out_dtype, [i64(0)] * rank,
-                                inner_bcast=True)
-            nest(W, wdims, w_in, tgt_out, outer=None, inner=(lo, hi))
-    sbase = pk.load(wb, wctx, k_status, PTR)
-    wb.store(wb.load(W.status, typ=I32), wb.gep(sbase, [tid], source_etype=I32))
-    wb.ret_void()
-
-    gomp = _declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32])
-    b.call(gomp, [worker, ctx, nthr, ir.Constant(I32, 0)])
-    # Join: the first error in thread order, partials combined in thread order.
-    n_team = b.zext(b.load(team, typ=I32), I64)
-    with for_range(b, 0, n_team, name="join") as t:
-        st = b.load(b.gep(status, [t], source_etype=I32), typ=I32)
-        cur = b.load(E.status, typ=I32)
-        b.store(b.select(b.icmp_signed("==", cur, ir.Constant(I32, 0)), st, cur), E.status)
-        if partials is not None:
-            part = E.load(b.gep(partials, [t], source_etype=et), out_dtype, i64(0))
-            acc = E.load(out.ptr, out_dtype, i64(0))
-            E.store(combine(E, reduce, out_dtype, acc, part), out.ptr, out_dtype, i64(0))
+    if inner_reduced:
+        cell = wb.gep(w_partials, [tid], source_etype=et)
+        with wb.if_then(w_inner):
+            W.store(W.scalar_context(None).const(out_dtype, identity(reduce, out_dtype)), cell, out_dtype, i64(0))
+        w_out = Array(wb.select(w_inner, cell, w_out.ptr), out_dtype, w_out.strides, inner_bcast=True)
+    nest(W, wdims, w_in, w_out, (o_lo, o_hi), (i_lo, i_hi))
+    R.finish_worker()
+    team = R.dispatch(b.or_(use_outer, use_inner))
+    if inner_reduced:  # partials combined in thread order: deterministic for a given team size
+        with b.if_then(use_inner):
+            with for_range(b, 0, team, name="combine") as t:
+                part = E.load(b.gep(partials, [t], source_etype=et), out_dtype, i64(0))
+                acc = E.load(out.ptr, out_dtype, i64(0))
+                E.store(combine(E, reduce, out_dtype, acc, part), out.ptr, out_dtype, i64(0))
 
 
 def emit_parallel_for(E, n: ir.Value, work: ir.Value, live_ins: list, body: Callable) -> None:
-    """``for i in range(n)`` split into one contiguous chunk per thread when ``work`` (elements
-    touched in all) reaches :data:`MIN_PARALLEL_ELEMENTS`, else on the calling thread.
+    """``for i in range(n)``, outlined, split into one contiguous chunk per thread when ``work``
+    (elements touched in all) reaches :data:`MIN_PARALLEL_ELEMENTS`, else run by the calling thread.
 
     Args:
         E: the op's emitter.
         n: trip count (i64); iterations must write disjoint outputs.
         work: elements touched by the whole loop (i64), for the threshold.
         live_ins: LLVM values (i64 or pointers) the body uses from the op function.
-        body: ``body(E2, lo, hi, values)`` emits iterations [lo, hi) with emitter ``E2`` and
-            ``values``, the live-ins as seen in the function being emitted.
+        body: ``body(W, lo, hi, values)`` emits iterations [lo, hi) with emitter ``W`` and
+            ``values``, the live-ins as seen in the worker.
     """
-    b, module = E.b, E.b.module
-    nthr = b.load(_num_threads_global(module), typ=I32)
-    par = b.and_(b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)),
-                        b.icmp_signed(">", b.zext(nthr, I64), i64(1))), b.icmp_signed(">", n, i64(1)))
-    with b.if_else(par) as (then, otherwise):
-        with then:
-            pk = _Packer()
-            k_n = pk.add(n)
-            keys = [pk.add(v) for v in live_ins]
-            status = b.alloca(I32, size=i64(MAX_THREADS), name="thread_status")
-            k_status = pk.add(status)
-            team = b.alloca(I32, name="team")
-            k_team = pk.add(team)
-            with for_range(b, 0, MAX_THREADS, name="init") as t:
-                b.store(ir.Constant(I32, 0), b.gep(status, [t], source_etype=I32))
-            ctx = b.alloca(I64, size=i64(len(pk.values)), name="ctx")
-            pk.store(b, ctx)
-            worker = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]),
-                                 module.get_unique_name(f"{E.fn.name}.omp"))
-            worker.linkage = "internal"
-            W = E.child(worker)
-            wb, wctx = W.b, worker.args[0]
-            tid = wb.zext(wb.call(_declare(module, "omp_get_thread_num", I32, []), []), I64)
-            nth = wb.zext(wb.call(_declare(module, "omp_get_num_threads", I32, []), []), I64)
-            with wb.if_then(wb.icmp_signed("==", tid, i64(0))):
-                wb.store(wb.trunc(nth, I32), pk.load(wb, wctx, k_team, PTR))
-            wn = pk.load(wb, wctx, k_n, I64)
-            lo = wb.udiv(wb.mul(wn, tid), nth)
-            hi = wb.udiv(wb.mul(wn, wb.add(tid, i64(1))), nth)
-            body(W, lo, hi, [pk.load(wb, wctx, k, v.type) for k, v in zip(keys, live_ins)])
-            sbase = pk.load(wb, wctx, k_status, PTR)
-            wb.store(wb.load(W.status, typ=I32), wb.gep(sbase, [tid], source_etype=I32))
-            wb.ret_void()
-            b.call(_declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32]),
-                   [worker, ctx, nthr, ir.Constant(I32, 0)])
-            with for_range(b, 0, b.zext(b.load(team, typ=I32), I64), name="join") as t:
-                st = b.load(b.gep(status, [t], source_etype=I32), typ=I32)
-                cur = b.load(E.status, typ=I32)
-                b.store(b.select(b.icmp_signed("==", cur, ir.Constant(I32, 0)), st, cur), E.status)
-        with otherwise:
-            body(E, i64(0), n, list(live_ins))
+    b = E.b
+    big, _ = _wants_team(E, work)
+    R = _Region(E, [n] + list(live_ins))
+    wb = R.W.b
+    wn = R.values[0]
+    lo = wb.udiv(wb.mul(wn, R.tid), R.nth)
+    hi = wb.udiv(wb.mul(wn, wb.add(R.tid, i64(1))), R.nth)
+    body(R.W, lo, hi, R.values[1:])
+    R.finish_worker()
+    R.dispatch(b.and_(big, b.icmp_signed(">", n, i64(1))))
 
 
 def _umin(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:

@@ -48,7 +48,7 @@ def _rows(E, dt, rank, log, lo, hi, live):
     dims, xs, os_ = live[:rank], live[rank:2 * rank], live[2 * rank:3 * rank]
     xptr, optr = live[3 * rank:]
     ft = llvm_type(dt)
-    m_cell, s_cell, t_cell = b.alloca(ft), b.alloca(ft), b.alloca(ft)
+    m_cell, s_cell, t_cell = E.entry_alloca(ft), E.entry_alloca(ft), E.entry_alloca(ft)
 
     def cell(p):
         return Array(p, dt, [i64(0)], inner_bcast=True)
