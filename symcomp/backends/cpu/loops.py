@@ -254,8 +254,6 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
-    main = b.sub(n, b.srem(n, i64(lanes)))
-    big = b.sub(n, b.srem(n, i64(lanes * UNROLL)))
     accs = []
     if reduce and out.inner_bcast:
         vt = ir.VectorType(llvm_type(out_dtype), lanes)
@@ -288,7 +286,22 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
         else:
             E.masked_store(res, out.ptr, out_dtype, idx, mask)
 
-    with for_range(b, 0, big, lanes * UNROLL, name="vu") as j:
+    head = i64(0)
+    if not (reduce and out.inner_bcast):
+        # Peel a masked step so that the stores of the main loop are aligned to the vector width:
+        # an unaligned 64-byte store touches two cache lines (large NumPy arrays start 16 bytes
+        # into a page, so every store of the loop would).
+        size = max(1, out_dtype.itemsize)
+        addr = b.ptrtoint(E.elem_ptr(out.ptr, out_dtype, out_off), I64)
+        k = b.and_(b.lshr(addr, i64(size.bit_length() - 1)), i64(lanes - 1))
+        head = b.and_(b.sub(i64(lanes), k), i64(lanes - 1))
+        head = b.select(b.icmp_signed("<", head, n), head, n)
+        with b.if_then(b.icmp_signed(">", head, i64(0))):
+            step(i64(0), b.icmp_signed("<", _lane_iota(lanes), _splat(b, head, lanes)))
+    rest = b.sub(n, head)
+    main = b.add(head, b.sub(rest, b.srem(rest, i64(lanes))))
+    big = b.add(head, b.sub(rest, b.srem(rest, i64(lanes * UNROLL))))
+    with for_range(b, head, big, lanes * UNROLL, name="vu") as j:
         for u in range(UNROLL):
             step(b.add(j, i64(u * lanes)) if u else j, None, u)
     with for_range(b, big, main, lanes, name="v") as j:
