@@ -96,7 +96,7 @@ def fingerprint() -> str:
             f"llvm={'.'.join(map(str, llvm.llvm_version_info))}", f"triple={jit.ensure_initialized()['triple']}",
             f"cpu={tgt.cpu}", f"features={tgt.features}", f"libmvec={tgt.has_libmvec}",
             f"openmp={jit.ensure_initialized()['omp']}", f"blas_int={jit.blas_int_bits()}",
-            f"pipeline={','.join(jit.LEAN_PIPELINE)}", f"codegen=O{jit.CODEGEN_LEVEL}", f"source={_source_digest()}",
+            f"pipeline={','.join(jit.LEAN_PIPELINE)}", f"codegen=O{jit.CODEGEN_LEVEL}/O{jit.CODEGEN_LEVEL_SMALL}<={jit.SMALL_MODULE_LINES}", f"source={_source_digest()}",
         ]
         _fingerprint.append("\n".join(parts))
     return _fingerprint[0]

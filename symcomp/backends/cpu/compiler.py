@@ -199,7 +199,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         ref = stages._ref = jit.parse(c.llvm_ir)
         jit.optimize(ref)
         t3 = time.perf_counter()
-        obj = jit.emit_object(ref)
+        obj = jit.emit_object(ref, jit.codegen_level(c.llvm_ir.count("\n")))
         timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": time.perf_counter() - t3})
         return cache.Entry(obj, {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)})
 

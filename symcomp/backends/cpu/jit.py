@@ -73,11 +73,21 @@ def _init():
                   omp=omp, blas_ilp64=_numpy_ilp64_blas())
 
 
-# Machine-code generation level (llc -O<n>).  Level 0 selects instructions with FastISel and
-# allocates registers with the fast allocator: 5-7x less time than level 1-3 (the digits MLP
-# step: 38 ms against 170-300 ms) for the same run time on symcomp's kernels, whose inner
-# loops are already explicit SIMD code calling libmvec (measured in docs/performance.md).
+# Machine-code generation level (llc -O<n>), chosen per module by its size.  Level 0 selects
+# instructions with FastISel and allocates registers with the fast allocator: 5-7x less time
+# than levels 1-3 (the digits MLP step: 38 ms against 170-300 ms), but it keeps loop variables
+# in stack slots and spills vector registers around libmvec calls, which makes in-cache
+# transcendental loops about 1.4x slower.  Modules up to SMALL_MODULE_LINES lines of LLVM IR
+# (a fused expression, a reduction, a softmax: machine code in 20-80 ms at level 2) get level 2;
+# larger ones (a training step) get level 0 (docs/performance.md has the measurements).
 CODEGEN_LEVEL = 0
+CODEGEN_LEVEL_SMALL = 2
+SMALL_MODULE_LINES = 3000
+
+
+def codegen_level(ir_lines: int) -> int:
+    """The machine-code optimization level for a module of ``ir_lines`` lines of LLVM IR."""
+    return CODEGEN_LEVEL_SMALL if ir_lines <= SMALL_MODULE_LINES else CODEGEN_LEVEL
 
 
 def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):
@@ -230,11 +240,17 @@ def calls_blas(module_ref) -> bool:
     return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
 
-def emit_object(module_ref) -> bytes:
-    """Machine code of an optimized module, as an ELF relocatable object for the host CPU."""
-    ensure_initialized()
+def emit_object(module_ref, level: int = CODEGEN_LEVEL) -> bytes:
+    """Machine code of an optimized module at optimization ``level``, as an ELF relocatable
+    object for the host CPU."""
+    st = ensure_initialized()
     with _lock:
-        return target_machine().emit_object(module_ref)
+        if level == CODEGEN_LEVEL:
+            return target_machine().emit_object(module_ref)
+        tms = st.setdefault("tm_by_level", {})
+        if level not in tms:
+            tms[level] = _new_target_machine(st["llvm"], st["target"].cpu, st["target"].features, level)
+        return tms[level].emit_object(module_ref)
 
 
 class JitModule:
