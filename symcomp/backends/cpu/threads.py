@@ -88,7 +88,23 @@ def initialize(llvm) -> bool:
         if override:  # the process environment is left as it was (child processes inherit it)
             del os.environ["OMP_WAIT_POLICY"]
     llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
+    if ok:
+        _stop_team_at_exit()
     return ok
+
+
+def _stop_team_at_exit() -> None:
+    """Shut libgomp's worker threads down before the interpreter finalizes (omp_pause_resource_all,
+    OpenMP 5.0): workers still spinning while the process tears down crashed it on exit."""
+    import atexit
+
+    try:
+        lib = ctypes.CDLL("libgomp.so.1")
+        pause = lib.omp_pause_resource_all
+    except (OSError, AttributeError):
+        return
+    pause.restype, pause.argtypes = ctypes.c_int, [ctypes.c_int]
+    atexit.register(pause, 2)  # omp_pause_hard
 
 
 set_num_threads(config.num_threads)
