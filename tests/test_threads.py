@@ -169,3 +169,23 @@ def test_softmax_rows_split_across_threads(nthreads, rng, log, shape, axis):
     s = np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
     want = a - m - s if log else np.exp(a - m - s)
     np.testing.assert_allclose(f(a), want, rtol=1e-13, atol=1e-13 if log else 1e-300)
+
+
+_EXIT_CHILD = textwrap.dedent("""
+    import numpy as np, symcomp
+    from symcomp import tensor as T
+    x = T.dvector("x")
+    f = symcomp.function([x], T.exp(x) * T.sin(x))
+    a = np.ones(1_000_000)
+    for n in (1, 2, 1, 2):
+        symcomp.config.num_threads = n
+        f(a)
+    print("ok")
+""")
+
+
+@pytest.mark.parametrize("policy", ["active", "passive"])
+def test_process_exits_cleanly_whatever_the_wait_policy(tmp_path, policy):
+    env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path), OMP_WAIT_POLICY=policy)
+    out = subprocess.run([sys.executable, "-c", _EXIT_CHILD], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
