@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 import symcomp
 from symcomp import tensor as T
 from symcomp.backends.cpu import threads
+from symcomp.backends.cpu.loops import threads_available
+
+needs_openmp = pytest.mark.skipif(not threads_available(), reason="libgomp is not available")
 
 BIG = 4 * threads.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
 
@@ -128,6 +131,7 @@ def _sum_fn(axis):
     return _fns[axis]
 
 
+@needs_openmp
 def test_generated_code_calls_gomp_parallel():
     x = T.fvector("x")
     f = symcomp.function([x], T.tanh(x) + 1)
@@ -149,6 +153,7 @@ _CHILD = textwrap.dedent("""
 """)
 
 
+@needs_openmp
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_small_arrays_stay_single_threaded_large_ones_use_a_team(tmp_path):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path))

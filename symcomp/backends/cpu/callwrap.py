@@ -37,6 +37,7 @@ import numpy as np
 from llvmlite import ir
 
 from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.loops import for_range
 
 MAX_ELEMENTS = 1 << 16
 _ALIGNED = 0x0100  # NPY_ARRAY_ALIGNED
@@ -178,7 +179,7 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     n_ptrs = word(_NPTRS)
     ptrs = b.alloca(I64, size=n_ptrs, name="ptrs")
     template = word(_PTRS, PTR)
-    with _for(b, n_ptrs) as i:
+    with for_range(b, 0, n_ptrs, name="copy") as i:
         b.store(b.load(b.gep(template, [i], source_etype=I64), typ=I64), b.gep(ptrs, [i], source_etype=I64))
     for k, d in enumerate(datas):
         b.store(d, b.gep(ptrs, [ir.Constant(I64, k)], source_etype=I64))
@@ -216,35 +217,6 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     b.position_at_end(slow)
     b.ret(b.call(vcall, [word(_FALLBACK, PTR), args, nargs, kwnames]))
     return str(m)
-
-
-class _for:
-    """``for i in range(n)`` as a context manager (i64 induction variable)."""
-
-    def __init__(self, b: ir.IRBuilder, n: ir.Value):
-        self.b, self.n = b, n
-
-    def __enter__(self):
-        b = self.b
-        self.pre = b.block
-        self.head = b.append_basic_block("copy.head")
-        self.body = b.append_basic_block("copy.body")
-        self.end = b.append_basic_block("copy.end")
-        b.branch(self.head)
-        b.position_at_end(self.head)
-        self.i = b.phi(I64)
-        self.i.add_incoming(ir.Constant(I64, 0), self.pre)
-        b.cbranch(b.icmp_signed("<", self.i, self.n), self.body, self.end)
-        b.position_at_end(self.body)
-        return self.i
-
-    def __exit__(self, *exc):
-        b = self.b
-        nxt = b.add(self.i, ir.Constant(I64, 1))
-        self.i.add_incoming(nxt, b.block)
-        b.branch(self.head)
-        b.position_at_end(self.end)
-        return False
 
 
 _wrappers: dict = {}

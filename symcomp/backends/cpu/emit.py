@@ -18,8 +18,8 @@ position, and the error kind is returned without the op index (the entry
 adds it), so the code of an op depends only on its *structure* (name,
 attributes, operand and result types, which operands are the same value, its
 body): ops of equal structure share one LLVM function.  In the digits MLP
-step 60 ops need 24 functions, which cuts LLVM's work (and symcomp's own
-emission time) by more than half.
+step its 60 ops need 27 op functions (all five matrix products share one),
+which cut the LLVM IR from 6344 to 3858 lines before threading was added.
 
 A tensor value is seen in LLVM through a :class:`Desc`: its data pointer, its
 sizes (constants where the IR type knows them) and its element strides.
