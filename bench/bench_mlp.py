@@ -1,31 +1,26 @@
-"""MLP training step: symcomp against the same network written in plain NumPy (forward and backward by hand).
+"""Digits MLP training step (64-256-10, tanh, softmax cross-entropy, full-batch SGD, float64) at 1797
+and 60000 rows: symcomp beside the same network in hand-written NumPy, JAX, PyTensor and PyTorch
+(eager autograd, and torch.compile of the loss with eager SGD).  Every peer starts from the same
+weights, and the loss of that first step is reported so that the rows can be checked against each
+other.
 
-Both run side by side in this one process on the same data and the same initial weights; the medians of
-the timed steps and their ratio are printed as a markdown table.  Run with the machine's OpenBLAS
-overrides unset (they slow NumPy's BLAS about 2x on this machine), e.g.
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_mlp.py --rows 1797 60000
+    python bench/bench_mlp.py [--rows 1797 60000]
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-import mlp_digits  # noqa: E402
+from common import THREADS, emit, peer, set_threads, timeit
+
+LR = 0.5
 
 
-def numpy_step_factory(params, lr):
-    """The hand-written NumPy training step (tanh hidden layer, softmax, mean cross-entropy, SGD)."""
+def numpy_step_factory(params):
+    """The hand-written NumPy step (tanh hidden layer, softmax, mean cross-entropy, SGD), in place."""
     W1, b1, W2, b2 = params
 
     def step(x, y):
@@ -44,52 +39,122 @@ def numpy_step_factory(params, lr):
         dh = (dz @ W2.T) * (1.0 - h * h)
         dW1 = x.T @ dh
         db1 = dh.sum(axis=0)
-        for p, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
-            p -= lr * g
+        for prm, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            prm -= LR * g
         return loss
 
     return step
 
 
-def timed(fn, args, warmup: int, reps: int) -> list[float]:
-    for _ in range(warmup):
-        fn(*args)
-    gc.collect()
-    gc.disable()
-    try:
-        out = []
-        for _ in range(reps):
-            t = time.perf_counter()
-            fn(*args)
-            out.append(time.perf_counter() - t)
-        return out
-    finally:
-        gc.enable()
+def make_peers(X, y, init):
+    import mlp_digits
+
+    jax, pytensor, torch = peer("jax"), peer("pytensor"), peer("torch")
+
+    def sc():
+        step, _, params = mlp_digits.build(64, 256, 10, LR, "tanh", "cpu")
+        for p, v in zip(params, init):
+            p.set_value(v)
+        return (lambda: step(X, y)), (lambda: float(step(X, y)))
+
+    def numpy_():
+        step = numpy_step_factory([v.copy() for v in init])
+        return (lambda: step(X, y)), (lambda: float(step(X, y)))
+
+    def jx():
+        if jax is None:
+            return None
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        def loss(p, x, t):
+            h = jnp.tanh(x @ p[0] + p[1])
+            return -jnp.mean(jax.nn.log_softmax(h @ p[2] + p[3])[jnp.arange(x.shape[0]), t])
+
+        @jax.jit
+        def step(p, x, t):
+            val, g = jax.value_and_grad(loss)(p, x, t)
+            return tuple(a - LR * b for a, b in zip(p, g)), val
+
+        state = {"p": tuple(jax.device_put(v) for v in init)}
+        xd, yd = jax.device_put(X), jax.device_put(y)
+
+        def run():
+            state["p"], val = step(state["p"], xd, yd)
+            return val.block_until_ready()
+
+        return run, (lambda: float(run()))
+
+    def pt():
+        if pytensor is None:
+            return None
+        import pytensor.tensor as pt_
+
+        x, t = pt_.matrix("x", dtype="float64"), pt_.vector("t", dtype="int64")
+        params = [pytensor.shared(v.copy()) for v in init]
+        h = pt_.tanh(x @ params[0] + params[1])
+        p = pt_.special.softmax(h @ params[2] + params[3], axis=1)
+        loss = -pt_.mean(pt_.log(p[pt_.arange(x.shape[0]), t]))
+        f = pytensor.function([x, t], loss, updates=[(q, q - LR * g) for q, g in zip(params, pytensor.grad(loss, params))])
+        return (lambda: f(X, y)), (lambda: float(f(X, y)))
+
+    def te(compiled):
+        def make():
+            if torch is None:
+                return None
+            params = [torch.tensor(v, requires_grad=True) for v in init]
+            xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+            def loss_fn(x, t):
+                h = torch.tanh(x @ params[0] + params[1])
+                return torch.nn.functional.cross_entropy(h @ params[2] + params[3], t)
+
+            lf = torch.compile(loss_fn) if compiled else loss_fn
+
+            def run():
+                loss = lf(xt, yt)
+                grads = torch.autograd.grad(loss, params)
+                with torch.no_grad():
+                    for q, g in zip(params, grads):
+                        q -= LR * g
+                return loss
+
+            return run, (lambda: float(run()))
+        return make
+
+    return [("symcomp", THREADS, sc), ("numpy by hand (OpenBLAS)", THREADS, numpy_), ("jax.jit", "XLA default", jx),
+            ("pytensor (default mode)", "1 (+BLAS)", pt), ("torch eager autograd", THREADS, te(False)),
+            ("torch.compile(loss) + eager SGD", THREADS, te(True))]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1797, 60000])
-    ap.add_argument("--reps", type=int, default=0, help="timed steps (default: enough for ~2 s per peer)")
     args = ap.parse_args(argv)
+    peer("torch")
+    set_threads()
     digits = load_digits()
     X0, y0 = digits.data / 16.0, digits.target.astype(np.int64)
-    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
-    print("| rows | symcomp ms/step (median) | NumPy by hand ms/step (median) | NumPy / symcomp |")
-    print("|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    s = np.sqrt(6.0 / (64 + 256))
+    init = [rng.uniform(-s, s, (64, 256)), np.zeros(256), np.zeros((256, 10)), np.zeros(10)]
     for rows in args.rows:
-        reps_ = np.resize(np.arange(len(X0)), rows)
-        X, y = np.ascontiguousarray(X0[reps_]), y0[reps_]
-        step, _, params = mlp_digits.build(64, 256, 10, 0.1, "tanh", "cpu")
-        init = [p.get_value() for p in params]
-        np_params = [v.copy() for v in init]
-        np_step = numpy_step_factory(np_params, 0.1)
-        reps = args.reps or max(7, int(2.0 / max(1e-4, rows * 2e-6)))
-        t_sc = timed(step, (X, y), 3, reps)
-        t_np = timed(np_step, (X, y), 3, reps)
-        m_sc, m_np = statistics.median(t_sc) * 1e3, statistics.median(t_np) * 1e3
-        print(f"| {rows} | {m_sc:.3f} | {m_np:.3f} | {m_np / m_sc:.2f}x |")
+        idx = np.resize(np.arange(len(X0)), rows)
+        X, y = np.ascontiguousarray(X0[idx]), y0[idx]
+        flops = 2 * rows * (64 * 256 * 2 + 256 * 10 * 3)  # GEMMs: X@W1, X^T@dH; h@W2, h^T@dz, dz@W2^T
+        for name, threads, make in make_peers(X, y, init):
+            try:
+                made = make()
+            except Exception as exc:  # noqa: BLE001
+                emit(f"mlp_{rows}", name, threads, None, note=f"{type(exc).__name__}: {str(exc)[:120]}")
+                continue
+            if made is None:
+                emit(f"mlp_{rows}", name, threads, None, note="not installed")
+                continue
+            run, loss = made
+            first = loss()  # every peer's first step starts from the same weights: the losses must agree
+            res = timeit(run, warmup=2, min_reps=9 if rows > 10000 else 50, budget_s=2.0)
+            emit(f"mlp_{rows}", name, threads, res, flops=flops, first_loss=first)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ class Config:
         object.__setattr__(self, "_values", {
             "floatX": "float64", "device": "cpu", "mode": "fast", "num_threads": 0, "cache": True,
         })
+        object.__setattr__(self, "_listeners", {})
         for item in filter(None, os.environ.get("SYMCOMP_FLAGS", "").split(",")):
             key, _, value = item.partition("=")
             key = key.strip()
@@ -55,6 +56,15 @@ class Config:
         if key == "num_threads" and (not isinstance(value, int) or value < 0):
             raise ValueError(f"config.num_threads must be an int >= 0 (0 = all cores), got {value!r}")
         self._values[key] = value
+        for fn in self._listeners.get(key, ()):
+            fn(value)
+
+    def on_change(self, key: str, fn) -> None:
+        """Call ``fn(new_value)`` whenever setting ``key`` is assigned (backends mirror settings
+        such as ``num_threads`` into native code this way)."""
+        if key not in self._values:
+            raise AttributeError(f"symcomp.config has no setting {key!r}")
+        self._listeners.setdefault(key, []).append(fn)
 
     def __repr__(self):
         return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"

@@ -18,6 +18,18 @@ settings.register_profile("thorough", max_examples=300, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_compile_cache(tmp_path_factory):
+    """Compiled code is cached in a fresh directory per test session, never in the user's cache."""
+    old = os.environ.get("SYMCOMP_CACHE_DIR")
+    os.environ["SYMCOMP_CACHE_DIR"] = str(tmp_path_factory.mktemp("symcomp-cache"))
+    yield
+    if old is None:
+        os.environ.pop("SYMCOMP_CACHE_DIR", None)
+    else:
+        os.environ["SYMCOMP_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def rng():
     """A seeded NumPy generator (tests are reproducible)."""

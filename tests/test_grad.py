@@ -69,7 +69,16 @@ CASES = {
     "sc.advanced_inc_subtensor": (lambda x, y: T.inc_subtensor(x[[0, 2, 0]], y) ** 2, [_u(3, 4), _u(3, 4)]),
     "sc.softmax": (lambda x: T.nnet.softmax(x) * _u(3, 4), [_u(3, 4)]),
     "sc.log_softmax": (lambda x: T.nnet.log_softmax(x) * _u(3, 4), [_u(3, 4)]),
+    "sc.gemm": (lambda a, b, c: _gemm(a, b, c) ** 2, [_u(3, 4), _u(4, 2), _u(3, 2)]),
 }
+
+
+def _gemm(a, b, c):
+    """sc.gemm is made by the cpu-gemm-fold pass; build it directly to check its VJP."""
+    from symcomp.ir.opdef import build
+    from symcomp.ir.ops.linalg import Gemm
+
+    return build(Gemm, [a, b, c], alpha=1.5, beta=-0.5)
 
 # Ops that are not differentiable (integer/boolean results, zero derivative, structural) or that
 # only the optimizer creates.

@@ -49,9 +49,26 @@ class Function:
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
         self._update_slots = [(var, k) for k, (var, _) in enumerate(sig.updates)]
+        make_fast = getattr(executable, "make_fast_call", None)
+        fast = make_fast(self._call_python, single_output) if make_fast is not None else None
+        if fast is not None:
+            # A native entry checks the arguments against the last signature and calls the code,
+            # falling back to _call_python otherwise.  CPython calls type(f).__call__, and a builtin
+            # function is not a descriptor, so a private subclass makes f(...) call it directly.
+            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": fast})
 
     def __call__(self, *args, **kwargs):
         """Run the function.
+
+        Raises:
+            TypeError: for a wrong number of arguments, an unknown keyword, a
+                dtype that would be downcast, or a value that is not array-like.
+            ValueError: for a wrong rank or a shape that does not fit.
+        """
+        return self._call_python(*args, **kwargs)
+
+    def _call_python(self, *args, **kwargs):
+        """Run the function: check and convert the arguments, plan, call, apply updates.
 
         Raises:
             TypeError: for a wrong number of arguments, an unknown keyword, a
@@ -112,6 +129,28 @@ class Function:
         from symcomp.compile.pickling import reduce_function
 
         return reduce_function(self)
+
+    def timing_report(self) -> str:
+        """A table of the seconds each compilation stage took (front-end, each pass, backend stages).
+
+        Backend stages of the CPU backend: ``llvm_init`` (first compile of the process),
+        ``prepare`` (memory contract), ``codegen``
+        (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``,
+        ``cache_load`` (read from the disk cache instead of the three before), ``load``.
+        """
+        labels = {"trace": "front-end: trace", "llvm_init": "backend: LLVM initialization (once)",
+                  "prepare": "backend: prepare", "codegen": "backend: LLVM IR emission",
+                  "llvm_opt": "backend: LLVM optimization", "machine_code": "backend: machine code",
+                  "cache_load": "backend: disk cache read", "load": "backend: load machine code"}
+        rows = [(labels.get(k, k.replace("pass:", "pass: ")), t) for k, t in self.timings.items() if k != "passes"]
+        total = sum(t for _, t in rows) or 1e-12
+        cache = "hit" if "cache_load" in self.timings else ("miss" if "machine_code" in self.timings else "-")
+        width = max(len(r) for r, _ in rows + [("total", 0)])
+        lines = [f"compilation of {self.name} (mode {self.mode}, {self.device}; disk cache: {cache})",
+                 f"  {'stage':<{width}}  {'ms':>9}  {'%':>5}"]
+        lines += [f"  {r:<{width}}  {1e3 * t:9.2f}  {100 * t / total:5.1f}" for r, t in rows]
+        lines.append(f"  {'total':<{width}}  {1e3 * total:9.2f}  100.0")
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<symcomp.Function {self.name} mode={self.mode} device={self.device}>"

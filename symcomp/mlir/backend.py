@@ -133,7 +133,7 @@ class MLIRExecutable:
         t2 = time.perf_counter()
         _load_runtime()
         ref = jit.parse(self.llvm_ir)
-        jit.optimize(ref, loop_vectorization=True)
+        jit.optimize(ref, level="O2", loop_vectorization=True)
         optimized = str(ref)
         with_libmvec = map_vector_math(optimized, jit.target())
         self._ref = jit.parse(with_libmvec) if with_libmvec != optimized else ref

@@ -136,28 +136,79 @@ def codegen(c: Compiled, name: str) -> ModuleEmitter:
         low = lookup(op)
         if op.name == "sc.constant":
             mod.add_constant(op.attributes["value"])
-        if not low.emits_code:
-            continue
-        E = mod.new_op_function(i, op)
-        low.emit(op, E)
-        E.finish()
+        if low.emits_code:
+            mod.emit_op(i, op, low.emit)
     c.symbol = f"symcomp_{name}"
     mod.finish_entry(c.symbol)
     c.slot_keys = list(mod.slots.keys)
     return mod
 
 
+class LLVMStages:
+    """The LLVM IR, optimized LLVM IR and assembly of a compiled function, made on first request
+    (after a cache hit nothing was generated)."""
+
+    def __init__(self, c: Compiled, name: str):
+        self.c, self.name = c, name
+        self._ref = None
+
+    def _module(self):
+        if self._ref is None:
+            if not self.c.llvm_ir:
+                self.c.llvm_ir = str(codegen(self.c, self.name).module)
+            self._ref = jit.parse(self.c.llvm_ir)
+            jit.optimize(self._ref)
+        return self._ref
+
+    def llvm(self) -> str:
+        self._module()
+        return self.c.llvm_ir
+
+    def optimized(self) -> str:
+        return str(self._module())
+
+    def asm(self) -> str:
+        return jit.assembly(self._module())
+
+
 def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
-    """Prepare, emit, optimize and JIT; returns (Compiled, JitModule, optimized module ref)."""
+    """Prepare; take the machine code from the disk cache, or emit, optimize and compile it; load it.
+
+    Returns:
+        (Compiled, JitModule, LLVMStages).
+    """
+    from symcomp.backends.cpu import cache
+
+    if not jit.is_initialized():
+        t0 = time.perf_counter()
+        jit.ensure_initialized()
+        timings["llvm_init"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    load_all()  # the planner needs the lowerings, even when the code comes from the cache
+    ir_text = str(module)  # the canonical IR: the cache key
     c = prepare(module, sig)
-    mod = codegen(c, name)
-    c.llvm_ir = str(mod.module)
+    c.symbol = f"symcomp_{name}"
+    stages = LLVMStages(c, name)
+    timings["prepare"] = time.perf_counter() - t0
+
+    def build() -> cache.Entry:
+        t1 = time.perf_counter()
+        mod = codegen(c, name)
+        c.llvm_ir = str(mod.module)
+        t2 = time.perf_counter()
+        ref = stages._ref = jit.parse(c.llvm_ir)
+        jit.optimize(ref)
+        t3 = time.perf_counter()
+        obj = jit.emit_object(ref, jit.codegen_level(c.llvm_ir.count("\n")))
+        timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": time.perf_counter() - t3})
+        return cache.Entry(obj, {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)})
+
     t1 = time.perf_counter()
-    ref = jit.parse(c.llvm_ir)
-    jit.optimize(ref)
+    entry, hit = cache.get_or_build(ir_text, build)
+    if hit:
+        c.slot_keys = [tuple(k) for k in entry.meta["slot_keys"]]
+        timings["cache_load"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    engine = jit.JitModule(ref)
-    t3 = time.perf_counter()
-    timings.update({"codegen": t1 - t0, "llvm_opt": t2 - t1, "llvm_jit": t3 - t2})
-    return c, engine, ref
+    engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
+    timings["load"] = time.perf_counter() - t2
+    return c, engine, stages

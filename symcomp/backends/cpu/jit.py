@@ -2,15 +2,17 @@
 
 LLVM is initialized on the first compile, not on import.  External functions
 the generated code calls are resolved here: libm (scalar math), glibc's libmvec
-(SIMD math, ``_ZGV*`` variants) and BLAS from SciPy's bundled OpenBLAS
-(``scipy.linalg.cython_blas`` function pointers, registered as
-``symcomp_dgemm`` etc.).
+(SIMD math, ``_ZGV*`` variants) and BLAS, registered as ``symcomp_dgemm`` etc.:
+the OpenBLAS that NumPy has already loaded when it exports the 64-bit-integer
+(ILP64) interface (NumPy's wheels do, as ``scipy_dgemm_64_``...), otherwise
+SciPy's ``scipy.linalg.cython_blas`` (32-bit integers), imported on first use.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import threading
 from dataclasses import dataclass
 
@@ -50,17 +52,8 @@ def _init():
 
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    has_mvec = True
-    try:
-        llvm.load_library_permanently(ctypes.util.find_library("mvec") or "libmvec.so.1")
-    except RuntimeError:
-        has_mvec = False
-    libm = ctypes.util.find_library("m") or "libm.so.6"
-    llvm.load_library_permanently(libm)
-    from scipy.linalg import cython_blas
-
-    for name in BLAS_ROUTINES:
-        llvm.add_symbol(f"symcomp_{name}", _capsule_pointer(cython_blas.__pyx_capi__[name]))
+    has_mvec = load_library(llvm, "libmvec.so.1", "mvec")
+    load_library(llvm, "libm.so.6", "m")
     cpu = llvm.get_host_cpu_name()
     feats = llvm.get_host_cpu_features()
     features = feats.flatten()
@@ -71,14 +64,55 @@ def _init():
     else:
         bits = 128
     target = Target(cpu, features, bits, has_mvec)
+    from symcomp.backends.cpu import threads
+
+    omp = threads.initialize(llvm)
     tm = _new_target_machine(llvm, cpu, features)
     # Read the data layout once: llvmlite's TargetData objects must not outlive their owner.
-    _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple())
+    _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple(),
+                  omp=omp, blas_ilp64=_numpy_ilp64_blas())
 
 
-def _new_target_machine(llvm, cpu, features):
+# Machine-code generation level (llc -O<n>), chosen per module by its size.  Level 0 selects
+# instructions with FastISel and allocates registers with the fast allocator: 5-7x less time
+# than levels 1-3 (the digits MLP step: 38 ms against 170-300 ms), but it keeps loop variables
+# in stack slots and spills vector registers around libmvec calls, which makes in-cache
+# transcendental loops about 1.4x slower.  Modules up to SMALL_MODULE_LINES lines of LLVM IR
+# (a fused expression, a reduction, a softmax: machine code in 20-80 ms at level 2) get level 2;
+# larger ones (a training step) get level 0 (docs/performance.md has the measurements).
+CODEGEN_LEVEL = 0
+CODEGEN_LEVEL_SMALL = 2
+SMALL_MODULE_LINES = 3000
+
+
+def codegen_level(ir_lines: int) -> int:
+    """The machine-code optimization level for a module of ``ir_lines`` lines of LLVM IR."""
+    return CODEGEN_LEVEL_SMALL if ir_lines <= SMALL_MODULE_LINES else CODEGEN_LEVEL
+
+
+def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):
     return llvm.Target.from_default_triple().create_target_machine(
-        cpu=cpu, features=features, opt=3, reloc="default", codemodel="jitdefault")
+        cpu=cpu, features=features, opt=opt, reloc="default", codemodel="jitdefault")
+
+
+def is_initialized() -> bool:
+    """Whether LLVM has been initialized in this process."""
+    return bool(_state)
+
+
+def load_library(llvm, soname: str, name: str) -> bool:
+    """Make a shared library's symbols visible to JIT-compiled code: by its usual soname first
+    (``ctypes.util.find_library`` runs ldconfig in a subprocess, 20-60 ms), then by search."""
+    for candidate in (soname, None):
+        path = candidate or ctypes.util.find_library(name)
+        if not path:
+            continue
+        try:
+            llvm.load_library_permanently(path)
+            return True
+        except RuntimeError:
+            continue
+    return False
 
 
 def ensure_initialized():
@@ -90,6 +124,51 @@ def ensure_initialized():
     return _state
 
 
+def _numpy_ilp64_blas() -> dict:
+    """Addresses of NumPy's own OpenBLAS routines (ILP64), or {} if this NumPy has none.
+
+    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` with
+    symbols ``scipy_<routine>_64_``; the library is already mapped into the process.
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            paths = set(re.findall(r"(/\S*numpy\.libs/libscipy_openblas64_\S*\.so)", f.read()))
+    except OSError:
+        return {}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
+        except (OSError, AttributeError):
+            continue
+    return {}
+
+
+def blas_int_bits() -> int:
+    """Width of BLAS integer arguments in generated code: 64 (NumPy's ILP64 OpenBLAS) or 32 (SciPy's)."""
+    return 64 if ensure_initialized()["blas_ilp64"] else 32
+
+
+def _register_blas() -> None:
+    """Register the BLAS routines as ``symcomp_<routine>`` (once; the caller holds ``_lock``).
+
+    Done only when a module calls BLAS: importing ``scipy.linalg`` costs 0.1-0.2 s.
+    """
+    if "blas" in _state:
+        return
+    if _state["blas_ilp64"]:
+        for name, addr in _state["blas_ilp64"].items():
+            _state["llvm"].add_symbol(f"symcomp_{name}", addr)
+        _state["blas"] = True
+        return
+    from scipy.linalg import cython_blas
+
+    llvm = _state["llvm"]
+    for name in BLAS_ROUTINES:
+        llvm.add_symbol(f"symcomp_{name}", _capsule_pointer(cython_blas.__pyx_capi__[name]))
+    _state["blas"] = True
+
+
 def target() -> Target:
     return ensure_initialized()["target"]
 
@@ -98,24 +177,45 @@ def target_machine():
     return ensure_initialized()["tm"]
 
 
-def optimize(module_ref, speed_level: int = 2, loop_vectorization: bool = False) -> None:
-    """Run LLVM's default O<speed_level> module pipeline on a parsed module.
+# The LLVM IR pipeline.  symcomp emits its loops already vectorized, with every size and
+# stride loaded once per op function, so what LLVM must still do is promote the few stack
+# cells (accumulators, status) to registers and clean up: SROA, instcombine, simplifycfg.
+# That pipeline takes 15 ms on the digits MLP step where LLVM's default O1/O2/O3 pipelines
+# take 290/370/620 ms, for the same run time (docs/performance.md has the table).
+LEAN_PIPELINE = ("sroa", "instruction_combine", "simplify_cfg")
 
-    Loops are vectorized explicitly by symcomp's code generator, so LLVM's
-    loop vectorizer is off by default (it would only duplicate them, at a
-    compile-time cost); code from other generators (the MLIR backend's scalar
-    loops) turns it on with ``loop_vectorization=True``.  The tuning options,
-    pass builder and pass manager are created per module and released in
-    reverse order (llvmlite objects must not outlive the ones they borrow from).
+
+def optimize(module_ref, level: str = "lean", loop_vectorization: bool = False) -> None:
+    """Optimize a parsed module in place.
+
+    Args:
+        module_ref: an llvmlite ``ModuleRef``.
+        level: ``"lean"`` (the default: :data:`LEAN_PIPELINE`) or ``"O1"``, ``"O2"``, ``"O3"``
+            (LLVM's default module pipelines, with the loop vectorizer off since symcomp
+            vectorizes explicitly).
+        loop_vectorization: turn LLVM's loop vectorizer on (for code from other generators:
+            the MLIR backend's scalar loops; use with level "O2"/"O3").
+
+    Raises:
+        ValueError: for an unknown level.
+
+    The tuning options, pass builder and pass manager are created per module and
+    released in reverse order (llvmlite objects must not outlive the ones they borrow from).
     """
     llvm = ensure_initialized()["llvm"]
+    if level not in ("lean", "O1", "O2", "O3"):
+        raise ValueError(f"optimize: unknown level {level!r} (expected 'lean', 'O1', 'O2' or 'O3')")
     with _lock:
-        pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+        pto = llvm.create_pipeline_tuning_options(speed_level=1 if level == "lean" else int(level[1]))
         pto.loop_vectorization = loop_vectorization
-        pto.slp_vectorization = True
-        pto.loop_unrolling = True
+        pto.slp_vectorization = level != "lean"
         pb = llvm.create_pass_builder(target_machine(), pto)
-        mpm = pb.getModulePassManager()
+        if level == "lean":
+            mpm = llvm.create_new_module_pass_manager()
+            for name in LEAN_PIPELINE:
+                getattr(mpm, f"add_{name}_pass")()
+        else:
+            mpm = pb.getModulePassManager()
         mpm.run(module_ref, pb)
         mpm.close()
         pb.close()
@@ -136,20 +236,52 @@ def parse(llvm_ir: str):
     return mod
 
 
-class JitModule:
-    """An LLVM module compiled to machine code and kept loaded while this object lives."""
+def calls_blas(module_ref) -> bool:
+    """Whether the module declares one of the ``symcomp_<blas routine>`` symbols."""
+    names = {f"symcomp_{n}" for n in BLAS_ROUTINES}
+    return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
-    def __init__(self, module_ref):
+
+def emit_object(module_ref, level: int = CODEGEN_LEVEL) -> bytes:
+    """Machine code of an optimized module at optimization ``level``, as an ELF relocatable
+    object for the host CPU."""
+    st = ensure_initialized()
+    with _lock:
+        if level == CODEGEN_LEVEL:
+            return target_machine().emit_object(module_ref)
+        tms = st.setdefault("tm_by_level", {})
+        if level not in tms:
+            tms[level] = _new_target_machine(st["llvm"], st["target"].cpu, st["target"].features, level)
+        return tms[level].emit_object(module_ref)
+
+
+class JitModule:
+    """Object code loaded into memory (MCJIT's runtime linker), kept loaded while this object lives.
+
+    Args:
+        obj: an object file from :func:`emit_object` (possibly read back from the disk cache).
+        needs_blas: the object calls BLAS (the ``symcomp_*`` symbols must be registered first).
+    """
+
+    def __init__(self, obj: bytes, needs_blas: bool):
         st = ensure_initialized()
         llvm, tgt = st["llvm"], st["target"]
         with _lock:
+            if needs_blas:
+                _register_blas()
             # The engine takes ownership of its target machine: give it its own.
             tm = _new_target_machine(llvm, tgt.cpu, tgt.features)
-            self.engine = llvm.create_mcjit_compiler(module_ref, tm)
+            self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+            self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
             self.engine.finalize_object()
             self.engine.run_static_constructors()
 
     def address(self, name: str) -> int:
+        """Address of a function in the loaded code.
+
+        Raises:
+            KeyError: if there is no such symbol.
+        """
         addr = self.engine.get_function_address(name)
         if not addr:
             raise KeyError(f"symbol {name} not found in the compiled module")

@@ -129,18 +129,22 @@ def _splat(b: ir.IRBuilder, v: ir.Value, lanes: int) -> ir.Value:
 
 
 def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
-                body: Callable, out_dtype: DType, reduce: Optional[str] = None, lanes: Optional[int] = None) -> None:
+                body: Callable, out_dtype: DType, reduce: Optional[str] = None, lanes: Optional[int] = None,
+                parallel: bool = False) -> None:
     """Emit a loop nest computing ``out = body(inputs)`` (or ``out = reduce(out, body(inputs))``).
 
     Args:
         dims: loop trip counts per axis (i64 values); the last axis is the inner loop.
         inputs: arrays read at every point.
         out: the array written; for a reduction its strides are 0 along reduced axes.
-        body: ``body(cx, values) -> value`` building the scalar/vector computation.
+        body: ``body(cx, values) -> value`` building the scalar/vector computation; it may
+            use only ``cx`` and ``values`` (a parallel nest emits it in another function).
         out_dtype: dtype of ``body``'s result.
         reduce: None (store) or 'add' / 'mul' / 'max' / 'min' (accumulate into ``out``,
             which the caller has filled with the identity).
         lanes: SIMD lanes (default: from the dtypes involved).
+        parallel: split large nests across threads (:mod:`symcomp.backends.cpu.threads`).
+            Only for a nest that is the whole of its op, never one inside another loop.
     """
     b = E.b
     rank = len(dims)
@@ -152,6 +156,15 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
             res = combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, i64(0)), res)
         E.store(res, out.ptr, out_dtype, i64(0))
         return
+
+    if parallel and threads_available():
+        from symcomp.backends.cpu import threads
+
+        def ranged(W, wdims, w_in, w_out, outer, inner):
+            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner)
+
+        threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
+        return
     arrays = inputs + [out]
 
     def nest(level: int, offsets: list):
@@ -162,6 +175,33 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
             nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
 
     nest(0, [i64(0)] * len(arrays))
+
+
+def threads_available() -> bool:
+    """Whether the OpenMP runtime was loaded (the JIT initializes it)."""
+    from symcomp.backends.cpu import jit
+
+    return jit.ensure_initialized().get("omp", False)
+
+
+def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner):
+    """The nest restricted to flat outer iterations ``outer`` = [lo, hi) (the outer axes taken
+    as one loop in C order) and to inner iterations ``inner`` = [lo, hi)."""
+    b = E.b
+    rank = len(dims)
+    arrays = inputs + [out]
+    lo_in, hi_in = inner
+    n = b.sub(hi_in, lo_in)
+    base = [b.mul(lo_in, a.strides[-1]) for a in arrays]
+    with for_range(b, outer[0], outer[1], name="q") as q:
+        offsets = list(base)
+        rem = q
+        for k in range(rank - 2, -1, -1):
+            idx = b.urem(rem, dims[k]) if k else rem
+            if k:
+                rem = b.udiv(rem, dims[k])
+            offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
+        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes)
 
 
 def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes):
@@ -186,7 +226,7 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
     bcast = {k: E.load(a.ptr, a.dtype, in_offs[k]) for k, a in enumerate(inputs) if a.inner_bcast}
     acc_slot = None
     if reduce and out.inner_bcast:
-        acc_slot = b.alloca(llvm_type(out_dtype))
+        acc_slot = E.entry_alloca(llvm_type(out_dtype))
         b.store(E.load(out.ptr, out_dtype, out_off), acc_slot)
     with for_range(b, 0, n, name="j") as j:
         vals = [bcast[k] if k in bcast else E.load(a.ptr, a.dtype, b.add(in_offs[k], b.mul(j, a.strides[-1])))
@@ -203,18 +243,25 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
         E.store(b.load(acc_slot), out.ptr, out_dtype, out_off)
 
 
+UNROLL = 2
+"""Vectors per iteration of the main SIMD loop.  With several independent vectors per
+iteration the loop overhead (which level-0 code generation keeps in stack slots) is shared,
+and a reduction gets as many accumulators, so it is not bound by the latency of one
+dependent add chain."""
+
+
 def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes):
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
-    main = b.sub(n, b.srem(n, i64(lanes)))
-    acc_slot = None
+    accs = []
     if reduce and out.inner_bcast:
         vt = ir.VectorType(llvm_type(out_dtype), lanes)
-        acc_slot = b.alloca(vt)
-        b.store(cx.const(out_dtype, identity(reduce, out_dtype)), acc_slot)
+        for _ in range(UNROLL):
+            accs.append(E.entry_alloca(vt))
+            b.store(cx.const(out_dtype, identity(reduce, out_dtype)), accs[-1])
 
-    def step(j, mask):
+    def step(j, mask, acc=0):
         vals = []
         for k, a in enumerate(inputs):
             if k in bcast:
@@ -224,10 +271,10 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             else:
                 vals.append(E.masked_load(a.ptr, a.dtype, b.add(in_offs[k], j), mask, lanes))
         res = body(cx, vals)
-        if acc_slot is not None:
+        if accs:
             if mask is not None:
                 res = b.select(mask, res, cx.const(out_dtype, identity(reduce, out_dtype)))
-            b.store(combine(E, reduce, out_dtype, b.load(acc_slot), res), acc_slot)
+            b.store(combine(E, reduce, out_dtype, b.load(accs[acc]), res), accs[acc])
             return
         idx = b.add(out_off, j)
         if reduce:
@@ -239,14 +286,35 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
         else:
             E.masked_store(res, out.ptr, out_dtype, idx, mask)
 
-    with for_range(b, 0, main, lanes, name="v") as j:
+    head = i64(0)
+    if not (reduce and out.inner_bcast):
+        # Peel a masked step so that the stores of the main loop are aligned to the vector width:
+        # an unaligned 64-byte store touches two cache lines (large NumPy arrays start 16 bytes
+        # into a page, so every store of the loop would).
+        size = max(1, out_dtype.itemsize)
+        addr = b.ptrtoint(E.elem_ptr(out.ptr, out_dtype, out_off), I64)
+        k = b.and_(b.lshr(addr, i64(size.bit_length() - 1)), i64(lanes - 1))
+        head = b.and_(b.sub(i64(lanes), k), i64(lanes - 1))
+        head = b.select(b.icmp_signed("<", head, n), head, n)
+        with b.if_then(b.icmp_signed(">", head, i64(0))):
+            step(i64(0), b.icmp_signed("<", _lane_iota(lanes), _splat(b, head, lanes)))
+    rest = b.sub(n, head)
+    main = b.add(head, b.sub(rest, b.srem(rest, i64(lanes))))
+    big = b.add(head, b.sub(rest, b.srem(rest, i64(lanes * UNROLL))))
+    with for_range(b, head, big, lanes * UNROLL, name="vu") as j:
+        for u in range(UNROLL):
+            step(b.add(j, i64(u * lanes)) if u else j, None, u)
+    with for_range(b, big, main, lanes, name="v") as j:
         step(j, None)
     with b.if_then(b.icmp_signed("<", main, n)):
         lane_idx = b.add(_splat(b, main, lanes), _lane_iota(lanes))
         mask = b.icmp_signed("<", lane_idx, _splat(b, n, lanes))
         step(main, mask)
-    if acc_slot is not None:
-        total = horizontal(E, reduce, out_dtype, b.load(acc_slot))
+    if accs:
+        vals = [b.load(a) for a in accs]
+        while len(vals) > 1:  # pairwise: (a0 . a1) . (a2 . a3)
+            vals = [combine(E, reduce, out_dtype, vals[i], vals[i + 1]) for i in range(0, len(vals), 2)]
+        total = horizontal(E, reduce, out_dtype, vals[0])
         E.store(combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, out_off), total), out.ptr, out_dtype, out_off)
 
 

@@ -13,7 +13,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.plan import Plan, PlanContext
@@ -38,8 +37,9 @@ class CPUExecutable:
     def __init__(self, module, sig, timings):
         self.sig = sig
         self.c: Compiled
-        self.c, self.jit, self._ref = compile_to_machine_code(module, sig, timings, module.func().sym_name)
+        self.c, self.jit, self._llvm = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
+        self._fast = None
         self._plans: OrderedDict = OrderedDict()
         self._const_addrs = [self.jit.global_address(f"const{i}") for i in range(len(self.c.const_roots))]
         self._value_params = [k for k, a in enumerate(self.c.func.args) if a in self.c.needed]
@@ -48,9 +48,9 @@ class CPUExecutable:
         assigns = [o for o in self.c.func.body.ops if o.name == "sc.assign"]
         self._upd_types = [a.operands[1].type.dtype.np for a in assigns]
         self.stages = {
-            "llvm": lambda: self.c.llvm_ir,
-            "llvm-optimized": lambda: str(self._ref),
-            "asm": lambda: jit.assembly(self._ref),
+            "llvm": self._llvm.llvm,
+            "llvm-optimized": self._llvm.optimized,
+            "asm": self._llvm.asm,
         }
 
     # -- planning --------------------------------------------------------------------------
@@ -92,6 +92,21 @@ class CPUExecutable:
         return key
 
     # -- calling ---------------------------------------------------------------------------
+    def make_fast_call(self, fallback, single: bool):
+        """The native entry point (:mod:`symcomp.backends.cpu.callwrap`) calling this function,
+        or None where it does not apply (shared variables, updates, sizes from argument values)."""
+        from symcomp.backends.cpu.callwrap import FastCall
+
+        if self.sig.shared or self.c.n_updates or self._value_params:
+            return None
+        ret = self.c.func.return_op
+        fc = FastCall(self.jit.address(self.c.symbol), [a.type.ndim for a in self.c.func.args],
+                      [v.type.ndim for v in ret.operands], single, fallback)
+        if fc.callable is None:
+            return None
+        self._fast = fc
+        return fc.callable
+
     def run(self, arrays):
         """Run on argument arrays (parameters in order); returns (outputs, update values)."""
         arrays = [native_layout(a) for a in arrays]
@@ -102,6 +117,8 @@ class CPUExecutable:
             self._plans[key] = plan
             if len(self._plans) > _MAX_PLANS:
                 self._plans.popitem(last=False)
+        if self._fast is not None:
+            self._fast.install(plan, arrays, self.c.ws_root)
         ptrs = plan.ptrs.copy()
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data

@@ -99,7 +99,7 @@ class _LoopNest(Lowering):
         dims, arrays, out = loop_arrays(E, operands, od, out_dtype, rank, inner_reduced)
         if kind:
             emit_fill(E, od.ptr, out_dtype, E.param("n_out"), identity(kind, out_dtype))
-        emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind)
+        emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind, parallel=True)
 
 
 def _count(shape):

@@ -3,15 +3,17 @@
 BLAS is column-major; a row-major result ``C = A @ B`` is computed as
 ``C^T = B^T @ A^T`` (the usual trick, no copies).  An operand whose strides
 fit neither layout (or a vector with a non-positive stride) is first copied
-into workspace.  BLAS takes 32-bit sizes: larger dimensions raise ValueError.
+into workspace.  With a 32-bit-integer BLAS (SciPy's), larger dimensions raise
+ValueError; NumPy's ILP64 OpenBLAS takes 64-bit sizes.
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.emit import I32, PTR, i64
-from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, for_range
+from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.emit import PTR, i64
+from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import contiguous_strides
 from symcomp.backends.cpu.scalar import llvm_type
@@ -48,6 +50,8 @@ def _layout(shape, strides):
 
 
 def _check_blas_size(*dims):
+    if jit.blas_int_bits() == 64:
+        return
     for d in dims:
         if d > _INT_MAX:
             raise ValueError(f"sc.dot: dimension {d} exceeds BLAS's 32-bit size limit ({_INT_MAX})")
@@ -56,7 +60,7 @@ def _check_blas_size(*dims):
 @lowering("sc.dot")
 class DotLowering(Lowering):
     def plan(self, op, P, shapes):
-        a, b = op.operands
+        a, b = op.operands[:2]
         P.alloc(op.result, shapes[0])
         sa, sb = P.shape[a], P.shape[b]
         m = sa[0] if a.type.ndim == 2 else 1
@@ -82,7 +86,7 @@ class DotLowering(Lowering):
             P.set_param(f"{name}ld", lay[1])
 
     def emit(self, op, E):
-        a, b = op.operands
+        a, b = op.operands[:2]
         dt = op.result.type.dtype
         bld = E.b
         od = E.desc(op.result)
@@ -109,8 +113,9 @@ class DotLowering(Lowering):
             emit_copy(E, d.dims, Array(d.ptr, v.type.dtype, d.strides), dst)
         return b.select(copy, scratch, d.ptr)
 
-    def _blas(self, E, op, ptrs, od):
-        a, b_ = op.operands
+    def _blas(self, E, op, ptrs, od, alpha: float = 1.0, beta: float = 0.0):
+        """C = alpha * A @ B + beta * C (gemm), or gemv/dot for vectors (alpha 1, beta 0)."""
+        a, b_ = op.operands[:2]
         b = E.b
         dt = op.result.type.dtype
         ft = llvm_type(dt)
@@ -121,13 +126,16 @@ class DotLowering(Lowering):
             b.store(v, p)
             return p
 
-        def i32(v):
-            return cell(I32, b.trunc(v, I32))
+        bint = ir.IntType(jit.blas_int_bits())
+
+        def i32(v):  # a BLAS integer argument (by reference)
+            return cell(bint, v if bint.width == 64 else b.trunc(v, bint))
 
         def ch(v):
             return cell(ir.IntType(8), b.trunc(v, ir.IntType(8)))
 
         one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
+        c_alpha, c_beta = cell(ft, ir.Constant(ft, alpha)), cell(ft, ir.Constant(ft, beta))
         m, n, k = E.param("m"), E.param("n"), E.param("k")
         pa, pb = ptrs
         ta, tb = E.param("atrans"), E.param("btrans")
@@ -143,7 +151,8 @@ class DotLowering(Lowering):
         if a.type.ndim == 2 and b_.type.ndim == 2:
             ldc = i32(b.select(b.icmp_signed(">", n, i64(1)), n, i64(1)))
             gemm = declare(f"symcomp_{pfx}gemm", ir.VoidType(), 13)
-            b.call(gemm, [ch(tb), ch(ta), i32(n), i32(m), i32(k), one, pb, i32(ldb), pa, i32(lda), zero, od.ptr, ldc])
+            b.call(gemm, [ch(tb), ch(ta), i32(n), i32(m), i32(k), c_alpha, pb, i32(ldb), pa, i32(lda), c_beta,
+                          od.ptr, ldc])
             return
         gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
         flip = b.select(b.icmp_signed("==", ta, i64(_N)), i64(_T), i64(_N))
@@ -166,7 +175,7 @@ class DotLowering(Lowering):
 
     def _loops(self, E, op, od):
         """Integer matrix products: plain loops (exact, wrapping like NumPy)."""
-        a, b_ = op.operands
+        a, b_ = op.operands[:2]
         b = E.b
         dt = op.result.type.dtype
         ad, bd = E.desc(a), E.desc(b_)
@@ -182,6 +191,31 @@ class DotLowering(Lowering):
                     y = E.load(bd.ptr, dt, b.add(b.mul(p, sb[0]), b.mul(j, sb[1])))
                     b.store(b.add(b.load(acc), b.mul(x, y)), acc)
                 E.store(b.load(acc), od.ptr, dt, b.add(b.mul(i, n), j))
+
+
+@lowering("sc.gemm")
+class GemmLowering(DotLowering):
+    """``alpha * a @ b + beta * c``: the output is filled with ``beta * c`` (broadcast, one pass),
+    then one BLAS gemm accumulates ``alpha * a @ b`` into it (BLAS beta = 1)."""
+
+    def plan(self, op, P, shapes):
+        super().plan(op, P, shapes)
+        c = op.c
+        P.set_params("cs", [0 if d == 1 else s for d, s in zip(c.type.shape, P.strides[c])])
+
+    def emit(self, op, E):
+        dt = op.result.type.dtype
+        bld = E.b
+        od = E.desc(op.result)
+        cd = E.desc(op.c)
+        beta = op.beta
+        src = Array(cd.ptr, dt, [E.param("cs0"), E.param("cs1")], inner_bcast=op.c.type.shape[-1] == 1)
+        emit_kernel(E, od.dims, [src], Array(od.ptr, dt, od.strides),
+                    (lambda cx, v: v[0]) if beta == 1.0 else (lambda cx, v: cx.b.fmul(v[0], cx.const(dt, beta))),
+                    dt, parallel=True)
+        with bld.if_then(bld.icmp_signed("==", E.param("mode"), i64(2))):
+            ptrs = [self._operand(E, v, name) for name, v in (("a", op.a), ("b", op.b))]
+            self._blas(E, op, ptrs, od, alpha=op.alpha, beta=1.0)
 
 
 def _prod(shape):

@@ -1,5 +1,6 @@
 """softmax and log_softmax along one axis: three passes over each row (max; exp and sum; scale),
-each a SIMD loop when the row is contiguous."""
+each a SIMD loop when the row is contiguous; the rows are split across threads when there
+are enough elements (:func:`symcomp.backends.cpu.threads.emit_parallel_for`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import mathlib
+from symcomp.backends.cpu import mathlib, threads
 from symcomp.backends.cpu.emit import i64
 from symcomp.backends.cpu.loops import Array, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
@@ -32,37 +33,49 @@ class RowSoftmaxLowering(Lowering):
         xs = [E.param(f"x{a}") for a in range(rank)]
         os_ = [E.param(f"o{a}") for a in range(rank)]
         xd, od = E.desc(x), E.desc(op.result)
-        ft = llvm_type(dt)
-        m_cell, s_cell, t_cell = b.alloca(ft), b.alloca(ft), b.alloca(ft)
+        rows = i64(1)
+        for d in dims[:-1]:
+            rows = b.mul(rows, d)
+        live = dims + xs + os_ + [xd.ptr, od.ptr]
         log = op.name == "sc.log_softmax"
+        threads.emit_parallel_for(E, rows, b.mul(rows, dims[-1]), live,
+                                  lambda W, lo, hi, v: _rows(W, dt, rank, log, lo, hi, v))
 
-        def cell(p):
-            return Array(p, dt, [i64(0)], inner_bcast=True)
 
-        def row(xoff, ooff):
-            n = dims[-1]
-            xr = Array(E.elem_ptr(xd.ptr, dt, xoff), dt, [xs[-1]])
-            orow = Array(E.elem_ptr(od.ptr, dt, ooff), dt, [os_[-1]])
-            b.store(ir.Constant(ft, -math.inf), m_cell)
-            emit_kernel(E, [n], [xr], cell(m_cell), lambda cx, v: v[0], dt, reduce="max")
-            b.store(ir.Constant(ft, 0.0), s_cell)
-            if log:
-                emit_kernel(E, [n], [xr, cell(m_cell)], cell(s_cell),
-                            lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add")
-                b.store(mathlib.call(b, "log", b.load(s_cell)), t_cell)
-                emit_kernel(E, [n], [xr, cell(m_cell), cell(t_cell)], orow,
-                            lambda cx, v: cx.b.fsub(cx.b.fsub(v[0], v[1]), v[2]), dt)
-                return
+def _rows(E, dt, rank, log, lo, hi, live):
+    """Rows [lo, hi) (flat index over the leading axes): max; exp and sum; scale, each a SIMD pass."""
+    b = E.b
+    dims, xs, os_ = live[:rank], live[rank:2 * rank], live[2 * rank:3 * rank]
+    xptr, optr = live[3 * rank:]
+    ft = llvm_type(dt)
+    m_cell, s_cell, t_cell = E.entry_alloca(ft), E.entry_alloca(ft), E.entry_alloca(ft)
+
+    def cell(p):
+        return Array(p, dt, [i64(0)], inner_bcast=True)
+
+    with for_range(b, lo, hi, name="row") as q:
+        xoff, ooff, rem = i64(0), i64(0), q
+        for k in range(rank - 2, -1, -1):
+            idx = b.urem(rem, dims[k]) if k else rem
+            if k:
+                rem = b.udiv(rem, dims[k])
+            xoff, ooff = b.add(xoff, b.mul(idx, xs[k])), b.add(ooff, b.mul(idx, os_[k]))
+        n = dims[-1]
+        xr = Array(E.elem_ptr(xptr, dt, xoff), dt, [xs[-1]])
+        orow = Array(E.elem_ptr(optr, dt, ooff), dt, [os_[-1]])
+        b.store(ir.Constant(ft, -math.inf), m_cell)
+        emit_kernel(E, [n], [xr], cell(m_cell), lambda cx, v: v[0], dt, reduce="max")
+        b.store(ir.Constant(ft, 0.0), s_cell)
+        if log:
+            emit_kernel(E, [n], [xr, cell(m_cell)], cell(s_cell),
+                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add")
+            b.store(mathlib.call(b, "log", b.load(s_cell)), t_cell)
+            emit_kernel(E, [n], [xr, cell(m_cell), cell(t_cell)], orow,
+                        lambda cx, v: cx.b.fsub(cx.b.fsub(v[0], v[1]), v[2]), dt)
+        else:
             emit_kernel(E, [n], [xr, cell(m_cell)], orow,
                         lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt)
             emit_kernel(E, [n], [orow], cell(s_cell), lambda cx, v: v[0], dt, reduce="add")
-            emit_kernel(E, [n], [orow, cell(s_cell)], orow, lambda cx, v: cx.b.fdiv(v[0], v[1]), dt)
-
-        def outer(level, xoff, ooff):
-            if level == rank - 1:
-                row(xoff, ooff)
-                return
-            with for_range(b, 0, dims[level], name=f"r{level}") as i:
-                outer(level + 1, b.add(xoff, b.mul(i, xs[level])), b.add(ooff, b.mul(i, os_[level])))
-
-        outer(0, i64(0), i64(0))
+            # one division, then a multiply per element
+            b.store(b.fdiv(ir.Constant(ft, 1.0), b.load(s_cell)), t_cell)
+            emit_kernel(E, [n], [orow, cell(t_cell)], orow, lambda cx, v: cx.b.fmul(v[0], v[1]), dt)

@@ -1,0 +1,94 @@
+"""Helpers shared by the benchmark scripts: thread settings, timing, optional peers, result rows.
+
+Every benchmark script runs its peers side by side in one process and prints
+one JSON object per measured row on stdout (``emit``); ``run_all.py``
+collects them and writes the markdown table.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+
+
+def set_threads(n: int = THREADS) -> None:
+    """The same thread count for every peer that has a setting (BLAS included)."""
+    import symcomp
+
+    symcomp.config.num_threads = n
+    for name, setter in (("numexpr", "set_num_threads"), ("numba", "set_num_threads"), ("torch", "set_num_threads")):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            getattr(mod, setter)(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n, user_api="blas")
+    except ImportError:
+        pass
+
+
+def peer(name: str):
+    """The module ``name``, or None if it is not installed (the row is then reported as skipped)."""
+    try:
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - any import failure means the peer is unavailable
+        return None
+
+
+def timeit(fn, warmup: int = 2, min_reps: int = 7, budget_s: float = 1.5) -> dict:
+    """Median and minimum seconds of ``fn()`` over at least ``min_reps`` calls (gc off, as timeit)."""
+    for _ in range(warmup):
+        fn()
+    gc.collect()
+    gc.disable()
+    try:
+        times = []
+        t_end = time.perf_counter() + budget_s
+        c0 = time.process_time()
+        while len(times) < min_reps or (time.perf_counter() < t_end and len(times) < 1000):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        cores = (time.process_time() - c0) / max(sum(times), 1e-12)
+    finally:
+        gc.enable()
+    return {"median_s": statistics.median(times), "min_s": min(times), "reps": len(times), "cores": cores}
+
+
+def emit(bench: str, peer_name: str, threads, result: dict | None = None, **extra) -> None:
+    """Print one result row as JSON (``result`` None: the peer was skipped; give ``note``)."""
+    row = {"bench": bench, "peer": peer_name, "threads": threads, "load": os.getloadavg()[0]}
+    row.update(result or {"skipped": True})
+    row.update(extra)
+    print(json.dumps(row), flush=True)
+
+
+def run_peers(bench: str, peers: list, check=None) -> None:
+    """Time each ``(name, threads, make)`` where ``make()`` returns a no-argument callable giving
+    the result; ``check(result)`` returns the max relative error against the reference."""
+    for name, threads, make in peers:
+        try:
+            fn = make()
+        except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, not fatal
+            emit(bench, name, threads, None, note=f"{type(exc).__name__}: {str(exc)[:120]}")
+            continue
+        if fn is None:
+            emit(bench, name, threads, None, note="not installed")
+            continue
+        res = timeit(fn)
+        if check is not None:
+            res["max_rel_err"] = float(check(fn()))
+        emit(bench, name, threads, res)

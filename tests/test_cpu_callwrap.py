@@ -1,0 +1,148 @@
+"""The native call wrapper (symcomp.backends.cpu.callwrap): the same results and errors as the
+Python path for every kind of argument, balanced reference counts, fallback on anything unusual."""
+
+import sys
+import types
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import symcomp
+from symcomp import tensor as T
+from symcomp.backends.cpu import callwrap
+
+x, y = T.dvector("x"), T.dvector("y")
+F = symcomp.function([x], x + 1)
+G = symcomp.function([x, y], [x + y, x * y])
+
+
+def _armed(f) -> bool:
+    return bool(f.executable._fast._ctx[callwrap._ENABLED])
+
+
+def test_compiled_functions_get_a_native_entry():
+    assert isinstance(type(F).__call__, types.BuiltinFunctionType)
+    assert isinstance(F, symcomp.Function)
+    F(np.ones(2))
+    assert _armed(F)
+
+
+def test_functions_with_shared_variables_keep_the_python_path():
+    w = symcomp.shared(np.ones(2), name="w")
+    f = symcomp.function([x], x * w, updates=[(w, w + 1)])
+    assert not isinstance(type(f).__call__, types.BuiltinFunctionType)
+    np.testing.assert_array_equal(f(np.ones(2)), [1, 1])
+    np.testing.assert_array_equal(f(np.ones(2)), [2, 2])
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=40),
+       st.sampled_from([1, 2, 3]))
+def test_matches_numpy_for_any_length_and_step(values, step):
+    a = np.array(values, dtype=np.float64)[::step]
+    np.testing.assert_array_equal(F(a), a + 1)
+    np.testing.assert_array_equal(F(a), a + 1)  # second call: the fast path for this signature
+
+
+def test_alternating_signatures_rearm_the_wrapper(rng):
+    a, b = rng.random(5), rng.random((2, 8))[:, ::2].copy()[0]
+    for _ in range(3):
+        np.testing.assert_array_equal(F(a), a + 1)
+        np.testing.assert_array_equal(F(b), b + 1)
+
+
+@pytest.mark.parametrize("arg", [
+    [1.0, 2.0],                                          # a list
+    np.array([1, 2], dtype=np.int32),                    # safely cast
+    np.array([1.0, 2.0], dtype=">f8"),                   # byte-swapped
+    np.frombuffer(b"\0" + np.arange(2.0).tobytes(), dtype=np.float64, offset=1),  # misaligned
+    np.ones((3, 2))[:, 0],                               # strided view
+    np.arange(2.0).view(type("Sub", (np.ndarray,), {})),  # subclass
+], ids=["list", "int32", "byteswapped", "misaligned", "strided", "subclass"])
+def test_unusual_arguments_take_the_python_path(arg):
+    want = np.asarray(arg, dtype=np.float64) + 1
+    for _ in range(2):
+        got = F(arg)
+        assert type(got) is np.ndarray
+        np.testing.assert_array_equal(got, want)
+
+
+def test_errors_are_the_python_paths():
+    a = np.ones(3)
+    G(a, a)
+    with pytest.raises(ValueError, match="incompatible"):
+        G(a, np.ones(4))
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        G(a)
+    with pytest.raises(TypeError, match="complex128"):
+        F(np.ones(3, dtype=np.complex128))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        F(a, z=a)
+    np.testing.assert_array_equal(F(x=a), a + 1)
+
+
+def test_native_error_status_raises_through_the_python_path():
+    v = T.dvector("v")
+    i = T.lvector("i")
+    f = symcomp.function([v, i], v[i])
+    a = np.arange(4.0)
+    np.testing.assert_array_equal(f(a, np.array([3, 0])), [3.0, 0.0])
+    with pytest.raises(IndexError):
+        f(a, np.array([4, 0]))  # same signature as the armed one: the native status is checked
+    np.testing.assert_array_equal(f(a, np.array([1, 1])), [1.0, 1.0])
+
+
+def test_outputs_are_fresh_and_inputs_untouched(rng):
+    a = rng.random(6)
+    keep = a.copy()
+    o1, o2 = F(a), F(a)
+    assert o1 is not o2 and not np.shares_memory(o1, o2) and not np.shares_memory(o1, a)
+    np.testing.assert_array_equal(a, keep)
+    s, p = G(a, a)
+    assert isinstance(G(a, a), list) and not np.shares_memory(s, p)
+
+
+def test_scalars_and_no_outputs():
+    s = T.dscalar("s")
+    f = symcomp.function([s], s * 2)
+    for _ in range(2):
+        r = f(np.array(3.0))
+        assert r.shape == () and r == 6.0
+    g = symcomp.function([x], [], on_unused_input="ignore")
+    assert g(np.ones(2)) == [] and g(np.ones(2)) == []
+
+
+def test_reference_counts_balance(rng):
+    a = rng.random(3)
+    for _ in range(10):
+        F(a), G(a, a)
+    before = sys.getrefcount(a), sys.getrefcount(a.dtype)
+    for _ in range(2000):
+        F(a), G(a, a)
+    assert (sys.getrefcount(a), sys.getrefcount(a.dtype)) == before
+
+
+def test_large_signatures_use_the_python_path(rng):
+    a = rng.random(callwrap.MAX_ELEMENTS + 1)
+    np.testing.assert_array_equal(F(a), a + 1)
+    assert not _armed(F)
+    np.testing.assert_array_equal(F(a[:10]), a[:10] + 1)
+    assert _armed(F)
+
+
+def test_concurrent_calls_from_threads(rng):
+    arrays = [rng.random(n) for n in (3, 7, 3, 11) * 25]
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda a: G(a, a), arrays))
+    for a, (s, p) in zip(arrays, outs):
+        np.testing.assert_array_equal(s, a + a)
+        np.testing.assert_array_equal(p, a * a)
+
+
+def test_trust_input_uses_the_same_entry():
+    f = symcomp.function([x], x * 3, trust_input=True)
+    a = np.arange(3.0)
+    for _ in range(2):
+        np.testing.assert_array_equal(f(a), a * 3)
