@@ -16,8 +16,11 @@ from typing import Callable
 
 from symcomp.passes.manager import PassManager, parse_pipeline
 
-FAST_PIPELINE = "cse,dce"
-FAST_COMPILE_PIPELINE = "cse,dce"
+FAST_PIPELINE = "canonicalize,constant-fold,stabilize,canonicalize,cse,fuse,inplace,dce"
+"""Theano's FAST_RUN: simplify, fold, stabilize, simplify what stabilization exposed, merge,
+fuse elementwise loops, then mark in-place updates (last: later rewrites could invalidate them)."""
+FAST_COMPILE_PIPELINE = "canonicalize,constant-fold,cse,dce"
+"""Theano's FAST_COMPILE: the cheap cleanups only (no stabilization, fusion or in-place)."""
 
 
 def _cpu(device: str):

@@ -61,7 +61,8 @@ class PatternSet:
 def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
     """Insert the detached ops that ``values`` depend on before ``before`` (topologically).
 
-    New ops without a location inherit ``before``'s.
+    The new ops take ``before``'s location: errors they raise at run time
+    point at the user's line that built the expression they replace.
     """
     order: list[Operation] = []
     seen: set = set()
@@ -82,8 +83,7 @@ def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
                 stack.append((o, False))
     block = before.parent
     for op in order:
-        if op.loc is None:
-            op.loc = before.loc
+        op.loc = before.loc  # a rewrite's ops come from the op they replace
         block.insert_before(op, before)
     return order
 
@@ -140,24 +140,45 @@ class Rewriter:
         self.failure = message
 
 
+class RewriteError(RuntimeError):
+    """A rewrite pattern raised: a bug in the pattern, reported with the pattern and the op."""
+
+
 def is_trivially_dead(op: Operation) -> bool:
+    """A pure op (not a terminator, no side effects) whose results are all unused."""
     return (Pure in op.traits and Terminator not in op.traits and SideEffect not in op.traits
             and all(not r.uses for r in op.results))
 
 
 def all_ops(module: Operation) -> list[Operation]:
-    """Every op nested in ``module`` (functions' bodies and regions), pre-order."""
-    return [o for o in module.walk() if o.name not in ("builtin.module", "func.func")]
+    """The ops of every function body of ``module``, in order.
+
+    Ops nested in other ops' regions (the scalar body of ``sc.fused``) are not
+    included: patterns rewrite tensor programs, and a fused body may only hold
+    rank-0 elementwise ops, which most replacements are not.
+    """
+    out = []
+    for f in module.walk():
+        if f.name == "func.func":
+            out.extend(f.body.ops)
+    return out
 
 
 def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10, stats: Optional[dict] = None) -> bool:
     """Apply ``patterns`` until nothing changes (or ``max_iters`` sweeps); erase dead pure ops.
+
+    Each sweep visits every op of every function (last to first, so a
+    pattern sees its operands before its users change them) and re-visits the
+    ops a rewrite touched, until the worklist is empty (MLIR's greedy driver).
 
     Args:
         stats: if given, counts applications per pattern name.
 
     Returns:
         True if the IR changed.
+
+    Raises:
+        RewriteError: if a pattern raises, naming the pattern and the op.
     """
     changed_any = False
     for _ in range(max_iters):
@@ -174,7 +195,12 @@ def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10,
                 continue
             for fn in patterns.for_op(op):
                 rw.changed = False
-                fn(op, rw)
+                try:
+                    fn(op, rw)
+                except Exception as exc:
+                    where = f" created at {op.loc}" if op.loc else ""
+                    raise RewriteError(f"pattern {fn.__name__} failed on {op.name}{where}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
                 if rw.changed:
                     changed = True
                     if stats is not None:
