@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symcomp.ir.opdef import Elementwise, build
+from symcomp.ir.opdef import Elementwise, Reduction, build
 from symcomp.ir.ops import elementwise as E
 from symcomp.ir.ops import reduction as R
 from symcomp.ir.ops import shape as S
@@ -240,6 +240,35 @@ def transpose_transpose(op, rw):
     if inner is not None:
         perm = [inner.perm[i] for i in op.perm]
         rw.replace(op, _T().transpose(inner.operands[0], perm))
+
+
+@canonical.pattern(S.Transpose)
+def transpose_expand_dims(op, rw):
+    """transpose(expand_dims(x, a), p) -> expand_dims(transpose(x, q), b): new axes move outwards
+    (size-1 axes hold no data; with the two rules below, view chains reach the normal form
+    expand_dims(transpose(squeeze(x))))"""
+    inner = producer(op.operands[0], "sc.expand_dims")
+    if inner is None:
+        return
+    xpos, k = {}, 0
+    for p in range(inner.result.type.ndim):
+        if p not in inner.axes:
+            xpos[p], k = k, k + 1
+    new = [i for i, p in enumerate(op.perm) if p in inner.axes]
+    q = [xpos[p] for p in op.perm if p not in inner.axes]
+    rw.replace(op, _T().expand_dims(_T().transpose(inner.operands[0], q), new))
+
+
+@canonical.pattern(S.Squeeze)
+def squeeze_transpose(op, rw):
+    """squeeze(transpose(x, p), a) -> transpose(squeeze(x, p[a]), q): squeezes move inwards"""
+    inner = producer(op.operands[0], "sc.transpose")
+    if inner is None:
+        return
+    x, perm = inner.operands[0], inner.perm
+    removed = sorted(perm[i] for i in op.axes)
+    q = [perm[i] - sum(1 for r in removed if r < perm[i]) for i in range(len(perm)) if i not in op.axes]
+    rw.replace(op, _T().transpose(build(S.Squeeze, [x], axes=tuple(removed)), q))
 
 
 @canonical.pattern(S.ExpandDims, S.Squeeze)
@@ -459,8 +488,9 @@ _SAME_SHAPE = ("sc.softmax", "sc.log_softmax", "sc.copy")
 
 @canonical.pattern(S.Dim)
 def dim_through_ops(op, rw):
-    """dim(f(x, ...), a) -> dim(x, a') for elementwise ops and views that keep axis a of x
-    (Theano's rule makes every dynamic size along an axis equal)"""
+    """dim(f(x, ...), a) -> dim(x, a') where axis a of f's result is axis a' of operand x
+    (elementwise ops, views, reductions, dot, indexing; Theano's rule makes every dynamic
+    size along an axis equal)"""
     T = _T()
     v, a = op.operands[0], op.axis
     o = v.owner
@@ -480,6 +510,23 @@ def dim_through_ops(op, rw):
         if d.type == op.result.type:
             rw.replace(op, d)
         return
+    elif o.has_trait(Reduction) or (o.name == "sc.fused" and o.reduce):
+        kept = [i for i in range(o.operands[0].type.ndim) if i not in o.axes]
+        u = next((u for u in o.operands if u.type.shape[kept[a]] is None), o.operands[0])
+        src = (u, kept[a])
+    elif o.name == "sc.dot":
+        x, y = o.operands
+        src = (x, a) if a < x.type.ndim - 1 else (y, a - x.type.ndim + 2)
+    elif o.name == "sc.advanced_subtensor":
+        x, idx = o.operands[0], o.operands[1:]
+        nb = idx[0].type.ndim
+        if a < o.axis:
+            src = (x, a)
+        elif a >= o.axis + nb:
+            src = (x, a - nb + len(idx))
+        else:
+            u = next((u for u in idx if u.type.shape[a - o.axis] is None), None)
+            src = None if u is None else (u, a - o.axis)
     elif (o.name == "sc.fused" and not o.reduce) or Elementwise in o.traits or o.name in _SAME_SHAPE:
         u = next((u for u in o.operands if u.type.ndim == v.type.ndim and u.type.shape[a] is None), None)
         if u is not None:

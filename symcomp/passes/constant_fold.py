@@ -64,7 +64,7 @@ def _evaluate(op: Operation, max_elements: int):
             (value,) = run_op(op, args)
     except (ValueError, IndexError, ZeroDivisionError, OverflowError, TypeError, NotImplementedError):
         return None
-    return np.ascontiguousarray(value)
+    return np.array(value, order="C")  # (np.ascontiguousarray would make a 0-d value 1-d)
 
 
 def fold_constants(module: Operation, max_elements: int = 1_000_000) -> int:

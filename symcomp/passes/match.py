@@ -117,7 +117,7 @@ def as_type(x: Value, t: TensorType, op: Operation) -> Optional[Value]:
     if x.type.dtype != t.dtype or x.type.ndim > t.ndim:
         return None
     for dx, dt in zip(reversed(x.type.shape), reversed(t.shape)):
-        if dx != dt and dx != 1:
+        if dx is not None and dx != dt and dx != 1:
             return None
     try:
         y = T.broadcast_to(x, dims_of(op, t.shape))

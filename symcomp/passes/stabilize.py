@@ -240,7 +240,8 @@ def log_sum_exp(op, rw):
     axes = tuple(s.axes)
     m = reduction(x, "max", axes)  # the identity -inf on an empty axis, where sc.max would raise
     m = T.switch(T.isinf(m), 0.0, m)
-    lse = T.log(T.sum(T.exp(x - T.expand_dims(m, axes)), axis=axes)) + m
+    # The sum is an sc.fused reduction, not sc.sum, so that this pattern does not match its own result.
+    lse = T.log(reduction(T.exp(x - T.expand_dims(m, axes)), "add", axes)) + m
     rw.replace(op, _reapply(chain, lse))
 
 
