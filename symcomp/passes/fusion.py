@@ -223,10 +223,23 @@ def fuse_block(block: Block, max_ops: int = 64) -> int:
         block.insert_before(fused, root)
         order[fused] = order[root]
         root.result.replace_all_uses_with(fused.result)
+        operands = {v for m in g.members for v in m.operands}
         for m in sorted(g.members, key=order.__getitem__, reverse=True):
             m.erase()
+        _erase_dead_constants(operands)
         made += 1
     return made
+
+
+def _erase_dead_constants(values) -> None:
+    """Erase the constants (and views of constants) a group moved into its body, once unused."""
+    for v in values:
+        o = v.owner
+        while o is not None and o.parent is not None and not o.results[0].uses and \
+                (o.name == "sc.constant" or o.name in _SPLAT_VIEWS):
+            nxt = o.operands[0].owner if o.operands else None
+            o.erase()
+            o = nxt
 
 
 def fuse(module: Operation, max_ops: int = 64) -> int:
