@@ -86,3 +86,15 @@ def _load_example():
 def test_digits_mlp_still_reaches_its_accuracy():
     result = _load_example().main(["--epochs", "150"])
     assert result["train_acc"] >= 0.97 and result["test_acc"] >= 0.93
+
+
+def test_every_pattern_is_documented():
+    from symcomp.passes.canonicalize import canonical, fast_math
+    from symcomp.passes.stabilize import stable
+
+    docs = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "passes.md").read_text()
+    for patterns in (canonical, fast_math, stable):
+        for fns in patterns.by_root.values():
+            for fn in fns:
+                assert fn.__doc__, f"pattern {fn.__name__} has no docstring (its rule)"
+                assert f"| `{fn.__name__}` |" in docs, f"pattern {fn.__name__} is missing from docs/passes.md"
