@@ -74,10 +74,17 @@ def is_splat(v: Value, value: float, negative_zero: Optional[bool] = None) -> bo
     return True
 
 
-def other_operand(op: Operation, v: Value) -> Value:
-    """For a binary op, the operand that is not ``v`` (the second one if both are ``v``)."""
+def pairs(op: Operation) -> tuple:
+    """(operand, other operand) in both orders, for matching commutative binary ops."""
     a, b = op.operands
-    return b if a is v else a
+    return ((a, b), (b, a))
+
+
+def constant_like(value, like: Value) -> Value:
+    """A detached rank-0 ``sc.constant`` of ``like``'s dtype (so no dtype promotion happens)."""
+    from symcomp import tensor as T
+
+    return T.constant(np.asarray(value, dtype=like.type.dtype.np))
 
 
 def dims_of(op: Operation, shape) -> list:
