@@ -98,3 +98,21 @@ def test_every_pattern_is_documented():
             for fn in fns:
                 assert fn.__doc__, f"pattern {fn.__name__} has no docstring (its rule)"
                 assert f"| `{fn.__name__}` |" in docs, f"pattern {fn.__name__} is missing from docs/passes.md"
+
+
+def test_patterns_that_undo_each_other_are_reported_not_looped_forever():
+    from symcomp.ir.ops import elementwise as E
+    from symcomp.passes.rewrite import PatternSet, RewriteError, apply_greedily
+
+    from pass_helpers import traced
+
+    flip = PatternSet("flip")
+
+    @flip.pattern(E.Add)
+    def swap_operands(op, rw):
+        """x + y -> y + x (forever)"""
+        rw.replace(op, T.add(op.operands[1], op.operands[0]))
+
+    x, y = T.dvectors("x", "y")
+    with pytest.raises(RewriteError, match="do not converge.*swap_operands"):
+        apply_greedily(traced([x, y], [x + y]), flip)

@@ -178,11 +178,13 @@ def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10,
         True if the IR changed.
 
     Raises:
-        RewriteError: if a pattern raises, naming the pattern and the op.
+        RewriteError: if a pattern raises, naming the pattern and the op, or if
+            the patterns keep rewriting (a set of rules that undo each other).
     """
     changed_any = False
     for _ in range(max_iters):
         worklist = all_ops(module)
+        budget = 50 * len(worklist) + 1000  # rewrites per sweep before declaring non-convergence
         rw = Rewriter(worklist)
         changed = False
         while worklist:
@@ -205,6 +207,10 @@ def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10,
                     changed = True
                     if stats is not None:
                         stats[fn.__name__] = stats.get(fn.__name__, 0) + 1
+                    budget -= 1
+                    if budget < 0:
+                        raise RewriteError(f"patterns of {patterns.name} do not converge: pattern {fn.__name__} "
+                                           f"keeps rewriting (last on {op.name})")
                     break
         changed_any |= changed
         if not changed:
