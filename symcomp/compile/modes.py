@@ -1,7 +1,7 @@
 """Compilation modes: which pass pipeline runs and which backend compiles.
 
 * ``fast`` (Theano's ``FAST_RUN``, the default): the full optimizing pipeline, native code.
-* ``fast_compile`` (``FAST_COMPILE``): only the cheap cleanup passes, native code.
+* ``fast_compile`` (``FAST_COMPILE``): only the cheap passes (cleanups and stability rewrites), native code.
 * ``reference``: no optimization, the NumPy interpreter (the test oracle).
 
 Further modes (``debug``, ``nanguard``, ``mlir``) register themselves with
@@ -19,8 +19,9 @@ from symcomp.passes.manager import PassManager, parse_pipeline
 FAST_PIPELINE = "canonicalize,constant-fold,stabilize,canonicalize,cse,fuse,inplace,dce"
 """Theano's FAST_RUN: simplify, fold, stabilize, simplify what stabilization exposed, merge,
 fuse elementwise loops, then mark in-place updates (last: later rewrites could invalidate them)."""
-FAST_COMPILE_PIPELINE = "canonicalize,constant-fold,cse,dce"
-"""Theano's FAST_COMPILE: the cheap cleanups only (no stabilization, fusion or in-place)."""
+FAST_COMPILE_PIPELINE = "canonicalize,constant-fold,stabilize,cse,dce"
+"""Theano's FAST_COMPILE: the cheap passes: cleanups and the stability rewrites (which users rely on
+for correct gradients), no fusion or in-place."""
 
 
 def _cpu(device: str):
