@@ -186,6 +186,19 @@ def test_expand_then_squeeze_of_the_same_axis_cancels():
     assert op_names(m) == ["func.return"]
 
 
+def test_unary_op_on_a_broadcast_runs_on_the_small_array():
+    s, n = T.dvector("s"), T.lscalar("n")
+    big = T.broadcast_to(s, (n, 3))
+    m = optimized([s, n], [T.exp(big), T.cast(-big, "float32")], "canonicalize")
+    for o in m.func().body.ops:
+        if o.name in ("sc.exp", "sc.neg", "sc.cast"):
+            assert o.result.type.ndim == 1, f"{o.name} still runs on the broadcast"
+    a = np.array([0.5, -1.0, 2.0])
+    got = evaluate(m, a, 4)
+    np.testing.assert_array_equal(got[0], np.broadcast_to(np.exp(a), (4, 3)))
+    np.testing.assert_array_equal(got[1], np.broadcast_to((-a).astype(np.float32), (4, 3)))
+
+
 def test_reshape_chains():
     x = T.dmatrix("x")
     s = T.tensor("float64", shape=(2, 6), name="s")

@@ -137,6 +137,20 @@ def expand_dims_squeeze(op, rw):
         rw.replace(op, inner.operands[0])
 
 
+@exact.pattern("*")
+def unary_of_broadcast(op, rw):
+    """f(broadcast_to(x, s)) -> broadcast_to(f(x), s) for a unary elementwise f: f runs once per
+    element of x instead of once per element of the broadcast"""
+    if Elementwise not in op.traits or len(op.operands) != 1 or len(op.results) != 1:
+        return
+    b = producer(op.operands[0], "sc.broadcast_to")
+    if b is None:
+        return
+    attrs = {k: v for k, v in op.attributes.items() if "." not in k}
+    small = build(type(op), [b.operands[0]], **attrs)
+    rw.replace(op, build(S.BroadcastTo, [small, *b.operands[1:]], shape=b.shape))
+
+
 # -- reshape and broadcast sizes -------------------------------------------------------
 def _static_dyn(op, first_dyn: int):
     """(new shape spec, remaining dynamic operands) with constant '?' operands folded in, or None."""
