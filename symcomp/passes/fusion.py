@@ -36,7 +36,7 @@ from symcomp.ir.core import Block, Operation, Region, Value
 from symcomp.ir.opdef import Elementwise
 from symcomp.ir.ops.basic import Constant
 from symcomp.ir.ops.fused import Fused, Yield
-from symcomp.ir.types import TensorType
+from symcomp.ir.types import TensorType, broadcast_shapes
 from symcomp.passes.manager import ModulePass, register_pass
 
 REDUCE_KINDS = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}
@@ -94,8 +94,6 @@ def _loop_shape(root: Operation) -> tuple:
     if root.name in REDUCE_KINDS:
         return root.operands[0].type.shape
     if root.name == "sc.fused" and root.reduce:
-        from symcomp.ir.types import broadcast_shapes
-
         return broadcast_shapes([v.type.shape for v in root.operands])
     return root.result.type.shape
 
@@ -120,14 +118,9 @@ def _grow(root: Operation, max_ops: int) -> _Group:
     return g
 
 
-def _root_kind(op: Operation) -> Optional[str]:
-    if op.name in REDUCE_KINDS:
-        return "reduce"
-    if op.name == "sc.fused":
-        return "reduce" if op.reduce else "elementwise"
-    if _is_elementwise(op):
-        return "elementwise"
-    return None
+def _is_root(op: Operation) -> bool:
+    """Groups grow from elementwise ops, fused ops and the reductions sc.fused can express."""
+    return op.name in REDUCE_KINDS or op.name == "sc.fused" or _is_elementwise(op)
 
 
 class _BodyBuilder:
@@ -211,8 +204,7 @@ def fuse_block(block: Block, max_ops: int = 64) -> int:
     for root in reversed(ops):
         if root.parent is not block:
             continue
-        kind = _root_kind(root)
-        if kind is None:
+        if not _is_root(root):
             continue
         g = _grow(root, max_ops)
         if len(g.members) < 2:
