@@ -8,8 +8,10 @@ today)::
     a:  a*b + c
     b:  exp(-x*x/2) * sin(y) + log1p(z)
 
-Each row is the median of ``--reps`` timed calls after two warm-up calls (the
-garbage collector off while timing), with the ratio to symcomp's median and
+Each row is the median of ``--reps`` timed calls after two warm-up calls, the
+peers called round-robin (one call each per round, so that load changes on a
+shared machine hit all alike; the garbage collector off while timing), with
+the ratio to symcomp's median and
 the norm-wise relative error against NumPy (max |got - numpy| / max |numpy|).  Run it with the machine's BLAS
 tuning variables unset, as for every benchmark here::
 
@@ -28,20 +30,24 @@ import time
 import numpy as np
 
 
-def _median_seconds(fn, args, reps: int) -> float:
-    fn(*args)
-    fn(*args)
+def _median_seconds(fns: dict, args, reps: int) -> dict:
+    """Median seconds per call of each function, timed round-robin (one call of each per round),
+    so that load changes on a shared machine hit every peer alike."""
+    for fn in fns.values():
+        fn(*args)
+        fn(*args)
+    times = {name: [] for name in fns}
     gc.collect()
     gc.disable()
     try:
-        times = []
         for _ in range(reps):
-            t = time.perf_counter()
-            fn(*args)
-            times.append(time.perf_counter() - t)
+            for name, fn in fns.items():
+                t = time.perf_counter()
+                fn(*args)
+                times[name].append(time.perf_counter() - t)
     finally:
         gc.enable()
-    return statistics.median(times)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def _peers_a():
@@ -111,13 +117,12 @@ def run(n: int, reps: int, dtype: str) -> list[dict]:
         ref = peers["numpy"](*args)
         results = {f"symcomp (fused: {fused} sc.fused op)": f}
         results.update(peers)
-        base = None
+        secs = _median_seconds(results, args, reps)
+        base = next(iter(secs.values()))
         for name, fn in results.items():
             got = fn(*args)
             err = float(np.max(np.abs(got - ref)) / np.max(np.abs(ref)))
-            sec = _median_seconds(fn, args, reps)
-            base = base or sec
-            rows.append({"expr": expr, "peer": name, "ms": 1000 * sec, "ratio": sec / base, "err": err})
+            rows.append({"expr": expr, "peer": name, "ms": 1000 * secs[name], "ratio": secs[name] / base, "err": err})
     return rows
 
 
