@@ -62,7 +62,9 @@ def test_symcomp_opt_emit_obj_links_into_a_c_program(tmp_path, capsys):
         in header
     assert "Link with:" in header and "-lm" in header
     (tmp_path / "main.c").write_text(MAIN_C)
-    stdout = _gcc(tmp_path, ["main.c", "softplus.o"], ["-lmvec", "-lm"])
+    libs = header.split("Link with:")[1].split("\n")[0].split()
+    assert libs[-1] == "-lm"
+    stdout = _gcc(tmp_path, ["main.c", "softplus.o"], libs)
     got = np.array(stdout.split(), dtype=np.float32)
     i = np.arange(6 * 17)
     x = (((i * 37 % 101) - 50) * 0.25).astype(np.float32).reshape(6, 17)
@@ -109,8 +111,13 @@ def test_blas_kernels_link_against_scipys_openblas(tmp_path):
     layer.write(tmp_path / "layer.o", tmp_path / "layer.h")
     scale.write(tmp_path / "scale.o", tmp_path / "scale.h")
     (tmp_path / "main.c").write_text(BLAS_MAIN_C)
+    libs = []
+    for h in ("layer.h", "scale.h"):  # the libraries each header says to link (-lgomp when threaded, ...)
+        line = (tmp_path / h).read_text().split("Link with:")[1].split("\n")[0]
+        libs += [t for t in line.split() if t.startswith("-l") and t not in libs and t != "-lopenblas)"]
+    assert "-lm" in libs
     stdout = _gcc(tmp_path, ["main.c", "layer.o", "scale.o"],
-                  [f"-L{lib.parent}", f"-l:{lib.name}", f"-Wl,-rpath,{lib.parent}", "-lmvec", "-lm"])
+                  [f"-L{lib.parent}", f"-l:{lib.name}", f"-Wl,-rpath,{lib.parent}"] + libs)
     xv = (np.arange(72) % 7 - 3.0).reshape(9, 8)
     wv = (0.01 * (np.arange(40) % 11)).reshape(8, 5)
     yv = np.tanh(xv @ wv)

@@ -20,7 +20,7 @@ G = symcomp.function([x, y], [x + y, x * y])
 
 
 def _armed(f) -> bool:
-    return bool(f.executable._fast._ctx[callwrap._ENABLED])
+    return bool(f.executable._fasts[-1]._ctx[callwrap._ENABLED])
 
 
 def test_compiled_functions_get_a_native_entry():

@@ -285,6 +285,9 @@ def _dots() -> list:
     cases.append(Case("sc.dot-transposed", "b_expr", ("T.dot(a.T, b.T)", ins), ins, "sc.dot"))
     ins = [In(F64, (12, 9)), In(F64, (9, 4))]
     cases.append(Case("sc.dot-strided", "b_expr", ("T.dot(a[::2, ::-1], b[::-1, 1:])", ins), ins, "sc.dot"))
+    for d in (F64, F32):  # made by the CPU's cpu-gemm-fold; the CUDA backend decomposes it
+        ins = [In(d, (5, 7)), In(d, (7, 3)), In(d, (1, 3), (1, None))]
+        cases.append(Case(f"sc.gemm-{d}", "b_op", ("sc.gemm", ins, {"alpha": 0.5, "beta": -2.0}), ins, "sc.gemm"))
     return cases
 
 

@@ -53,7 +53,7 @@ def test_loading_the_same_function_again_reuses_its_machine_code():
     data = pickle.dumps(f)
     before = pickling.compilation_count()
     copies = [pickle.loads(data) for _ in range(4)]
-    assert pickling.compilation_count() == before + 1
+    assert pickling.compilation_count() <= before + 1  # at most once (0: another test already loaded it)
     assert len({id(c.executable) for c in copies}) == 1
     xv = np.linspace(-2, 2, 9)
     for c in copies:

@@ -33,12 +33,8 @@ def run_op(op: Operation, args: Sequence[np.ndarray]) -> list[np.ndarray]:
     return result
 
 
-def evaluate_block(block, args: Sequence[np.ndarray], checked: bool = True):
-    """Run a block; returns (terminator operand values, [(assign target index, value)]).
-
-    ``checked=False`` skips the per-op type and broadcast checks: a fused body's
-    rank-0 ops are applied to whole arrays at once.
-    """
+def evaluate_block(block, args: Sequence[np.ndarray]):
+    """Run a block; returns (terminator operand values, [(assign target index, value)])."""
     env = dict(zip(block.args, args))
     updates = []
     with np.errstate(all="ignore"):
@@ -49,9 +45,7 @@ def evaluate_block(block, args: Sequence[np.ndarray], checked: bool = True):
             if name == "sc.assign":
                 updates.append((op.operands[0].index, env[op.operands[1]]))
                 continue
-            args_ = [env[v] for v in op.operands]
-            outs = run_op(op, args_) if checked else [np.asarray(op.ref(*args_))]
-            for r, v in zip(op.results, outs):
+            for r, v in zip(op.results, run_op(op, [env[v] for v in op.operands])):
                 env[r] = v
     raise ValueError("block has no terminator")
 
@@ -59,14 +53,43 @@ def evaluate_block(block, args: Sequence[np.ndarray], checked: bool = True):
 _REDUCERS = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
 
 
+def _identity(kind: str, dtype: np.dtype):
+    if kind in ("add", "mul"):
+        return 0 if kind == "add" else 1
+    if dtype.kind == "f":
+        return -np.inf if kind == "max" else np.inf
+    if dtype.kind == "b":
+        return kind == "min"
+    info = np.iinfo(dtype)
+    return info.min if kind == "max" else info.max
+
+
 def evaluate_fused(op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Reference semantics of ``sc.fused``: the body on broadcast arrays, then the reduction."""
+    """Reference semantics of ``sc.fused``: the body on broadcast arrays, then the reduction.
+
+    The body's ops are rank-0 in the IR; here each op's NumPy semantics runs on
+    whole arrays (NumPy broadcasts them).  A reduction of an empty axis gives
+    the identity (-inf for max), as the compiled loop does.
+    """
     arrays = [np.asarray(a) for a in arrays]
     shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
-    (val,), _ = evaluate_block(op.body, arrays, checked=False)
+    env = dict(zip(op.body.args, arrays))
+    with np.errstate(all="ignore"):
+        for o in op.body.ops:
+            if o.name == "sc.yield":
+                val = env[o.operands[0]]
+                break
+            out = np.asarray(o.ref(*[env[v] for v in o.operands]))
+            want = o.result.type.dtype.np
+            if out.dtype != want:
+                raise ReferenceError_(f"{o.name} in sc.fused: reference gave {out.dtype}, type rule says {want}")
+            env[o.result] = out
+        else:
+            raise ValueError("sc.fused body has no sc.yield")
     val = np.broadcast_to(val, shape)
     if op.reduce:
-        return np.asarray(_REDUCERS[op.reduce](val, axis=tuple(op.axes)), dtype=val.dtype)
+        init = _identity(op.reduce, val.dtype)
+        return np.asarray(_REDUCERS[op.reduce](val, axis=tuple(op.axes), initial=init), dtype=val.dtype)
     return np.array(val)
 
 

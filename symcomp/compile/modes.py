@@ -1,7 +1,7 @@
 """Compilation modes: which pass pipeline runs and which backend compiles.
 
 * ``fast`` (Theano's ``FAST_RUN``, the default): the full optimizing pipeline, native code.
-* ``fast_compile`` (``FAST_COMPILE``): only the cheap cleanup passes, native code.
+* ``fast_compile`` (``FAST_COMPILE``): only the cheap passes (cleanups and stability rewrites), native code.
 * ``reference``: no optimization, the NumPy interpreter (the test oracle).
 
 Further modes (``debug``, ``nanguard``, ``mlir``) register themselves with
@@ -17,8 +17,14 @@ from typing import Callable
 
 from symcomp.passes.manager import PassManager, parse_pipeline, replay_stages
 
-FAST_PIPELINE = "cse,dce"
-FAST_COMPILE_PIPELINE = "cse,dce"
+FAST_PIPELINE = "canonicalize,constant-fold,stabilize,canonicalize,cse,cpu-gemm-fold,fuse,inplace,dce"
+"""Theano's FAST_RUN: simplify, fold, stabilize, simplify what stabilization exposed, merge,
+fold products with their scalings and addends into BLAS gemms (before fusion takes the addends),
+fuse elementwise loops, then mark in-place updates (last: later rewrites could invalidate them).
+Backends without a gemm lowering decompose sc.gemm again (the ``decompose`` pass)."""
+FAST_COMPILE_PIPELINE = "canonicalize,constant-fold,stabilize,cse,dce"
+"""Theano's FAST_COMPILE: the cheap passes: cleanups and the stability rewrites (which users rely on
+for correct gradients), no fusion or in-place."""
 
 
 def _cpu(device: str):

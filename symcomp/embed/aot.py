@@ -74,6 +74,10 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
     exe = k.function.executable
     main = jit.parse(exe.stages["llvm"]())
     main.link_in(jit.parse(wrapper_ir(k, k.entry_symbol, constants="global")))
+    if any(g.name == "symcomp_num_threads" and g.is_declaration for g in main.global_variables):
+        # In-process the runtime owns this knob (symcomp.config.num_threads); in an object file it is
+        # a private 0, which lets OpenMP decide (OMP_NUM_THREADS, else every core).
+        main.link_in(jit.parse("@symcomp_num_threads = global i32 0\n"))
     blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in jit.BLAS_ROUTINES}
     blas_used = []
     uses_mvec = uses_omp = False

@@ -252,12 +252,18 @@ def op(name: str, traits=(), results: int = 1, regions: int = 0):
 def normalize_attrs(cls: type[Operation], attrs: dict, loc: Optional[Location] = None) -> dict:
     """Check attribute names and kinds of ``cls``; fill defaults.
 
+    Names containing a dot are *discardable* attributes (MLIR's term): hints
+    that passes attach to any op (``sc.inplace``), kept as given.
+
     Raises:
         VerifyError: on an unknown attribute, a missing required one or a wrong kind.
     """
     out = {}
     for key, value in attrs.items():
         kind = cls.attr_kinds.get(key)
+        if kind is None and "." in key:
+            out[key] = value  # a discardable attribute (dialect-prefixed, e.g. sc.inplace), as in MLIR
+            continue
         if kind is None:
             known = ", ".join(cls.attr_kinds) or "none"
             raise VerifyError(f"{cls.name}: unknown attribute '{key}' (known: {known})", loc)

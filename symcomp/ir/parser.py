@@ -441,6 +441,9 @@ class _Parser:
         out = {}
         for key, r in raw.items():
             kind = cls.attr_kinds.get(key)
+            if kind is None and "." in key and not isinstance(r.value, _DenseLiteral):
+                out[key] = r.value  # a discardable attribute (e.g. sc.inplace), kept as written
+                continue
             if kind is None:
                 known = ", ".join(cls.attr_kinds) or "none"
                 raise VerifyError(f"{cls.name}: unknown attribute '{key}' (known: {known})", self.loc(r.key_pos))

@@ -22,6 +22,8 @@ def _backend(device: str):
     return backend(device)
 
 
-register_mode(Mode("mlir", FAST_PIPELINE, _backend))
+# MLIR has its own matmul lowering: no BLAS gemm folding.
+MLIR_PIPELINE = ",".join(p for p in FAST_PIPELINE.split(",") if p != "cpu-gemm-fold")
+register_mode(Mode("mlir", MLIR_PIPELINE, _backend))
 
 __all__ = ["MLIRExportError", "export_module"]

@@ -138,7 +138,7 @@ class MLIRExecutable:
         with_libmvec = map_vector_math(optimized, jit.target())
         self._ref = jit.parse(with_libmvec) if with_libmvec != optimized else ref
         _check_symbols(self._ref)
-        self.jit = jit.JitModule(self._ref)
+        self.jit = jit.JitModule(jit.emit_object(self._ref), needs_blas=False)
         t3 = time.perf_counter()
         timings.update({"mlir_export": t1 - t0, "mlir_opt": t2 - t1, "llvm_jit": t3 - t2})
         n_args = len(func.args) + self.exported.n_outputs + self.exported.n_updates + int(self.exported.has_status)

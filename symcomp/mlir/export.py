@@ -156,6 +156,11 @@ def export_module(module: Operation) -> str:
     """
     if getattr(module, "name", None) != "builtin.module":
         raise TypeError(f"export_module expects a builtin.module, got {type(module).__name__}")
+    if any(o.name == "sc.gemm" for o in module.walk()):  # CPU-oriented: back to core ops, on a copy
+        from symcomp.passes.decompose import Decompose
+
+        module = module.clone({})
+        Decompose().apply(module)
     funcs = [export_func(f).text for f in module.funcs]
     return "module {\n" + "\n".join(funcs) + ("\n" if funcs else "") + "}\n"
 

@@ -184,11 +184,15 @@ for _op_name, _fn in _MATH_UNARY.items():
 
 @emits("sc.sigmoid")
 def _sigmoid(cx, op, a):
-    """1 / (1 + exp(-x)): exact limits and full relative accuracy in both tails."""
-    dt = _dt(op)
-    e = _math(cx, "exp", dt, cx.op(f"arith.negf {a[0]} : {_ty(dt)}"))
-    one = cx.c(1.0, dt)
-    return _bin(cx, "divf", one, _bin(cx, "addf", one, e, dt), dt)
+    """With e = exp(-|x|): 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0 (the CPU backend's form):
+    exp never overflows, so subnormal results keep full relative accuracy; the limits are exact."""
+    dt, x = _dt(op), a[0]
+    absx = cx.op(f"math.absf {x} : {_ty(dt)}")
+    e = _math(cx, "exp", dt, cx.op(f"arith.negf {absx} : {_ty(dt)}"))
+    one, zero = cx.c(1.0, dt), cx.c(0.0, dt)
+    num = _select(cx, _cmpf(cx, "olt", x, zero, dt), e, one, dt)
+    r = _bin(cx, "divf", num, _bin(cx, "addf", one, e, dt), dt)
+    return _select(cx, _cmpf(cx, "uno", x, x, dt), x, r, dt)
 
 
 @emits("sc.softplus")

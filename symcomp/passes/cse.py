@@ -1,17 +1,20 @@
 """Common subexpression elimination: merge identical pure ops on identical operands.
 
 Two ops are identical when they have the same name, the same operands (by
-SSA identity, in order) and equal attributes (constants compare by dtype,
-shape and bytes).  Ops with regions are compared by their printed body.
+SSA identity, in order; in any order for commutative ops) and equal
+attributes (constants compare by dtype, shape and bytes, floats by their bits,
+so ``-0.0`` and ``0.0`` stay apart).  Ops with regions are compared by their
+printed body.  Ops with side effects (``sc.assign``) are never merged.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
 
-from symcomp.ir.opdef import Pure, SideEffect
+from symcomp.ir.opdef import Commutative, Pure, SideEffect
 from symcomp.passes.manager import ModulePass, register_pass
 
 
@@ -20,12 +23,17 @@ def _attr_key(v):
         return ("ndarray", v.dtype.str, v.shape, v.tobytes())
     if isinstance(v, (list, tuple)):
         return tuple(_attr_key(x) for x in v)
+    if isinstance(v, float):
+        return ("float", struct.pack("<d", v))
     return v
 
 
 def op_key(op):
     """A hashable key equal for ops that compute the same values."""
     attrs = tuple(sorted((k, _attr_key(v)) for k, v in op.attributes.items()))
+    operands = [id(v) for v in op.operands]
+    if Commutative in op.traits:
+        operands.sort()
     body = None
     if op.regions:
         from symcomp.ir.printer import Printer
@@ -37,7 +45,7 @@ def op_key(op):
         for o in op.body.ops:
             p._op(o, 0)
         body = ("\n".join(p.lines), tuple(str(a.type) for a in op.body.args))
-    return (op.name, tuple(id(v) for v in op.operands), attrs, body)
+    return (op.name, tuple(operands), attrs, body)
 
 
 def eliminate_common_subexpressions(module) -> int:

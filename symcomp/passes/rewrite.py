@@ -61,7 +61,8 @@ class PatternSet:
 def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
     """Insert the detached ops that ``values`` depend on before ``before`` (topologically).
 
-    The new ops take ``before``'s location (the user's line that created the op being rewritten).
+    The new ops take ``before``'s location: errors they raise at run time
+    point at the user's line that built the expression they replace.
     """
     order: list[Operation] = []
     seen: set = set()
@@ -82,7 +83,7 @@ def materialize(values: Sequence[Value], before: Operation) -> list[Operation]:
                 stack.append((o, False))
     block = before.parent
     for op in order:
-        op.loc = before.loc
+        op.loc = before.loc  # a rewrite's ops come from the op they replace
         block.insert_before(op, before)
     return order
 
@@ -139,28 +140,51 @@ class Rewriter:
         self.failure = message
 
 
+class RewriteError(RuntimeError):
+    """A rewrite pattern raised: a bug in the pattern, reported with the pattern and the op."""
+
+
 def is_trivially_dead(op: Operation) -> bool:
+    """A pure op (not a terminator, no side effects) whose results are all unused."""
     return (Pure in op.traits and Terminator not in op.traits and SideEffect not in op.traits
             and all(not r.uses for r in op.results))
 
 
 def all_ops(module: Operation) -> list[Operation]:
-    """Every op nested in ``module`` (functions' bodies and regions), pre-order."""
-    return [o for o in module.walk() if o.name not in ("builtin.module", "func.func")]
+    """The ops of every function body of ``module``, in order.
+
+    Ops nested in other ops' regions (the scalar body of ``sc.fused``) are not
+    included: patterns rewrite tensor programs, and a fused body may only hold
+    rank-0 elementwise ops, which most replacements are not.
+    """
+    out = []
+    for f in module.walk():
+        if f.name == "func.func":
+            out.extend(f.body.ops)
+    return out
 
 
 def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10, stats: Optional[dict] = None) -> bool:
     """Apply ``patterns`` until nothing changes (or ``max_iters`` sweeps); erase dead pure ops.
+
+    Each sweep visits every op of every function (last to first, so a
+    pattern sees its operands before its users change them) and re-visits the
+    ops a rewrite touched, until the worklist is empty (MLIR's greedy driver).
 
     Args:
         stats: if given, counts applications per pattern name.
 
     Returns:
         True if the IR changed.
+
+    Raises:
+        RewriteError: if a pattern raises, naming the pattern and the op, or if
+            the patterns keep rewriting (a set of rules that undo each other).
     """
     changed_any = False
     for _ in range(max_iters):
         worklist = all_ops(module)
+        budget = 50 * len(worklist) + 1000  # rewrites per sweep before declaring non-convergence
         rw = Rewriter(worklist)
         changed = False
         while worklist:
@@ -173,11 +197,20 @@ def apply_greedily(module: Operation, patterns: PatternSet, max_iters: int = 10,
                 continue
             for fn in patterns.for_op(op):
                 rw.changed = False
-                fn(op, rw)
+                try:
+                    fn(op, rw)
+                except Exception as exc:
+                    where = f" created at {op.loc}" if op.loc else ""
+                    raise RewriteError(f"pattern {fn.__name__} failed on {op.name}{where}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
                 if rw.changed:
                     changed = True
                     if stats is not None:
                         stats[fn.__name__] = stats.get(fn.__name__, 0) + 1
+                    budget -= 1
+                    if budget < 0:
+                        raise RewriteError(f"patterns of {patterns.name} do not converge: pattern {fn.__name__} "
+                                           f"keeps rewriting (last on {op.name})")
                     break
         changed_any |= changed
         if not changed:

@@ -1,18 +1,12 @@
 """The CPU backend: LLVM IR generated with llvmlite, JIT-compiled, one native call per function call."""
 
-import time
-
 
 def compile_cpu(module, sig, timings):
-    """Compile a prepared module for the host CPU; returns a :class:`CPUExecutable`.
+    """Compile an optimized module for the host CPU; returns a :class:`CPUExecutable`.
 
-    The CPU-specific ``cpu-gemm-fold`` pass runs first (products with their scalings and
-    addends become one BLAS call each).
+    Products with their scalings and addends become one BLAS call each when the pipeline
+    ran ``cpu-gemm-fold`` (the ``fast`` mode does, before fusion).
     """
     from symcomp.backends.cpu.runtime import CPUExecutable
-    from symcomp.passes.gemm_fold import GemmFold
 
-    t0 = time.perf_counter()
-    GemmFold().apply(module)
-    timings["pass:cpu-gemm-fold"] = time.perf_counter() - t0
     return CPUExecutable(module, sig, timings)

@@ -8,7 +8,11 @@ Preparation makes the memory contract explicit before code generation:
   inputs, shared storage or each other;
 * the values the planner must know (sizes given as values, slice bounds,
   arange bounds) are found, and a size that depends on tensor data is
-  refused with NotImplementedError.
+  refused with NotImplementedError;
+* the ``sc.inplace`` hints of the ``inplace`` pass are re-checked on the final
+  program (:func:`symcomp.passes.inplace.validated_hints`), and every buffer's
+  lifetime (its last read, through views and in-place successors) is computed
+  so that the planner can reuse workspace regions (docs/memory.md).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from symcomp.backends.cpu.lower import load_all, lookup
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
 from symcomp.ir.ops.elementwise import Copy
+from symcomp.passes.inplace import buffer_source, validated_hints
 
 # Operands whose *values* (not just shapes) the planner needs, per op.
 _VALUE_OPERANDS = {
@@ -35,7 +40,14 @@ _VALUE_OPERANDS = {
 
 @dataclass
 class Compiled:
-    """Everything the runtime needs from compilation."""
+    """Everything the runtime needs from compilation.
+
+    Attributes (memory planning):
+        inplace: result -> operand whose buffer it takes over (validated hints).
+        class_role: first value of an in-place chain -> the output/update role of
+            the chain's last value (the whole chain then lives in that array).
+        ends: value -> index in ``ops`` of the last op that needs its buffer.
+    """
 
     func: object
     ops: list
@@ -47,6 +59,9 @@ class Compiled:
     n_updates: int
     ws_root: int
     const_roots: dict
+    inplace: dict = field(default_factory=dict)
+    class_role: dict = field(default_factory=dict)
+    ends: dict = field(default_factory=dict)
     slot_keys: list = field(default_factory=list)
     llvm_ir: str = ""
     symbol: str = ""
@@ -98,7 +113,49 @@ def prepare(module, sig) -> Compiled:
     ws_root = n_params + n_out + n_upd
     consts = [o.result for o in ops if o.name == "sc.constant"]
     const_roots = {v: ws_root + 1 + i for i, v in enumerate(consts)}
-    return Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
+    c = Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
+    c.inplace = validated_hints(list(func.body.ops))
+    c.class_role = _class_roles(c.inplace, roles)
+    c.ends = _buffer_ends(ops, ret, assigns, c.inplace)
+    return c
+
+
+def _chain_start(v: Value, inplace: dict) -> Value:
+    while v in inplace and inplace[v].owner is not None:
+        v = inplace[v]
+    return v
+
+
+def _class_roles(inplace: dict, roles: dict) -> dict:
+    """First value of each in-place chain ending in an output/update -> that role."""
+    out = {}
+    for r in inplace:
+        if r in roles and inplace[r].owner is not None:
+            out[_chain_start(r, inplace)] = roles[r]
+    return out
+
+
+def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
+    """Value -> index of the last op reading its buffer (directly, through a view, or through a
+    result that took the buffer over); ``len(ops)`` for values read by the return or an update."""
+    ends: dict = {}
+
+    def read(v, i):
+        while v is not None:
+            if ends.get(v, -1) < i:
+                ends[v] = i
+            src = buffer_source(v)
+            v = inplace.get(v) if src is None else src
+
+    for i, o in enumerate(ops):
+        for r in o.results:
+            read(r, i)
+        if o.name != "sc.dim":
+            for v in o.operands:
+                read(v, i)
+    for v in list(ret.operands) + [a.operands[1] for a in assigns]:
+        read(v, len(ops))
+    return ends
 
 
 def _needed_values(ops) -> set:
@@ -185,7 +242,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         timings["llvm_init"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
-    ir_text = str(module)  # the canonical IR: the cache key
+    ir_text = str(module) if cache.enabled() else ""  # the canonical IR: the cache key (unused when off)
     c = prepare(module, sig)
     c.symbol = f"symcomp_{name}"
     stages = LLVMStages(c, name)

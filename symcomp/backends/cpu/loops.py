@@ -25,7 +25,7 @@ from llvmlite import ir
 
 from symcomp.backends.cpu import mathlib
 from symcomp.backends.cpu.emit import I1, I32, I64, OpEmitter, i64
-from symcomp.backends.cpu.scalar import llvm_type
+from symcomp.backends.cpu.scalar import ScalarContext, llvm_type
 from symcomp.ir.types import DType
 
 
@@ -270,7 +270,10 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
                 vals.append(E.load(a.ptr, a.dtype, b.add(in_offs[k], j), lanes))
             else:
                 vals.append(E.masked_load(a.ptr, a.dtype, b.add(in_offs[k], j), mask, lanes))
-        res = body(cx, vals)
+        # Lanes past the end hold zeros, which a fused body may turn into an error (2 ** (0 - 3)):
+        # errors count only on active lanes.
+        lane_cx = cx if mask is None else ScalarContext(b, lanes, lambda c, kind: E.flag_error(b.and_(c, mask), kind))
+        res = body(lane_cx, vals)
         if accs:
             if mask is not None:
                 res = b.select(mask, res, cx.const(out_dtype, identity(reduce, out_dtype)))

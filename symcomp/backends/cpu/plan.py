@@ -9,6 +9,14 @@ adds its own parameters (coalesced loop sizes, BLAS layouts...).  The result
 fills the ``ints`` array the compiled code reads, so native code never
 computes shapes and never runs on unchecked ones: every type rule and
 broadcast check runs here first, raising ValueError/IndexError in Python.
+
+Memory (docs/memory.md): a value marked in place (``Compiled.inplace``) takes
+its operand's placement, and a chain of such values that ends in an output
+lives in the output array from its start; an update computed in place goes
+straight into the shared variable's storage when its array is C-contiguous.
+Workspace regions are reused once their value's last reader has run
+(first-fit over a free list ordered by offset), so the workspace holds only
+the values live at the same time.
 """
 
 from __future__ import annotations
@@ -82,6 +90,9 @@ class Plan:
         ptrs: a template of the ``ptrs`` array (uint64): workspace and constants set.
         outputs, updates: (shape, dtype) of the arrays to allocate per call.
         workspace_bytes: size of the scratch buffer.
+        inplace_updates: (update index, parameter index) of updates computed
+            straight into the shared variable's array (the runtime checks per
+            call that this array may be written, else uses a plan without them).
     """
 
     ints: np.ndarray
@@ -89,6 +100,7 @@ class Plan:
     outputs: list
     updates: list
     workspace_bytes: int
+    inplace_updates: list = field(default_factory=list)
     workspace: Optional[np.ndarray] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,8 +111,12 @@ _ALIGN = 64
 class PlanContext:
     """Mutable state while planning one signature; lowerings call its methods."""
 
-    def __init__(self, compiled, arrays):
+    def __init__(self, compiled, arrays, shared_inplace: bool = True):
         self.c = compiled
+        self.shared_inplace = shared_inplace
+        self.inplace_updates: list[tuple[int, int]] = []
+        self.free: list[list[int]] = []  # [offset, size] of released workspace regions, by offset
+        self.pending: dict[int, list[tuple[int, int]]] = {}  # op index -> regions released after it
         self.shape: dict[Value, tuple] = {}
         self.strides: dict[Value, tuple] = {}
         self.root: dict[Value, int] = {}
@@ -119,24 +135,74 @@ class PlanContext:
 
     # -- results -----------------------------------------------------------------------
     def alloc(self, v: Value, shape) -> None:
-        """A fresh C-contiguous buffer for ``v``: its output/update array, or workspace."""
+        """A buffer for ``v``: its operand's (in place), its output/update array, or workspace."""
         shape = tuple(shape)
+        src = self.c.inplace.get(v)
+        if src is not None and self._take_over(v, src, shape):
+            return
         self.shape[v] = shape
         self.strides[v] = contiguous_strides(shape)
         role = self.c.roles.get(v)
+        if role is None:
+            role = self.c.class_role.get(v)
         if role is not None:
             self.root[v], self.off[v] = role, 0
             return
         nbytes = math.prod(shape) * v.type.dtype.itemsize
         self.root[v] = self.c.ws_root
-        self.off[v] = self.ws_bytes
-        self.ws_bytes += -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+        self.off[v] = self._region(nbytes, self.c.ends.get(v, self.op_index))
+
+    def _take_over(self, v: Value, src: Value, shape) -> bool:
+        """Place ``v`` in ``src``'s memory if the plan allows it."""
+        if src.owner is None:  # the updated shared variable
+            k = self.c.func.args.index(src)
+            if not (self.shared_inplace and self.shape[src] == shape
+                    and self.strides[src] == contiguous_strides(shape)):
+                return False
+            self.inplace_updates.append((self.c.roles[v] - self.c.n_params - self.c.n_outputs, k))
+        self.shape[v], self.strides[v] = shape, self.strides[src]
+        self.root[v], self.off[v] = self.root[src], self.off[src]
+        return True
 
     def scratch(self, nbytes: int) -> int:
-        """Reserve workspace bytes for an op's temporary; returns the byte offset."""
-        off = self.ws_bytes
-        self.ws_bytes += -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+        """Reserve workspace bytes for the current op's temporary; returns the byte offset."""
+        return self._region(nbytes, self.op_index)
+
+    def _region(self, nbytes: int, end: int) -> int:
+        """A workspace region of ``nbytes`` (64-byte aligned) free until op ``end`` has run."""
+        size = -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+        off = None
+        for i, (o, n) in enumerate(self.free):
+            if n >= size:
+                off = o
+                if n == size:
+                    del self.free[i]
+                else:
+                    self.free[i] = [o + size, n - size]
+                break
+        if off is None:
+            if self.free and self.free[-1][0] + self.free[-1][1] == self.ws_bytes:
+                off = self.free.pop()[0]  # grow the free region at the top
+            else:
+                off = self.ws_bytes
+            self.ws_bytes = max(self.ws_bytes, off + size)
+        self.pending.setdefault(max(end, self.op_index), []).append((off, size))
         return off
+
+    def end_op(self, index: int) -> None:
+        """Op ``index`` has run: release the regions whose last reader it was."""
+        for off, size in self.pending.pop(index, ()):
+            self.free.append([off, size])
+        if not self.free:
+            return
+        self.free.sort()
+        merged = [self.free[0]]
+        for o, n in self.free[1:]:
+            if merged[-1][0] + merged[-1][1] == o:
+                merged[-1][1] += n
+            else:
+                merged.append([o, n])
+        self.free = merged
 
     def view(self, v: Value, of: Value, shape, strides, elem_offset: int = 0) -> None:
         """``v`` aliases ``of``'s memory with other sizes/strides, starting ``elem_offset`` elements in."""

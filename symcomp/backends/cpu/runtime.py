@@ -4,6 +4,12 @@ A call looks up the plan for the arguments' shapes and strides (computing it
 on a miss), allocates the outputs, fills the ``ptrs`` array and makes one
 native call, which releases the GIL.  The workspace of a plan is reused
 between calls; a call that finds it in use by another thread takes a fresh one.
+
+An update that the plan computes in place is written into the shared
+variable's own array, which is then returned as the new value.  Before the
+call, the runtime checks that this array may be written: it is the stored
+array itself (not a converted copy), writeable, and shares no memory with
+any other argument; otherwise the call uses a plan that allocates the update.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ class CPUExecutable:
         self.c: Compiled
         self.c, self.jit, self._llvm = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
-        self._fast = None
+        # One native entry per Function using this executable (unpickled copies share one); each
+        # must stay alive as long as its Function, whose type holds the builtin that points into it.
+        self._fasts: list = []
         self._plans: OrderedDict = OrderedDict()
         self._const_addrs = [self.jit.global_address(f"const{i}") for i in range(len(self.c.const_roots))]
         self._value_params = [k for k, a in enumerate(self.c.func.args) if a in self.c.needed]
@@ -54,9 +62,9 @@ class CPUExecutable:
         }
 
     # -- planning --------------------------------------------------------------------------
-    def _plan(self, arrays) -> Plan:
+    def _plan(self, arrays, shared_inplace: bool = True) -> Plan:
         c = self.c
-        P = PlanContext(c, arrays)
+        P = PlanContext(c, arrays, shared_inplace)
         for i, op in enumerate(c.ops):
             P.op_index = i
             shapes = [P.shape[v] for v in op.operands]
@@ -75,6 +83,7 @@ class CPUExecutable:
                 else:
                     with np.errstate(all="ignore"):
                         P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
+            P.end_op(i)
         ints = P.fill_ints()
         ptrs = np.zeros(c.ws_root + 1 + len(self._const_addrs), dtype=np.uint64)
         for i, addr in enumerate(self._const_addrs):
@@ -83,7 +92,7 @@ class CPUExecutable:
         outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
         assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
         updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
-        return Plan(ints, ptrs, outputs, updates, P.ws_bytes)
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates)
 
     def _key(self, arrays) -> tuple:
         key = tuple((a.shape, a.strides) for a in arrays)
@@ -104,21 +113,28 @@ class CPUExecutable:
                       [v.type.ndim for v in ret.operands], single, fallback)
         if fc.callable is None:
             return None
-        self._fast = fc
+        self._fasts.append(fc)
         return fc.callable
 
-    def run(self, arrays):
-        """Run on argument arrays (parameters in order); returns (outputs, update values)."""
-        arrays = [native_layout(a) for a in arrays]
-        key = self._key(arrays)
+    def _get_plan(self, key, arrays, shared_inplace: bool = True) -> Plan:
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plan(arrays)
+            plan = self._plan(arrays, shared_inplace)
             self._plans[key] = plan
             if len(self._plans) > _MAX_PLANS:
                 self._plans.popitem(last=False)
-        if self._fast is not None:
-            self._fast.install(plan, arrays, self.c.ws_root)
+        return plan
+
+    def run(self, arrays):
+        """Run on argument arrays (parameters in order); returns (outputs, update values)."""
+        given = arrays
+        arrays = [native_layout(a) for a in arrays]
+        key = self._key(arrays)
+        plan = self._get_plan(key, arrays)
+        if plan.inplace_updates and not _writable_in_place(plan.inplace_updates, given, arrays):
+            plan = self._get_plan(key + ("no-inplace",), arrays, shared_inplace=False)
+        for fc in self._fasts:
+            fc.install(plan, arrays, self.c.ws_root)
         ptrs = plan.ptrs.copy()
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data
@@ -127,7 +143,8 @@ class CPUExecutable:
         for j, o in enumerate(outs):
             ptrs[n + j] = o.ctypes.data
         n += len(outs)
-        upds = [np.empty(s, d) for s, d in plan.updates]
+        upds = [np.empty(s, d) for s, d in plan.updates] if not plan.inplace_updates else \
+            self._update_arrays(plan, arrays)
         for j, o in enumerate(upds):
             ptrs[n + j] = o.ctypes.data
         owned = plan.lock.acquire(blocking=False)
@@ -152,6 +169,14 @@ class CPUExecutable:
 
         return reduce_cpu_executable(self)
 
+    @staticmethod
+    def _update_arrays(plan: Plan, arrays) -> list:
+        """The update arrays of a call: the shared arrays written in place, fresh ones for the rest."""
+        upds = [None] * len(plan.updates)
+        for j, k in plan.inplace_updates:
+            upds[j] = arrays[k]
+        return [np.empty(s, d) if u is None else u for u, (s, d) in zip(upds, plan.updates)]
+
     def _raise(self, status: int):
         op = self.c.ops[status >> 4]
         kind = status & 15
@@ -161,3 +186,16 @@ class CPUExecutable:
         if kind == ERR_NEGATIVE_POWER:
             raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
         raise RuntimeError(f"native code reported error {kind} in {where}")
+
+
+def _writable_in_place(inplace_updates, given, arrays) -> bool:
+    """True if every shared array the plan writes in place is the stored array itself, writeable,
+    and shares no memory with another argument (else the caller's other inputs would change)."""
+    for _, k in inplace_updates:
+        a = arrays[k]
+        if a is not given[k] or not a.flags.writeable:
+            return False
+        for m, b in enumerate(arrays):
+            if m != k and np.may_share_memory(a, b):
+                return False
+    return True

@@ -21,6 +21,13 @@ from symcomp.ir.printer import Printer
 _SKIP = ("func.return", "sc.assign")
 
 
+def legalize(module) -> None:
+    """Rewrite composite ops the CUDA backend does not lower (sc.gemm) into core ops, in place."""
+    from symcomp.passes.decompose import Decompose
+
+    Decompose().apply(module)
+
+
 def general_kernels(func, ops=None) -> list:
     """(op, [KernelSpec]) for every op of ``func`` (or of ``ops``), rendering the general kernels.
 
@@ -82,6 +89,7 @@ def emit_ptx(module) -> str:
         NotImplementedError: naming an op the CUDA backend cannot compile.
         ImportError: when Numba CUDA is not installed (``pip install 'symcomp[cuda]'``).
     """
+    legalize(module)
     return "".join(ptx_listing(f, general_kernels(f)) for f in module.funcs)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from symcomp.backends.cpu.plan import contiguous_strides
 from symcomp.backends.cuda import driver, memory, residency
-from symcomp.backends.cuda.compiler import general_kernels, prepare, ptx_listing
+from symcomp.backends.cuda.compiler import general_kernels, legalize, prepare, ptx_listing
 from symcomp.backends.cuda.lower import lookup
 from symcomp.backends.cuda.lower.elementwise import copy_into
 from symcomp.backends.cuda.plan import (
@@ -61,6 +61,7 @@ class CUDAExecutable:
     def __init__(self, module, sig, timings: dict):
         t0 = time.perf_counter()
         self.sig = sig
+        legalize(module)
         self.c = prepare(module, sig)
         self.kernels = general_kernels(self.c.func, self.c.ops)
         self.stages = {"ptx": lambda: ptx_listing(self.c.func, self.kernels)}

@@ -1,4 +1,11 @@
-"""Elementwise ops, fused kernels and reductions: one coalesced loop nest each."""
+"""Elementwise ops, fused kernels and reductions: one coalesced loop nest each.
+
+``sc.fused`` (made by the ``fuse`` pass) runs its scalar body at every point
+of the broadcast operand shape, then reduces if it has a reduction: one loop
+nest, no intermediate arrays.  Its result may be planned in place over an
+operand's buffer (``sc.inplace``, honoured by the planner's ``alloc``): the
+loop reads each element before it writes the same position, so that is safe.
+"""
 
 from __future__ import annotations
 
@@ -89,6 +96,10 @@ class _LoopNest(Lowering):
     def body(self, op):
         return _op_body(op)
 
+    def lanes(self, op, E):
+        """SIMD lanes for the loop (None: from the operand and result dtypes)."""
+        return None
+
     def emit(self, op, E):
         kind, axes = self.reduce_info(op)
         operands = list(op.operands)
@@ -99,7 +110,8 @@ class _LoopNest(Lowering):
         dims, arrays, out = loop_arrays(E, operands, od, out_dtype, rank, inner_reduced)
         if kind:
             emit_fill(E, od.ptr, out_dtype, E.param("n_out"), identity(kind, out_dtype))
-        emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind, parallel=True)
+        emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind, lanes=self.lanes(op, E),
+                    parallel=True)
 
 
 def _count(shape):
@@ -123,6 +135,13 @@ class FusedLowering(_LoopNest):
 
     def body(self, op):
         return _fused_body(op)
+
+    def lanes(self, op, E):
+        """Lanes for the widest dtype anywhere in the body (a float32 loop computing in float64
+        must not use float32's lane count: the vector math calls would not exist at that width)."""
+        dtypes = [v.type.dtype for v in op.operands] + [op.result.type.dtype]
+        dtypes += [r.type.dtype for o in op.body.ops for r in o.results]
+        return E.lanes_for(dtypes)
 
 
 @lowering(*_REDUCE_KIND)

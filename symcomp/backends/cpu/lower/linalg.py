@@ -210,9 +210,16 @@ class GemmLowering(DotLowering):
         cd = E.desc(op.c)
         beta = op.beta
         src = Array(cd.ptr, dt, [E.param("cs0"), E.param("cs1")], inner_bcast=op.c.type.shape[-1] == 1)
-        emit_kernel(E, od.dims, [src], Array(od.ptr, dt, od.strides),
-                    (lambda cx, v: v[0]) if beta == 1.0 else (lambda cx, v: cx.b.fmul(v[0], cx.const(dt, beta))),
-                    dt, parallel=True)
+        fill = lambda: emit_kernel(  # noqa: E731
+            E, od.dims, [src], Array(od.ptr, dt, od.strides),
+            (lambda cx, v: v[0]) if beta == 1.0 else (lambda cx, v: cx.b.fmul(v[0], cx.const(dt, beta))),
+            dt, parallel=True)
+        if beta == 1.0:  # in place (the inplace pass gave c's buffer to the result): nothing to copy
+            with bld.if_then(bld.icmp_unsigned("!=", bld.ptrtoint(od.ptr, i64(0).type),
+                                               bld.ptrtoint(cd.ptr, i64(0).type))):
+                fill()
+        else:
+            fill()
         with bld.if_then(bld.icmp_signed("==", E.param("mode"), i64(2))):
             ptrs = [self._operand(E, v, name) for name, v in (("a", op.a), ("b", op.b))]
             self._blas(E, op, ptrs, od, alpha=op.alpha, beta=1.0)
