@@ -15,7 +15,7 @@ import importlib
 
 from symcomp.ir.module import ModuleOp, new_module
 
-EMIT_KINDS = ("ir", "llvm", "asm", "ptx", "obj")
+EMIT_KINDS = ("ir", "llvm", "asm", "ptx", "mlir", "obj")
 
 
 class EmitError(Exception):
@@ -35,6 +35,13 @@ def emit(module: ModuleOp, kind: str) -> str:
         return "\n".join(_cpu(f, kind) for f in module.funcs)
     if kind == "ptx":
         return _ptx(module)
+    if kind == "mlir":
+        from symcomp.mlir import MLIRExportError, export_module
+
+        try:
+            return export_module(module)
+        except MLIRExportError as exc:
+            raise EmitError(str(exc)) from None
     if kind == "obj":
         raise ValueError("--emit=obj makes binary output: use emit_object()")
     raise ValueError(f"unknown emission kind {kind!r} (expected one of {', '.join(EMIT_KINDS)})")

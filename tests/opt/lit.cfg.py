@@ -25,3 +25,12 @@ for tool in ("symcomp-opt", "filecheck"):
         lit_config.fatal(f"{tool} is not installed next to {sys.executable}; run pip install -e '.[test]'")  # noqa: F821
 config.environment["PATH"] = os.pathsep.join([_bin, os.environ.get("PATH", "")])  # noqa: F821
 config.environment["PYTHONIOENCODING"] = "utf-8"  # noqa: F821
+
+# The real MLIR tools (Debian's mlir-22-tools) for `// REQUIRES: mlir-opt-22` tests; CI installs them
+# and must not silently skip those tests.
+import shutil  # noqa: E402
+
+if shutil.which("mlir-opt-22"):
+    config.available_features.add("mlir-opt-22")  # noqa: F821
+elif os.environ.get("CI"):
+    lit_config.fatal("mlir-opt-22 is required in CI (apt-get install mlir-22-tools)")  # noqa: F821
