@@ -14,17 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symcomp.backends.cpu.compiler import needed_values
 from symcomp.ir.core import Operation, Value
-
-# Operands whose *values* (not just shapes) decide result shapes, per op.
-VALUE_OPERANDS = {
-    "sc.reshape": lambda op: op.operands[1:],
-    "sc.broadcast_to": lambda op: op.operands[1:],
-    "sc.subtensor": lambda op: op.operands[1:],
-    "sc.inc_subtensor": lambda op: op.operands[2:],
-    "sc.arange": lambda op: op.operands,
-}
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -37,35 +28,6 @@ class Plan:
 
     outputs: tuple
     updates: tuple
-
-
-def needed_values(ops: list[Operation]) -> set:
-    """Rank-0 values that shapes depend on, checked to be computable from shapes and scalar arguments.
-
-    Raises:
-        NotImplementedError: if a size depends on the data of an array (a
-            data-dependent shape, which the runtime cannot allocate ahead).
-    """
-    needed: set = set()
-    stack = [v for o in ops if o.name in VALUE_OPERANDS for v in VALUE_OPERANDS[o.name](o)]
-    while stack:
-        v = stack.pop()
-        if v in needed:
-            continue
-        needed.add(v)
-        o = v.owner
-        if o is None:
-            if v.type.ndim:
-                raise NotImplementedError(f"a size or index depends on the data of array argument {v.name or '?'}; "
-                                          "symcomp needs sizes computable from shapes and scalar arguments")
-            continue
-        if o.name == "sc.dim":
-            continue
-        if v.type.ndim and o.name != "sc.constant":
-            raise NotImplementedError(f"a size or index depends on tensor data computed by {o.name} "
-                                      f"(created at {o.loc}); data-dependent shapes are not supported")
-        stack.extend(o.operands)
-    return needed
 
 
 class ShapePlanner:

@@ -29,7 +29,7 @@ from symcomp.ir.ops.elementwise import Copy
 from symcomp.passes.inplace import buffer_source, validated_hints
 
 # Operands whose *values* (not just shapes) the planner needs, per op.
-_VALUE_OPERANDS = {
+VALUE_OPERANDS = {
     "sc.reshape": lambda op: op.operands[1:],
     "sc.broadcast_to": lambda op: op.operands[1:],
     "sc.subtensor": lambda op: op.operands[1:],
@@ -107,7 +107,7 @@ def prepare(module, sig) -> Compiled:
         roles[nv] = n_params + len(ret.operands) + u
 
     ops = [o for o in func.body.ops if o.name not in ("func.return", "sc.assign")]
-    needed = _needed_values(ops)
+    needed = needed_values(ops)
     values = list(func.args) + [r for o in ops for r in o.results]
     n_out, n_upd = len(ret.operands), len(assigns)
     ws_root = n_params + n_out + n_upd
@@ -158,10 +158,10 @@ def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
     return ends
 
 
-def _needed_values(ops) -> set:
+def needed_values(ops) -> set:
     """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes."""
     needed: set = set()
-    stack = [v for o in ops if o.name in _VALUE_OPERANDS for v in _VALUE_OPERANDS[o.name](o)]
+    stack = [v for o in ops if o.name in VALUE_OPERANDS for v in VALUE_OPERANDS[o.name](o)]
     while stack:
         v = stack.pop()
         if v in needed:

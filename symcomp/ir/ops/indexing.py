@@ -95,6 +95,18 @@ class Resolved:
     shape: tuple
     axes: list
 
+    def view(self, strides) -> tuple[int, list]:
+        """(element offset, strides) of the selection in an array with element ``strides`` (known values)."""
+        offset, out = 0, []
+        for (kind, *rest), s in zip(self.axes, strides):
+            if kind == "int":
+                offset += rest[0] * s
+            else:
+                start, step, n = rest
+                offset += (start if n else 0) * s
+                out.append(s * step)
+        return offset, out
+
 
 def resolve_index(name: str, index: list[AxisIndex], shape, dyn_values) -> Resolved:
     """Apply basic indexing to ``shape`` with known dynamic values (None where unknown).

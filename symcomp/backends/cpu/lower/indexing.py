@@ -34,15 +34,7 @@ class IncSubtensorLowering(Lowering):
         x, y = op.operands[0], op.operands[1]
         P.alloc(op.result, shapes[0])
         r = resolve_index(op.name, parse_index(op.index), P.shape[x], [P.values[v] for v in op.dyn])
-        rs = P.strides[op.result]
-        offset, sel_strides = 0, []
-        for (kind, *rest), s in zip(r.axes, rs):
-            if kind == "int":
-                offset += rest[0] * s
-            else:
-                start, step, n = rest
-                offset += (start if n else 0) * s
-                sel_strides.append(s * step)
+        offset, sel_strides = r.view(P.strides[op.result])
         ys = _aligned_strides(P, y, r.shape)
         dims, (ys, ss) = coalesce(list(r.shape), [ys, sel_strides])
         P.set_param("at", offset)

@@ -56,15 +56,7 @@ class SubtensorLowering(_View):
         x = op.operands[0]
         dyn = [P.values[v] for v in op.dyn]
         r = resolve_index(op.name, parse_index(op.index), P.shape[x], dyn)
-        offset, strides = 0, []
-        for (kind, *rest), s in zip(r.axes, P.strides[x]):
-            if kind == "int":
-                offset += rest[0] * s
-            else:
-                start, step, n = rest
-                if n:
-                    offset += start * s
-                strides.append(s * step)
+        offset, strides = r.view(P.strides[x])
         P.view(op.result, x, shapes[0], strides, offset)
 
 

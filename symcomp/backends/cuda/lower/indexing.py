@@ -203,14 +203,7 @@ class IncSubtensorLowering(Lowering):
         out = _copy_x(P, op, shapes[0])
         dyn = [P.get(v).value for v in op.dyn]
         r = resolve_index(op.name, parse_index(op.index), shapes[0], dyn)
-        offset, strides = 0, []
-        for (kind, *rest), s in zip(r.axes, out.strides):
-            if kind == "int":
-                offset += rest[0] * s
-            else:
-                start, step, n = rest
-                offset += (start if n else 0) * s
-                strides.append(s * step)
+        offset, strides = r.view(out.strides)
         sel = Desc(out.root, out.off + offset, r.shape, tuple(strides), out.dtype)
         y = P.get(op.operands[1])
         if isinstance(y, Host) and not y.uniform():

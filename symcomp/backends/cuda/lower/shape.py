@@ -61,15 +61,7 @@ class SubtensorLowering(_View):
     def view(self, op, P, x, shape):
         dyn = [P.get(v).value for v in op.dyn]
         r = resolve_index(op.name, parse_index(op.index), x.shape, dyn)
-        offset, strides = 0, []
-        for (kind, *rest), s in zip(r.axes, x.strides):
-            if kind == "int":
-                offset += rest[0] * s
-            else:
-                start, step, n = rest
-                if n:
-                    offset += start * s
-                strides.append(s * step)
+        offset, strides = r.view(x.strides)
         P.view(op.result, x, shape, strides, offset)
 
 
