@@ -73,7 +73,7 @@ def prepare(module, sig) -> Compiled:
     def fresh(value, before):
         if _fresh_buffer_op(value, seen):
             return value
-        c = Copy([value], [value.type], {}, loc=before.loc)
+        c = Copy([value], [value.type], {}, loc=value.owner.loc if value.owner is not None else before.loc)
         func.body.insert_before(c, before)
         return c.result
 
@@ -102,28 +102,33 @@ def prepare(module, sig) -> Compiled:
 
 
 def _needed_values(ops) -> set:
-    """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes."""
+    """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes.
+
+    Raises:
+        NotImplementedError: for a size that depends on tensor data, naming the op that needs it.
+    """
     needed: set = set()
-    stack = [v for o in ops if o.name in _VALUE_OPERANDS for v in _VALUE_OPERANDS[o.name](o)]
+    stack = [(v, o) for o in ops if o.name in _VALUE_OPERANDS for v in _VALUE_OPERANDS[o.name](o)]
     while stack:
-        v = stack.pop()
+        v, user = stack.pop()
         if v in needed:
             continue
         needed.add(v)
         o = v.owner
+        by = f" (needed by {user.name}" + (f" created at {user.loc})" if user.loc else ")")
         if o is None:
             if v.type.ndim:
                 raise NotImplementedError(
-                    f"a size or index depends on the data of array argument {v.name or '?'}; "
+                    f"a size or index depends on the data of array argument {v.name or '?'}{by}; "
                     "symcomp needs sizes computable from shapes and scalar arguments")
             continue
         if o.name == "sc.dim":
             continue
         if v.type.ndim and o.name != "sc.constant":
             raise NotImplementedError(
-                f"a size or index depends on tensor data computed by {o.name} (created at {o.loc}); "
+                f"a size or index depends on tensor data computed by {o.name} (created at {o.loc}){by}; "
                 "data-dependent shapes are not supported")
-        stack.extend(o.operands)
+        stack.extend((w, user) for w in o.operands)
     return needed
 
 

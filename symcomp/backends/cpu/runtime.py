@@ -9,6 +9,7 @@ between calls; a call that finds it in use by another thread takes a fresh one.
 from __future__ import annotations
 
 import ctypes
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
-from symcomp.backends.cpu.plan import Plan, PlanContext
+from symcomp.backends.cpu.plan import Plan, PlanContext, check_size
 from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
@@ -63,6 +64,8 @@ class CPUExecutable:
             vals = [P.values.get(v) for v in op.operands]
             try:
                 types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+                for t in types:
+                    check_size(t)
                 out_shapes = [t.shape for t in types]
                 op.check_broadcast(shapes, vals, out_shapes)
                 lookup(op).plan(op, P, out_shapes)
@@ -106,11 +109,14 @@ class CPUExecutable:
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data
         n = self.c.n_params
-        outs = [np.empty(s, d) for s, d in plan.outputs]
+        try:
+            outs = [np.empty(s, d) for s, d in plan.outputs]
+            upds = [np.empty(s, d) for s, d in plan.updates]
+        except MemoryError as exc:
+            raise MemoryError(f"{exc} ({self._largest_result(plan)})") from None
         for j, o in enumerate(outs):
             ptrs[n + j] = o.ctypes.data
         n += len(outs)
-        upds = [np.empty(s, d) for s, d in plan.updates]
         for j, o in enumerate(upds):
             ptrs[n + j] = o.ctypes.data
         owned = plan.lock.acquire(blocking=False)
@@ -128,6 +134,18 @@ class CPUExecutable:
         if status:
             self._raise(status)
         return outs, upds
+
+    def _largest_result(self, plan: Plan) -> str:
+        """Names the largest output or update of ``plan`` and the op computing it (for MemoryError)."""
+        ret = self.c.func.return_op
+        assigns = [o for o in self.c.func.body.ops if o.name == "sc.assign"]
+        values = list(ret.operands) + [a.operands[1] for a in assigns]
+        sizes = [math.prod(s) * np.dtype(d).itemsize for s, d in plan.outputs + plan.updates]
+        k = int(np.argmax(sizes))
+        what = f"output {k}" if k < len(ret.operands) else f"update {k - len(ret.operands)}"
+        op = values[k].owner
+        by = f", computed by {op.name}" + (f" created at {op.loc}" if op.loc else "") if op is not None else ""
+        return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
     def _raise(self, status: int):
         op = self.c.ops[status >> 4]

@@ -24,7 +24,7 @@ class Lowering:
             P.alloc(r, s)
 
     def emit(self, op: Operation, E) -> None:
-        raise NotImplementedError(f"the CPU backend has no code for {op.name}")
+        raise NotImplementedError(f"the CPU backend has no code for {_where(op)}")
 
 
 def lowering(*names: str):
@@ -48,7 +48,11 @@ def lookup(op: Operation) -> Lowering:
     try:
         return LOWERINGS[op.name]
     except KeyError:
-        raise NotImplementedError(f"the CPU backend cannot compile {op.name} (no lowering registered)") from None
+        raise NotImplementedError(f"the CPU backend cannot compile {_where(op)} (no lowering registered)") from None
+
+
+def _where(op: Operation) -> str:
+    return f"{op.name} created at {op.loc}" if op.loc is not None else op.name
 
 
 def load_all() -> None:
