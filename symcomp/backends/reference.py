@@ -47,9 +47,9 @@ def evaluate_block(block, args: Sequence[np.ndarray]):
                 continue
             try:
                 results = run_op(op, [env[v] for v in op.operands])
-            except (ValueError, IndexError) as exc:  # a call's bad shapes or indices: name the user's line
+            except (ValueError, IndexError, MemoryError) as exc:  # a call's bad shapes or sizes: name the user's line
                 where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
-                raise type(exc)(f"{exc}{where}") from None
+                raise (MemoryError if isinstance(exc, MemoryError) else type(exc))(f"{exc}{where}") from None
             for r, v in zip(op.results, results):
                 env[r] = v
     raise ValueError("block has no terminator")
