@@ -70,7 +70,8 @@ class BadOutput(DebugModeError):
         cause: 'backend' (an op's compiled code disagrees with its reference
             semantics), 'optimizer' (a value changed under the pass pipeline),
             'memory' (every intermediate value agrees: buffer reuse broke the
-            result), or 'error' (one side raised, the other did not).
+            result), 'error' (one side raised, the other did not), or '' (the
+            instrumented variant could not run, so no op was blamed).
         pass_name: the first pass after which the outputs differ ('optimizer' cause), or None.
     """
 
@@ -130,6 +131,10 @@ def compare(got, expected, accept_finite: bool = False) -> Optional[str]:
             f"expected {expected[idx]}{tol}")
 
 
+def _name(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _copy(a: np.ndarray) -> np.ndarray:
     return np.array(a, copy=True)
 
@@ -185,17 +190,16 @@ class DebugExecutable:
         except Exception as exc:
             self._check_destroy(arrays, snap, failed=True)
             if ref_error is not None and (isinstance(exc, type(ref_error)) or isinstance(ref_error, type(exc))):
-                raise
-            raise BadOutput(self._headline("the compiled function raised " + f"{type(exc).__name__}: {exc}, "
-                                           + ("but the reference returned" if ref_error is None else
-                                              f"but the reference raised {type(ref_error).__name__}: {ref_error}")),
+                raise  # an invalid call: the same error as in the fast mode
+            other = "the reference returned" if ref_error is None else f"the reference raised {_name(ref_error)}"
+            raise BadOutput(self._headline(f"the compiled function raised {_name(exc)}, but {other}"),
                             cause="error") from exc
         self._check_destroy(arrays, snap, failed=False)
         self._check_alias(arrays, outs, ups)
         if ref_error is not None:
-            raise BadOutput(self._headline(f"the reference raised {type(ref_error).__name__}: {ref_error}, "
-                                           "but the compiled function returned"), cause="error") from ref_error
-        want_outs, want_ups = reference_results(func, self.sig, env)
+            raise BadOutput(self._headline(f"the reference raised {_name(ref_error)}, but the compiled function "
+                                           "returned"), cause="error") from ref_error
+        want_outs, want_ups = reference_results(func, env)
         results = [(f"output {j}", g, w) for j, (g, w) in enumerate(zip(outs, want_outs))]
         results += [(f"the update of shared variable {var.name!r}", g, w)
                     for (var, _), g, w in zip(self.sig.updates, ups, want_ups)]
@@ -264,7 +268,11 @@ class DebugExecutable:
         """The BadOutput for a mismatch, naming the first diverging op (see the module docstring)."""
         headline = self._headline(what)
         p = self.probe
-        outs, _ = self._probe_executable().run([_copy(a) for a in snap])
+        try:
+            outs, _ = self._probe_executable().run([_copy(a) for a in snap])
+        except Exception as exc:  # no diagnosis, but the mismatch itself is still reported
+            return BadOutput(f"{headline}\n(the instrumented variant that locates the diverging op failed: "
+                             f"{_name(exc)})", cause="")
         got = dict(zip(p.args, snap))
         got.update(p.values(outs))
         expected = {v: env[t] for v in p.tracked if (t := self.traced.twin.get(v)) is not None and t in env}
@@ -308,13 +316,13 @@ class DebugExecutable:
         from symcomp.passes.manager import parse_pipeline
 
         tfunc = self.traced.module.func()
-        want = reference_results(tfunc, self.sig, env)
+        want = reference_results(tfunc, env)
         with gc_paused():
             m = self.traced.module.clone({})
         for p in parse_pipeline(self.pipeline):
             p.apply(m)
             try:
-                now = reference_results(m.func(), self.sig, reference_values(m.func(), [_copy(a) for a in snap]))
+                now = reference_results(m.func(), reference_values(m.func(), [_copy(a) for a in snap]))
             except Exception:
                 return p.pipeline_text()
             for g, w in zip(now[0] + now[1], want[0] + want[1]):

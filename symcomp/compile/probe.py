@@ -54,7 +54,7 @@ _TRACED: "weakref.WeakKeyDictionary[ModuleOp, TracedProgram]" = weakref.WeakKeyD
 
 
 class CheckingMode(Mode):
-    """A mode whose backend can see the traced program (for the debug and nanguard modes).
+    """A mode whose backend can see the traced program (the debug mode compares against it).
 
     It runs the same pipeline as any mode; before it, it clones the traced
     module, which its backend fetches with :func:`traced_program`.
@@ -174,7 +174,7 @@ def reference_values(func: Operation, arrays: Sequence[np.ndarray]) -> dict[Valu
     return env
 
 
-def reference_results(func: Operation, sig: Signature, env: dict) -> tuple[list, list]:
+def reference_results(func: Operation, env: dict) -> tuple[list, list]:
     """(outputs, update values) of ``func`` from its reference values, as an executable returns them."""
     outputs = [env[v] for v in func.return_op.operands]
     assigns = [o for o in func.body.ops if o.name == "sc.assign"]
