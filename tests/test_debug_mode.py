@@ -126,13 +126,16 @@ def test_backend_bug_names_the_op_its_ir_line_and_the_user_line(monkeypatch, set
         f(np.array([0.5, 1.0, 2.0]))
     err = info.value
     assert err.cause == "backend"
-    assert err.op.name == "sc.mul" and err.op.loc.line == line
     text = str(err)
     assert "output 0 differs from the reference" in text
-    assert f"test_debug_mode.py:{line}" in text and "y = e * 3.0" in text
-    ir_line = next(ln.strip() for ln in f.dump("optimized").splitlines() if "sc.mul" in ln)
-    assert ir_line in text
-    assert "a bug in the backend's code for sc.mul" in text
+    if err.op.name == "sc.fused":  # the fuse pass put the mul in a loop nest: its lines are listed
+        assert f"sc.mul created at {__file__}:{line}" in text
+    else:
+        assert err.op.name == "sc.mul" and err.op.loc.line == line
+        assert "y = e * 3.0" in text
+    ir_line = next(ln.strip() for ln in f.dump("optimized").splitlines() if err.op.name in ln)
+    assert ir_line.removesuffix(" ({") in text
+    assert f"a bug in the backend's code for {err.op.name}" in text
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ mutations (character- and token-level) of an MLP training step, fused loop nests
 kind and random front-end graphs.
 """
 
+import re
+
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +93,17 @@ def test_random_bytes_decoded_as_text():
     for _ in range(200):
         parse_or_diagnose(rng.integers(0, 256, size=int(rng.integers(1, 400)), dtype=np.uint8).tobytes()
                           .decode("latin-1"))
+
+
+def test_discardable_attributes_round_trip_and_are_checked():
+    """Passes attach hints as dialect-prefixed attributes (``sc.inplace = 0``): the optimized IR must parse."""
+    text = ("module {\n  func.func @f(%x: tensor<?xf64>) -> (tensor<?xf64>) {\n"
+            '    %0 = sc.exp %x {sc.inplace = 0, sc.note = ["a", 1.5, f32]} : tensor<?xf64>\n'
+            "    func.return %0\n  }\n}\n")
+    assert parse_or_diagnose(text)
+    assert ir.parse(text).func().body.first.attributes == {"sc.inplace": 0, "sc.note": ("a", 1.5, ir.DType(
+        "float32", "f32", "f", 32))}
+    for bad, message in [("{sc.bad = dense<1>}", "discardable attribute 'sc.bad' cannot be dense<...>"),
+                         ("{bad = 1}", "unknown attribute 'bad'")]:
+        with pytest.raises(VerifyError, match=re.escape(message)):
+            ir.parse(text.replace('{sc.inplace = 0, sc.note = ["a", 1.5, f32]}', bad))

@@ -35,7 +35,7 @@ def test_nan_names_the_op_and_the_line_that_created_it():
     assert err.kind == "NaN"
     assert err.culprit.name == "sc.log" and err.culprit.loc.line == line
     text = str(err)
-    assert "produced NaN (1 of 3 elements, first at index (1,))" in text
+    assert "sc.log produced NaN (1 of 3 elements, first at index (1,))" in text
     assert f"test_nanguard.py:{line}" in text and "y = T.log(x)" in text
     assert np.isclose(f(np.array([1.0, 1.0])), 0.0)  # still usable
 

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from symcomp.compile.errors import with_location
 from symcomp.ir.core import Operation
 
 
@@ -48,8 +49,7 @@ def evaluate_block(block, args: Sequence[np.ndarray]):
             try:
                 results = run_op(op, [env[v] for v in op.operands])
             except (ValueError, IndexError, MemoryError) as exc:  # a call's bad shapes or sizes: name the user's line
-                where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
-                raise (MemoryError if isinstance(exc, MemoryError) else type(exc))(f"{exc}{where}") from None
+                raise with_location(exc, op) from None
             for r, v in zip(op.results, results):
                 env[r] = v
     raise ValueError("block has no terminator")

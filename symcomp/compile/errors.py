@@ -27,13 +27,40 @@ def source_text(loc: Optional[Location]) -> str:
     return text.strip()
 
 
+_MAX_FUSED_ORIGINS = 8
+
+
 def where(op: Operation) -> str:
-    """``"sc.add created at file:line"``, or just the op name when its origin is unknown."""
-    return f"{op.name} created at {op.loc}" if op.loc is not None else op.name
+    """``"sc.add created at file:line"`` (just the op name when its origin is unknown).
+
+    A fused loop nest (``sc.fused``) carries the location of the op it
+    replaced; the lines of the ops fused into it follow:
+    ``"sc.fused created at f.py:5 (fusing sc.mul created at f.py:4, sc.exp created at f.py:5)"``.
+    """
+    text = f"{op.name} created at {op.loc}" if op.loc is not None else op.name
+    origins = fused_origins(op)
+    return f"{text} (fusing {', '.join(origins)})" if origins else text
+
+
+def fused_origins(op: Operation) -> list[str]:
+    """``"sc.mul created at f.py:4"`` for each distinct op and line fused into an ``sc.fused`` op (else [])."""
+    if op.name != "sc.fused" or not op.regions:
+        return []
+    out: list[str] = []
+    for o in op.body.ops:
+        if o.loc is None or o.name in ("sc.yield", "sc.constant"):
+            continue
+        text = f"{o.name} created at {o.loc}"
+        if text not in out:
+            out.append(text)
+    if len(out) > _MAX_FUSED_ORIGINS:
+        out = out[:_MAX_FUSED_ORIGINS] + [f"{len(out) - _MAX_FUSED_ORIGINS} more"]
+    return out
 
 
 def describe(op: Operation, ir_line: Optional[str] = None, indent: str = "  ") -> str:
-    """A multi-line block naming ``op``: its IR line (if given), where it was created and that source line."""
+    """A multi-line block naming ``op``: its IR line (if given), where it was created and that source
+    line, and for a fused loop nest where its ops were created."""
     lines = []
     if ir_line:
         lines.append(f"{indent}  {ir_line}")
@@ -44,6 +71,9 @@ def describe(op: Operation, ir_line: Optional[str] = None, indent: str = "  ") -
             lines.append(f"{indent}  {src}")
     else:
         lines.append(f"{indent}(no source location: the op was made by the compiler, not by user code)")
+    origins = fused_origins(op)
+    if origins:
+        lines.append(f"{indent}fusing: " + ", ".join(origins))
     return "\n".join(lines)
 
 
@@ -58,7 +88,7 @@ def with_location(exc: BaseException, op: Operation) -> BaseException:
     if op.loc is not None and str(op.loc) in text:
         return exc
     try:
-        new = type(exc)(f"{text} (in {where(op)})")
+        new = (MemoryError if isinstance(exc, MemoryError) else type(exc))(f"{text} (in {where(op)})")
     except Exception:  # exception types with other constructor signatures
         return exc
     new.__cause__ = exc.__cause__

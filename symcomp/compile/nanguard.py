@@ -1,6 +1,7 @@
 """``mode="nanguard"``: raise on the first NaN or infinity a call produces (Theano's NanGuardMode).
 
-A function compiled in this mode runs a variant of its optimized program that
+A function compiled in this mode runs the ``fast`` pipeline without fusion
+(:func:`unfused`: every operation keeps a value of its own), in a variant that
 also returns the value of every operation (:func:`symcomp.compile.probe.instrument`).
 After each call the arguments (the user's inputs and the shared variables'
 values) and then every float value are checked in program order; the first
@@ -12,8 +13,9 @@ creation line) that produced the first bad value.
 
 Every operation's value is checked, including values that a later
 ``switch``/``where`` discards (as Theano's NanGuardMode does): a guarded
-program must not compute a NaN at all.  Shared variables are left unchanged
-when a check fails.
+program must not compute a NaN at all.  (A pipeline that does fuse, or IR
+holding ``sc.fused`` ops, checks the fused loop's result only.)  Shared
+variables are left unchanged when a check fails.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ import numpy as np
 from symcomp.compile.errors import describe, source_text, where
 from symcomp.compile.modes import MODES, Mode, _cpu, register_mode
 from symcomp.compile.probe import fused_body_values, instrument
+from symcomp.passes.manager import format_pipeline, parse_pipeline
+
+
+FUSION_PASSES = ("fuse",)
+"""Passes the default nanguard pipeline leaves out: inside a fused loop nest, values are never stored."""
 
 
 class NanGuardError(FloatingPointError):
@@ -151,11 +158,16 @@ def nanguard_mode(name: str = "nanguard", nan_is_error: bool = True, inf_is_erro
         name: the mode's name.
         nan_is_error: raise on NaN.
         inf_is_error: raise on +-inf.
-        pipeline: the passes (default: the ``fast`` mode's pipeline).
+        pipeline: the passes (default: the ``fast`` mode's pipeline without fusion, see :func:`unfused`).
         inner: ``inner(device)`` gives the backend (default: CPU, or CUDA for ``device='cuda'``).
     """
-    pipeline = MODES["fast"].pipeline if pipeline is None else pipeline
+    pipeline = unfused(MODES["fast"].pipeline) if pipeline is None else pipeline
     return Mode(name, pipeline, _Backend(nan_is_error, inf_is_error, inner))
+
+
+def unfused(pipeline: str) -> str:
+    """``pipeline`` without its fusion passes: every op then keeps a value of its own to check."""
+    return format_pipeline([p for p in parse_pipeline(pipeline) if p.name not in FUSION_PASSES])
 
 
 register_mode(nanguard_mode(), "NanGuardMode")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.emit import ModuleEmitter
 from symcomp.backends.cpu.lower import load_all, lookup
+from symcomp.compile.errors import where
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
 from symcomp.ir.ops.elementwise import Copy
@@ -115,7 +116,7 @@ def _needed_values(ops) -> set:
             continue
         needed.add(v)
         o = v.owner
-        by = f" (needed by {user.name}" + (f" created at {user.loc})" if user.loc else ")")
+        by = f" (needed by {where(user)})"
         if o is None:
             if v.type.ndim:
                 raise NotImplementedError(
@@ -126,7 +127,7 @@ def _needed_values(ops) -> set:
             continue
         if v.type.ndim and o.name != "sc.constant":
             raise NotImplementedError(
-                f"a size or index depends on tensor data computed by {o.name} (created at {o.loc}){by}; "
+                f"a size or index depends on tensor data computed by {where(o)}{by}; "
                 "data-dependent shapes are not supported")
         stack.extend((w, user) for w in o.operands)
     return needed

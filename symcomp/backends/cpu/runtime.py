@@ -19,6 +19,7 @@ from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.plan import Plan, PlanContext, check_size
 from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+from symcomp.compile.errors import where, with_location
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _MAX_PLANS = 256
@@ -70,8 +71,7 @@ class CPUExecutable:
                 op.check_broadcast(shapes, vals, out_shapes)
                 lookup(op).plan(op, P, out_shapes)
             except (ValueError, IndexError) as exc:
-                where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
-                raise type(exc)(f"{exc}{where}") from None
+                raise with_location(exc, op) from None
             if op.results and op.results[0] in c.needed:
                 if op.name == "sc.dim":  # needs the operand's shape only
                     P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
@@ -144,15 +144,14 @@ class CPUExecutable:
         k = int(np.argmax(sizes))
         what = f"output {k}" if k < len(ret.operands) else f"update {k - len(ret.operands)}"
         op = values[k].owner
-        by = f", computed by {op.name}" + (f" created at {op.loc}" if op.loc else "") if op is not None else ""
+        by = f", computed by {where(op)}" if op is not None else ""
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
     def _raise(self, status: int):
         op = self.c.ops[status >> 4]
         kind = status & 15
-        where = f"{op.name}" + (f" created at {op.loc}" if op.loc else "")
         if kind == ERR_INDEX:
-            raise IndexError(f"index out of bounds in {where}")
+            raise IndexError(f"index out of bounds in {where(op)}")
         if kind == ERR_NEGATIVE_POWER:
-            raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
-        raise RuntimeError(f"native code reported error {kind} in {where}")
+            raise ValueError(f"Integers to negative integer powers are not allowed (in {where(op)})")
+        raise RuntimeError(f"native code reported error {kind} in {where(op)}")

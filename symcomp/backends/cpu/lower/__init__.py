@@ -9,6 +9,7 @@ NumPy.
 
 from __future__ import annotations
 
+from symcomp.compile.errors import where
 from symcomp.ir.core import Operation
 
 LOWERINGS: dict[str, "Lowering"] = {}
@@ -24,7 +25,7 @@ class Lowering:
             P.alloc(r, s)
 
     def emit(self, op: Operation, E) -> None:
-        raise NotImplementedError(f"the CPU backend has no code for {_where(op)}")
+        raise NotImplementedError(f"the CPU backend has no code for {where(op)}")
 
 
 def lowering(*names: str):
@@ -48,11 +49,7 @@ def lookup(op: Operation) -> Lowering:
     try:
         return LOWERINGS[op.name]
     except KeyError:
-        raise NotImplementedError(f"the CPU backend cannot compile {_where(op)} (no lowering registered)") from None
-
-
-def _where(op: Operation) -> str:
-    return f"{op.name} created at {op.loc}" if op.loc is not None else op.name
+        raise NotImplementedError(f"the CPU backend cannot compile {where(op)} (no lowering registered)") from None
 
 
 def load_all() -> None:
