@@ -249,25 +249,11 @@ def op(name: str, traits=(), results: int = 1, regions: int = 0):
     return deco
 
 
-def is_discardable(name: str) -> bool:
-    """True for a *discardable* attribute name: one with a dialect prefix (``sc.inplace``).
-
-    As in MLIR, any operation may carry discardable attributes: passes attach
-    hints with them (the ``inplace`` pass's ``sc.inplace = k``); an op's
-    semantics never depend on them, and the verifier checks only that their
-    values are plain (numbers, strings, booleans, element types, lists of them).
-    """
-    return "." in name
-
-
-def _plain(value) -> bool:
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (bool, int, float, str, T.DType, np.integer, np.floating, np.bool_))
-
-
 def normalize_attrs(cls: type[Operation], attrs: dict, loc: Optional[Location] = None) -> dict:
     """Check attribute names and kinds of ``cls``; fill defaults.
+
+    Names containing a dot are *discardable* attributes (MLIR's term): hints
+    that passes attach to any op (``sc.inplace``), kept as given.
 
     Raises:
         VerifyError: on an unknown attribute, a missing required one or a wrong kind.
@@ -275,11 +261,8 @@ def normalize_attrs(cls: type[Operation], attrs: dict, loc: Optional[Location] =
     out = {}
     for key, value in attrs.items():
         kind = cls.attr_kinds.get(key)
-        if kind is None and is_discardable(key):
-            if not _plain(value):
-                raise VerifyError(f"{cls.name}: discardable attribute '{key}' must hold a number, a string, a "
-                                  f"boolean, an element type or a list of them, got {value!r:.60}", loc)
-            out[key] = value
+        if kind is None and "." in key:
+            out[key] = value  # a discardable attribute (dialect-prefixed, e.g. sc.inplace), as in MLIR
             continue
         if kind is None:
             known = ", ".join(cls.attr_kinds) or "none"

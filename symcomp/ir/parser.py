@@ -29,7 +29,7 @@ from symcomp.ir.errors import ParseError, VerifyError
 from symcomp.ir.gcpause import gc_paused
 from symcomp.ir.lexer import Lexer, Token
 from symcomp.ir.module import ModuleOp, new_func, new_module
-from symcomp.ir.opdef import OPS, Dense, DTypeAttr, is_discardable, normalize_attrs
+from symcomp.ir.opdef import OPS, Dense, DTypeAttr, normalize_attrs
 from symcomp.ir.types import ALL_DTYPES, DType, TensorType, from_ir_name
 
 MAX_NESTING = 32
@@ -441,7 +441,7 @@ class _Parser:
         out = {}
         for key, r in raw.items():
             kind = cls.attr_kinds.get(key)
-            if kind is None and is_discardable(key):
+            if kind is None and "." in key:  # discardable (see normalize_attrs): kept as written
                 if isinstance(r.value, _DenseLiteral):
                     raise VerifyError(f"{cls.name}: discardable attribute '{key}' cannot be dense<...>",
                                       self.loc(r.value_pos))
