@@ -67,7 +67,7 @@ def test_random_programs_pass_every_check(graph, seed, n):
     try:
         want = ref(*[a.copy() for a in args])
     except (ValueError, IndexError) as exc:  # a bad call: debug mode raises the same kind of error
-        with pytest.raises(type(exc)):
+        with pytest.raises((ValueError, IndexError)):  # several problems in one call: either may be reported
             f(*args)
         return
     got = f(*args)

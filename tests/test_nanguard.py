@@ -131,7 +131,7 @@ def test_random_programs_raise_only_documented_errors(graph, seed):
     try:
         want = fast(*args)
     except (ValueError, IndexError) as exc:
-        with pytest.raises(type(exc)):
+        with pytest.raises((ValueError, IndexError)):  # several problems in one call: either may be reported
             f(*args)
         return
     try:
