@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import symcomp
 from symcomp import ir
 from symcomp import tensor as T
+from symcomp.compile.debug import compare
 from symcomp.compile.modes import MODES
 from symcomp.compile.nanguard import NanGuardError, NanGuardExecutable, nanguard_mode
 from symcomp.compile.trace import Signature
@@ -122,15 +123,15 @@ def test_inside_a_fused_loop_the_scalar_op_is_named():
 
 @given(graphs(), st.integers(0, 2**32 - 1))
 def test_random_programs_raise_only_documented_errors(graph, seed):
-    """Finite data through random graphs: either the fast mode's result, or a NanGuardError whose
-    culprit really computes a NaN or infinity from finite operands (checked with the reference semantics)."""
+    """Finite data through random graphs: either the fast mode's result, all finite, or a NanGuardError
+    blaming an op (never an argument: they are finite)."""
     ins, outs = graph
     f = symcomp.function(ins, outs, mode="nanguard", on_unused_input="ignore")
     fast = symcomp.function(ins, outs, on_unused_input="ignore")
     args = [concrete(v.type, np.random.default_rng(seed), 2, specials=False) for v in ins]
     try:
         want = fast(*args)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError):
         with pytest.raises((ValueError, IndexError)):  # several problems in one call: either may be reported
             f(*args)
         return
@@ -140,5 +141,5 @@ def test_random_programs_raise_only_documented_errors(graph, seed):
         assert err.op is not None  # the arguments are finite
         return
     for g, w in zip(got, want):
-        np.testing.assert_array_equal(g, w)
+        assert compare(g, w) is None  # fused (fast) and unfused (nanguard) loops may round differently
         assert g.dtype.kind != "f" or np.isfinite(g).all()
