@@ -34,8 +34,12 @@ def run_op(op: Operation, args: Sequence[np.ndarray]) -> list[np.ndarray]:
     return result
 
 
-def evaluate_block(block, args: Sequence[np.ndarray]):
-    """Run a block; returns (terminator operand values, [(assign target index, value)])."""
+def evaluate_block(block, args: Sequence[np.ndarray], checked: bool = True):
+    """Run a block; returns (terminator operand values, [(assign target index, value)]).
+
+    ``checked=False`` skips the per-op type and broadcast checks: a fused body's
+    rank-0 ops are applied to whole arrays at once.
+    """
     env = dict(zip(block.args, args))
     updates = []
     with np.errstate(all="ignore"):
@@ -46,11 +50,12 @@ def evaluate_block(block, args: Sequence[np.ndarray]):
             if name == "sc.assign":
                 updates.append((op.operands[0].index, env[op.operands[1]]))
                 continue
+            args_ = [env[v] for v in op.operands]
             try:
-                results = run_op(op, [env[v] for v in op.operands])
+                outs = run_op(op, args_) if checked else [np.asarray(op.ref(*args_))]
             except (ValueError, IndexError, MemoryError) as exc:  # a call's bad shapes or sizes: name the user's line
                 raise with_location(exc, op) from None
-            for r, v in zip(op.results, results):
+            for r, v in zip(op.results, outs):
                 env[r] = v
     raise ValueError("block has no terminator")
 
@@ -62,7 +67,7 @@ def evaluate_fused(op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray:
     """Reference semantics of ``sc.fused``: the body on broadcast arrays, then the reduction."""
     arrays = [np.asarray(a) for a in arrays]
     shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
-    (val,), _ = evaluate_block(op.body, arrays)
+    (val,), _ = evaluate_block(op.body, arrays, checked=False)
     val = np.broadcast_to(val, shape)
     if op.reduce:
         return np.asarray(_REDUCERS[op.reduce](val, axis=tuple(op.axes)), dtype=val.dtype)
