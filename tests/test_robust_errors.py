@@ -128,7 +128,8 @@ def test_a_size_that_depends_on_data():
     x = T.dvector("x")
     r = T.arange(T.cast(x.sum(), "int64"))
     line = _line() - 1
-    with pytest.raises(NotImplementedError, match=rf"depends on the data of array argument x .needed by sc.arange created at .*{_at(line)}"):
+    with pytest.raises(NotImplementedError,
+                       match=rf"depends on the data of array argument x .needed by sc.arange created at .*{_at(line)}"):
         symcomp.function([x], r)
 
 

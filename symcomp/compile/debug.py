@@ -41,7 +41,7 @@ import numpy as np
 
 from symcomp.backends.reference import run_op
 from symcomp.compile.errors import describe
-from symcomp.compile.modes import MODES, _cpu, register_mode
+from symcomp.compile.modes import MODES, register_mode
 from symcomp.compile.probe import (
     CheckingMode, Instrumented, instrument, reference_results, reference_values, traced_program,
 )
@@ -116,7 +116,8 @@ def compare(got, expected, accept_finite: bool = False) -> Optional[str]:
         scale = max(1.0, float(np.max(np.abs(expected[fin_e]), initial=0.0)))
         with np.errstate(all="ignore"):
             close = np.abs(got - expected) <= rtol * scale
-        ok = (fin_g & fin_e & close) | (np.isnan(got) & np.isnan(expected)) | (~fin_g & ~np.isnan(got) & (got == expected))
+        same_special = (np.isnan(got) & np.isnan(expected)) | (~fin_g & ~np.isnan(got) & (got == expected))
+        ok = (fin_g & fin_e & close) | same_special
         if accept_finite:
             ok |= fin_g & ~fin_e
         bad = ~ok
@@ -345,17 +346,18 @@ class _Backend:
         return lambda module, sig, timings: DebugExecutable(module, sig, timings, inner, self.pipeline)
 
 
-def debug_mode(name: str = "debug", pipeline: Optional[str] = None, inner: Callable[[str], Callable] = _cpu):
+def debug_mode(name: str = "debug", pipeline: Optional[str] = None,
+               inner: Optional[Callable[[str], Callable]] = None) -> CheckingMode:
     """A debug mode (register it with :func:`symcomp.compile.modes.register_mode` to use it by name).
 
     Args:
         name: the mode's name.
         pipeline: the passes to check (default: the ``fast`` mode's pipeline).
         inner: ``inner(device)`` gives the backend that compiles the optimized
-            module (default: the CPU backend, or CUDA for ``device='cuda'``).
+            module (default: the ``fast`` mode's: CPU, or CUDA for ``device='cuda'``).
     """
     pipeline = MODES["fast"].pipeline if pipeline is None else pipeline
-    return CheckingMode(name, pipeline, _Backend(pipeline, inner))
+    return CheckingMode(name, pipeline, _Backend(pipeline, MODES["fast"].backend if inner is None else inner))
 
 
 register_mode(debug_mode(), "DebugMode", "DEBUG_MODE")

@@ -26,7 +26,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from symcomp.compile.errors import describe, source_text, where
-from symcomp.compile.modes import MODES, Mode, _cpu, register_mode
+from symcomp.compile.modes import MODES, Mode, register_mode
 from symcomp.compile.probe import fused_body_values, instrument
 from symcomp.passes.manager import format_pipeline, parse_pipeline
 
@@ -151,7 +151,7 @@ class _Backend:
 
 
 def nanguard_mode(name: str = "nanguard", nan_is_error: bool = True, inf_is_error: bool = True,
-                  pipeline: Optional[str] = None, inner: Callable[[str], Callable] = _cpu) -> Mode:
+                  pipeline: Optional[str] = None, inner: Optional[Callable[[str], Callable]] = None) -> Mode:
     """A nanguard mode (register it with :func:`symcomp.compile.modes.register_mode` to use it by name).
 
     Args:
@@ -159,10 +159,11 @@ def nanguard_mode(name: str = "nanguard", nan_is_error: bool = True, inf_is_erro
         nan_is_error: raise on NaN.
         inf_is_error: raise on +-inf.
         pipeline: the passes (default: the ``fast`` mode's pipeline without fusion, see :func:`unfused`).
-        inner: ``inner(device)`` gives the backend (default: CPU, or CUDA for ``device='cuda'``).
+        inner: ``inner(device)`` gives the backend (default: the ``fast`` mode's: CPU, or CUDA for
+            ``device='cuda'``).
     """
     pipeline = unfused(MODES["fast"].pipeline) if pipeline is None else pipeline
-    return Mode(name, pipeline, _Backend(nan_is_error, inf_is_error, inner))
+    return Mode(name, pipeline, _Backend(nan_is_error, inf_is_error, MODES["fast"].backend if inner is None else inner))
 
 
 def unfused(pipeline: str) -> str:
