@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from symcomp.compile.errors import with_location
 from symcomp.ir.core import Operation
 
 
@@ -45,7 +46,12 @@ def evaluate_block(block, args: Sequence[np.ndarray]):
             if name == "sc.assign":
                 updates.append((op.operands[0].index, env[op.operands[1]]))
                 continue
-            for r, v in zip(op.results, run_op(op, [env[v] for v in op.operands])):
+            args_ = [env[v] for v in op.operands]
+            try:
+                outs = run_op(op, args_)
+            except (ValueError, IndexError, MemoryError) as exc:  # a call's bad shapes or sizes: name the user's line
+                raise with_location(exc, op) from None
+            for r, v in zip(op.results, outs):
                 env[r] = v
     raise ValueError("block has no terminator")
 

@@ -90,8 +90,8 @@ class Function:
         if call is not None:  # a backend that keeps inputs and shared variables on its device (cuda)
             outputs = call(args, self._specs, self.trust_input)
         else:
-            if self.trust_input:
-                arrays = list(args)
+            if self.trust_input:  # arrays of exactly the right kind pass unchecked; anything else is checked
+                arrays = [a if spec.is_exact(a) else spec.convert(a) for spec, a in zip(self._specs, args)]
             else:
                 arrays = [spec.convert(a) for spec, a in zip(self._specs, args)]
             arrays.extend(s.container[0] for s in self.signature.shared)
@@ -203,8 +203,9 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
             'reference' (the NumPy interpreter), or another registered mode.
         device: 'cpu' (default, from ``config.device``) or 'cuda'.
         on_unused_input: 'raise', 'warn' or 'ignore'.
-        trust_input: skip input checks and conversions (the caller passes arrays of
-            exactly the right dtype and rank).
+        trust_input: skip the checks of arguments that are ndarrays of exactly the
+            input's dtype and rank (other arguments are still checked and
+            converted: a wrong argument never reaches native code).
 
     Returns:
         A :class:`Function`; calling it returns one array for a single output,

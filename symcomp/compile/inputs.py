@@ -7,7 +7,10 @@ Rules (Theano's, with NumPy 2 casting):
   function was compiled with ``allow_input_downcast=True``;
 * Python scalars and lists are accepted when their values convert exactly;
 * the rank must match, and every statically known size must match (ValueError);
-* object, complex, string and None arguments raise TypeError.
+* object, complex, string and None arguments raise TypeError;
+* ndarray subclasses are read as plain arrays (``np.matrix`` gives its 2-D
+  data), except masked arrays, which raise TypeError (their mask would be
+  ignored).
 
 Arrays of other libraries are read without copies where their layout allows:
 through ``__array_interface__`` (NumPy's protocol), else DLPack
@@ -40,6 +43,11 @@ class InputSpec:
         label = f"input {index}" + (f" ({v.name})" if v.name else "")
         return InputSpec(v.type, label, allow_downcast)
 
+    def is_exact(self, value) -> bool:
+        """True for an ndarray (not a subclass) of exactly this input's dtype, rank and static sizes."""
+        return (type(value) is np.ndarray and value.dtype == self.type.dtype.np and value.ndim == self.type.ndim
+                and all(d is None or d == s for d, s in zip(self.type.shape, value.shape)))
+
     def convert(self, value) -> np.ndarray:
         """``value`` as an ndarray of this input's dtype and rank.
 
@@ -49,7 +57,7 @@ class InputSpec:
         """
         want = self.type.dtype.np
         if isinstance(value, np.ndarray):
-            arr = value
+            arr = value if type(value) is np.ndarray else self._from_subclass(value)
         else:
             if value is None:
                 raise TypeError(f"{self.label}: expected an array of dtype {want}, got None")
@@ -88,6 +96,17 @@ class InputSpec:
             return np.from_dlpack(value)
         except (BufferError, RuntimeError, TypeError, ValueError) as exc:
             raise TypeError(f"{self.label}: cannot read {type(value).__name__} through DLPack: {exc}") from None
+
+    def _from_subclass(self, value: np.ndarray) -> np.ndarray:
+        """The plain ndarray view of an ndarray subclass (``np.matrix``, ``np.memmap``...).
+
+        Masked arrays are refused: computing on their data would silently
+        ignore the mask.
+        """
+        if isinstance(value, np.ma.MaskedArray):
+            raise TypeError(f"{self.label}: masked arrays are not supported (the mask would be ignored); "
+                            "pass a.filled(fill_value) or a.data")
+        return value.view(np.ndarray)
 
     def _from_python(self, value, arr: np.ndarray, want: np.dtype) -> np.ndarray:
         """Python numbers are weakly typed: accept them when the conversion is exact."""

@@ -135,7 +135,8 @@ def trace(inputs: Sequence[Value], outputs: Sequence[Value], updates: Sequence[t
     used = set(leaves)
     unused = [v for v in inputs if v not in used]
     if unused and on_unused_input != "ignore":
-        msg = ("inputs not used to compute any output or update: " + ", ".join(v.name or repr(v) for v in unused)
+        msg = ("inputs not used to compute any output or update: "
+               + ", ".join((v.name or repr(v)) + (f" (created at {v.loc})" if v.loc else "") for v in unused)
                + " (pass on_unused_input='ignore' to allow this)")
         if on_unused_input == "raise":
             raise UnusedInputError(msg)

@@ -441,8 +441,11 @@ class _Parser:
         out = {}
         for key, r in raw.items():
             kind = cls.attr_kinds.get(key)
-            if kind is None and "." in key and not isinstance(r.value, _DenseLiteral):
-                out[key] = r.value  # a discardable attribute (e.g. sc.inplace), kept as written
+            if kind is None and "." in key:  # discardable (see normalize_attrs): kept as written
+                if isinstance(r.value, _DenseLiteral):
+                    raise VerifyError(f"{cls.name}: discardable attribute '{key}' cannot be dense<...>",
+                                      self.loc(r.value_pos))
+                out[key] = r.value
                 continue
             if kind is None:
                 known = ", ".join(cls.attr_kinds) or "none"

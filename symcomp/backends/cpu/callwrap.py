@@ -29,6 +29,7 @@ set-up; if anything disagrees, no wrapper is made.
 from __future__ import annotations
 
 import ctypes
+import threading
 import re
 from pathlib import Path
 from typing import Optional
@@ -164,10 +165,11 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     for k, (r, (d_at, sh_at, st_at)) in enumerate(zip(in_ranks, lay["in"])):
         a = b.load(b.gep(args, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR)
         check(b.icmp_unsigned("==", field(a, "type", PTR), ndarray))
-        good = b.and_(b.icmp_unsigned("==", field(a, "descr", PTR), word(d_at, PTR)),
-                      b.icmp_signed("==", field(a, "nd", I32), ir.Constant(I32, r)))
-        good = b.and_(good, b.icmp_signed("!=", b.and_(field(a, "flags", I32), ir.Constant(I32, _ALIGNED)),
-                                          ir.Constant(I32, 0)))
+        # dtype and rank first, in a branch of their own: the shape and strides arrays may only be
+        # read once the rank is known to be r (a 0-d array has no dims array to read).
+        check(b.and_(b.icmp_unsigned("==", field(a, "descr", PTR), word(d_at, PTR)),
+                     b.icmp_signed("==", field(a, "nd", I32), ir.Constant(I32, r))))
+        good = b.icmp_signed("!=", b.and_(field(a, "flags", I32), ir.Constant(I32, _ALIGNED)), ir.Constant(I32, 0))
         dims, strides = field(a, "dims", PTR), field(a, "strides", PTR)
         for ax in range(r):
             good = b.and_(good, b.icmp_signed("==", b.load(b.gep(dims, [ir.Constant(I64, ax)], source_etype=I64),
@@ -220,6 +222,7 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
 
 
 _wrappers: dict = {}
+_wrappers_lock = threading.RLock()
 
 
 def _compile_wrapper(in_ranks, out_ranks, single) -> int:
@@ -227,18 +230,19 @@ def _compile_wrapper(in_ranks, out_ranks, single) -> int:
     from symcomp.backends.cpu import cache
 
     key = (in_ranks, out_ranks, single)
-    if key not in _wrappers:
-        text = wrapper_ir(in_ranks, out_ranks, single)
+    with _wrappers_lock:  # one engine per key: a second compile would free the first one's code
+        if key not in _wrappers:
+            text = wrapper_ir(in_ranks, out_ranks, single)
 
-        def build():
-            ref = jit.parse(text)
-            jit.optimize(ref)
-            return cache.Entry(jit.emit_object(ref), {"needs_blas": False})
+            def build():
+                ref = jit.parse(text)
+                jit.optimize(ref)
+                return cache.Entry(jit.emit_object(ref), {"needs_blas": False})
 
-        entry, _ = cache.get_or_build(text, build)
-        engine = jit.JitModule(entry.obj, False)
-        _wrappers[key] = (engine, engine.address("symcomp_fastcall"))
-    return _wrappers[key][1]
+            entry, _ = cache.get_or_build(text, build)
+            engine = jit.JitModule(entry.obj, False)
+            _wrappers[key] = (engine, engine.address("symcomp_fastcall"))
+        return _wrappers[key][1]
 
 
 class FastCall:

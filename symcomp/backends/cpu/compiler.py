@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.emit import ModuleEmitter
 from symcomp.backends.cpu.lower import load_all, lookup
+from symcomp.compile.errors import where
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
 from symcomp.ir.ops.elementwise import Copy
@@ -88,7 +89,7 @@ def prepare(module, sig) -> Compiled:
     def fresh(value, before):
         if _fresh_buffer_op(value, seen):
             return value
-        c = Copy([value], [value.type], {}, loc=before.loc)
+        c = Copy([value], [value.type], {}, loc=value.owner.loc if value.owner is not None else before.loc)
         func.body.insert_before(c, before)
         return c.result
 
@@ -159,28 +160,33 @@ def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
 
 
 def needed_values(ops) -> set:
-    """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes."""
+    """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes.
+
+    Raises:
+        NotImplementedError: for a size that depends on tensor data, naming the op that needs it.
+    """
     needed: set = set()
-    stack = [v for o in ops if o.name in VALUE_OPERANDS for v in VALUE_OPERANDS[o.name](o)]
+    stack = [(v, o) for o in ops if o.name in VALUE_OPERANDS for v in VALUE_OPERANDS[o.name](o)]
     while stack:
-        v = stack.pop()
+        v, user = stack.pop()
         if v in needed:
             continue
         needed.add(v)
         o = v.owner
+        by = f" (needed by {where(user)})"
         if o is None:
             if v.type.ndim:
                 raise NotImplementedError(
-                    f"a size or index depends on the data of array argument {v.name or '?'}; "
+                    f"a size or index depends on the data of array argument {v.name or '?'}{by}; "
                     "symcomp needs sizes computable from shapes and scalar arguments")
             continue
         if o.name == "sc.dim":
             continue
         if v.type.ndim and o.name != "sc.constant":
             raise NotImplementedError(
-                f"a size or index depends on tensor data computed by {o.name} (created at {o.loc}); "
+                f"a size or index depends on tensor data computed by {where(o)}{by}; "
                 "data-dependent shapes are not supported")
-        stack.extend(o.operands)
+        stack.extend((w, user) for w in o.operands)
     return needed
 
 

@@ -52,6 +52,26 @@ def is_c_contiguous(shape, strides) -> bool:
     return True
 
 
+MAX_BYTES = int(np.iinfo(np.intp).max)
+"""The largest array, in bytes, that NumPy (and the generated code's 64-bit sizes) can describe."""
+
+
+def check_size(t) -> None:
+    """Check that a value of concrete type ``t`` (a view included) can be described at all.
+
+    As NumPy (which refuses ``np.empty((2**40, 2**40, 0))`` too), the nonzero
+    sizes times the item size must fit in :data:`MAX_BYTES`; beyond it the
+    generated code's 64-bit sizes and strides would overflow.
+
+    Raises:
+        ValueError: naming the shape and dtype.
+    """
+    n = math.prod(max(d, 1) for d in t.shape) * t.dtype.itemsize
+    if n > MAX_BYTES:
+        raise ValueError(f"a result of shape {t.shape} and dtype {t.dtype.name} is too big: its sizes multiply to "
+                         f"{n} bytes, more than an array can describe (at most {MAX_BYTES})")
+
+
 def coalesce(dims, strides: list) -> tuple[list, list]:
     """Merge adjacent loop axes that every array traverses as one (NumPy's iterator coalescing).
 

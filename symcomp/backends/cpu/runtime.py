@@ -15,14 +15,16 @@ any other argument; otherwise the call uses a plan that allocates the update.
 from __future__ import annotations
 
 import ctypes
+import math
 from collections import OrderedDict
 
 import numpy as np
 
 from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
-from symcomp.backends.cpu.plan import Plan, PlanContext
+from symcomp.backends.cpu.plan import Plan, PlanContext, check_size
 from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+from symcomp.compile.errors import where, with_location
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _MAX_PLANS = 256
@@ -71,12 +73,13 @@ class CPUExecutable:
             vals = [P.values.get(v) for v in op.operands]
             try:
                 types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+                for t in types:
+                    check_size(t)
                 out_shapes = [t.shape for t in types]
                 op.check_broadcast(shapes, vals, out_shapes)
                 lookup(op).plan(op, P, out_shapes)
             except (ValueError, IndexError) as exc:
-                where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
-                raise type(exc)(f"{exc}{where}") from None
+                raise with_location(exc, op) from None
             if op.results and op.results[0] in c.needed:
                 if op.name == "sc.dim":  # needs the operand's shape only
                     P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
@@ -139,12 +142,15 @@ class CPUExecutable:
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data
         n = self.c.n_params
-        outs = [np.empty(s, d) for s, d in plan.outputs]
+        try:
+            outs = [np.empty(s, d) for s, d in plan.outputs]
+            upds = [np.empty(s, d) for s, d in plan.updates] if not plan.inplace_updates else \
+                self._update_arrays(plan, arrays)
+        except MemoryError as exc:
+            raise MemoryError(f"{exc} ({self._largest_result(plan)})") from None
         for j, o in enumerate(outs):
             ptrs[n + j] = o.ctypes.data
         n += len(outs)
-        upds = [np.empty(s, d) for s, d in plan.updates] if not plan.inplace_updates else \
-            self._update_arrays(plan, arrays)
         for j, o in enumerate(upds):
             ptrs[n + j] = o.ctypes.data
         owned = plan.lock.acquire(blocking=False)
@@ -177,15 +183,26 @@ class CPUExecutable:
             upds[j] = arrays[k]
         return [np.empty(s, d) if u is None else u for u, (s, d) in zip(upds, plan.updates)]
 
+    def _largest_result(self, plan: Plan) -> str:
+        """Names the largest output or update of ``plan`` and the op computing it (for MemoryError)."""
+        ret = self.c.func.return_op
+        assigns = [o for o in self.c.func.body.ops if o.name == "sc.assign"]
+        values = list(ret.operands) + [a.operands[1] for a in assigns]
+        sizes = [math.prod(s) * np.dtype(d).itemsize for s, d in plan.outputs + plan.updates]
+        k = int(np.argmax(sizes))
+        what = f"output {k}" if k < len(ret.operands) else f"update {k - len(ret.operands)}"
+        op = values[k].owner
+        by = f", computed by {where(op)}" if op is not None else ""
+        return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
+
     def _raise(self, status: int):
         op = self.c.ops[status >> 4]
         kind = status & 15
-        where = f"{op.name}" + (f" created at {op.loc}" if op.loc else "")
         if kind == ERR_INDEX:
-            raise IndexError(f"index out of bounds in {where}")
+            raise IndexError(f"index out of bounds in {where(op)}")
         if kind == ERR_NEGATIVE_POWER:
-            raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
-        raise RuntimeError(f"native code reported error {kind} in {where}")
+            raise ValueError(f"Integers to negative integer powers are not allowed (in {where(op)})")
+        raise RuntimeError(f"native code reported error {kind} in {where(op)}")
 
 
 def _writable_in_place(inplace_updates, given, arrays) -> bool:

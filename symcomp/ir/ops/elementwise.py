@@ -389,6 +389,19 @@ class Isinf(_FloatPredicate):
     ref = staticmethod(np.isinf)
 
 
+def _saturating_float_to_int(x: np.ndarray, want: np.dtype) -> np.ndarray:
+    """Truncate toward zero, NaN -> 0, out-of-range values -> the nearest bound of ``want``."""
+    info = np.iinfo(want)
+    t = np.trunc(x.astype(np.float64))
+    t = np.where(np.isnan(t), 0.0, t)
+    over = t >= float(info.max)  # float(max) of a 64-bit type rounds up to 2**63 or 2**64
+    under = t <= float(info.min)
+    out = np.asarray(np.where(over | under, 0.0, t).astype(want))
+    out[over] = info.max
+    out[under] = info.min
+    return out
+
+
 @op("sc.copy")
 class Copy(Unary):
     """A fresh copy of x (materializes views; outputs never alias inputs)."""
@@ -400,7 +413,12 @@ class Copy(Unary):
 
 @op("sc.cast")
 class Cast(Unary):
-    """Convert to ``dtype`` with NumPy's ``astype`` semantics (C casts; float->int truncates)."""
+    """Convert to ``dtype`` with NumPy's ``astype`` semantics (C casts; float->int truncates).
+
+    Where NumPy's result is undefined, float -> integer saturates: NaN gives 0
+    and values beyond the target's range give its minimum or maximum (LLVM's
+    ``fptosi.sat``/``fptoui.sat``, what the backends generate).
+    """
     dtype = attr(DTypeAttr)
 
     @classmethod
@@ -408,8 +426,11 @@ class Cast(Unary):
         return [T.TensorType(attrs["dtype"], types[0].shape)]
 
     def ref(self, x):
+        want = self.dtype.np
+        if x.dtype.kind == "f" and want.kind in "iu":
+            return _saturating_float_to_int(x, want)
         with np.errstate(all="ignore"):
-            return x.astype(self.dtype.np)
+            return x.astype(want)
 
     def vjp(self, grads):
         if not (self.x.type.dtype.is_float and self.dtype.is_float):

@@ -14,6 +14,11 @@ from symcomp.ir.opdef import Int, Pure, attr, op, operand
 from symcomp.ir.operators import _t
 
 
+def _row_max(x: np.ndarray, axis: int) -> np.ndarray:
+    """The maximum along ``axis`` (kept), -inf along an empty axis, whose rows have no element anyway."""
+    return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
 class _RowOp(Operation):
     x = operand()
     axis = attr(Int)
@@ -33,7 +38,7 @@ class Softmax(_RowOp):
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
 
     def ref(self, x):
-        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        e = np.exp(x - _row_max(x, self.axis))
         return e / np.sum(e, axis=self.axis, keepdims=True)
 
     def vjp(self, grads):
@@ -46,7 +51,7 @@ class LogSoftmax(_RowOp):
     """x - max - log(sum(exp(x - max))) along ``axis``."""
 
     def ref(self, x):
-        s = x - np.max(x, axis=self.axis, keepdims=True)
+        s = x - _row_max(x, self.axis)
         return s - np.log(np.sum(np.exp(s), axis=self.axis, keepdims=True))
 
     def vjp(self, grads):

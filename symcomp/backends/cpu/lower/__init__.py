@@ -9,6 +9,7 @@ NumPy.
 
 from __future__ import annotations
 
+from symcomp.compile.errors import where
 from symcomp.ir.core import Operation
 
 LOWERINGS: dict[str, "Lowering"] = {}
@@ -24,7 +25,7 @@ class Lowering:
             P.alloc(r, s)
 
     def emit(self, op: Operation, E) -> None:
-        raise NotImplementedError(f"the CPU backend has no code for {op.name}")
+        raise NotImplementedError(f"the CPU backend has no code for {where(op)}")
 
 
 def lowering(*names: str):
@@ -48,7 +49,7 @@ def lookup(op: Operation) -> Lowering:
     try:
         return LOWERINGS[op.name]
     except KeyError:
-        raise NotImplementedError(f"the CPU backend cannot compile {op.name} (no lowering registered)") from None
+        raise NotImplementedError(f"the CPU backend cannot compile {where(op)} (no lowering registered)") from None
 
 
 def load_all() -> None:
