@@ -190,14 +190,20 @@ def needed_values(ops) -> set:
     return needed
 
 
-def codegen(c: Compiled, name: str) -> ModuleEmitter:
-    """Emit the LLVM module: one private function per op, and the entry."""
+def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitter:
+    """Emit the LLVM module: one private function per op, and the entry.
+
+    Constants are read through ``ptrs`` like any buffer.  ``embed_constants`` also writes their
+    data into the module as globals ``const<i>`` (for the dumped IR and ahead-of-time objects);
+    JIT-compiled code leaves them out, because LLVM keeps every constant's data in its
+    process-wide context for good: the runtime passes NumPy-owned copies by address instead.
+    """
     load_all()
     ids = {v: i for i, v in enumerate(c.values)}
     mod = ModuleEmitter(name, ids)
     for i, op in enumerate(c.ops):
         low = lookup(op)
-        if op.name == "sc.constant":
+        if op.name == "sc.constant" and embed_constants:
             mod.add_constant(op.attributes["value"])
         if low.emits_code:
             mod.emit_op(i, op, low.emit)
@@ -256,13 +262,12 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
 
     def build() -> cache.Entry:
         t1 = time.perf_counter()
-        mod = codegen(c, name)
-        c.llvm_ir = str(mod.module)
+        text = str(codegen(c, name, embed_constants=False).module)
         t2 = time.perf_counter()
-        ref = stages._ref = jit.parse(c.llvm_ir)
+        ref = jit.parse(text)
         jit.optimize(ref)
         t3 = time.perf_counter()
-        obj = jit.emit_object(ref, jit.codegen_level(c.llvm_ir.count("\n")))
+        obj = jit.emit_object(ref, jit.codegen_level(text.count("\n")))
         timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": time.perf_counter() - t3})
         return cache.Entry(obj, {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)})
 

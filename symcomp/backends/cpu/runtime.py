@@ -51,7 +51,10 @@ class CPUExecutable:
         # must stay alive as long as its Function, whose type holds the builtin that points into it.
         self._fasts: list = []
         self._plans: OrderedDict = OrderedDict()
-        self._const_addrs = [self.jit.global_address(f"const{i}") for i in range(len(self.c.const_roots))]
+        # Constants live in NumPy arrays owned here, passed by address (codegen: not embedded in LLVM).
+        consts = sorted(self.c.const_roots, key=self.c.const_roots.get)
+        self._consts = [np.ascontiguousarray(v.owner.attributes["value"]) for v in consts]
+        self._const_addrs = [a.ctypes.data for a in self._consts]
         self._value_params = [k for k, a in enumerate(self.c.func.args) if a in self.c.needed]
         ret = self.c.func.return_op
         self._out_types = [v.type.dtype.np for v in ret.operands]
