@@ -105,8 +105,9 @@ def structure_key(op: Operation) -> str:
 class ModuleEmitter:
     """Builds the LLVM module of one compiled function."""
 
-    def __init__(self, name: str, value_ids: dict):
+    def __init__(self, name: str, value_ids: dict, threads: bool = True):
         self.module = ir.Module(name=f"symcomp.{name}")
+        self.threads = threads  # may loops be split across a thread team (threads.py)
         self.slots = Slots()
         self.value_ids = value_ids
         self.calls: list[tuple[ir.Function, int, int]] = []  # (function, slot base, op index) in op order

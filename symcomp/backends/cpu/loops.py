@@ -157,7 +157,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         E.store(res, out.ptr, out_dtype, i64(0))
         return
 
-    if parallel and threads_available():
+    if parallel and E.mod.threads and threads_available():
         from symcomp.backends.cpu import threads
 
         def ranged(W, wdims, w_in, w_out, outer, inner):

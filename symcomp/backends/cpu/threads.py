@@ -67,8 +67,34 @@ def num_threads() -> int:
     return _NUM_THREADS.value
 
 
+_GOMP_SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+_LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+             "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib")
+
+
+def _open_own_libgomp() -> "ctypes.CDLL | None":
+    """The system's libgomp, opened by its absolute path so that this process gets its own copy.
+
+    Opened by soname, the dynamic linker would hand back an OpenMP runtime another library has
+    already loaded: PyTorch bundles a ``libgomp.so.1`` whose workers spin between parallel regions
+    (and have read their settings already), and with it the digits MLP step was 15x slower.
+    """
+    for d in _LIB_DIRS:
+        path = os.path.join(d, "libgomp.so.1")
+        if os.path.exists(path):
+            try:
+                return ctypes.CDLL(path, mode=os.RTLD_LOCAL)
+            except OSError:
+                continue
+    try:  # unusual layouts: whatever the soname resolves to
+        return ctypes.CDLL("libgomp.so.1", mode=os.RTLD_LOCAL)
+    except OSError:
+        return None
+
+
 def initialize(llvm) -> bool:
-    """Load libgomp and register ``symcomp_num_threads`` (called once by the JIT's initialization).
+    """Load libgomp and register its entry points and ``symcomp_num_threads`` for JIT-compiled code
+    (called once by the JIT's initialization).
 
     Returns:
         Whether libgomp could be loaded (without it every loop runs on the calling thread).
@@ -80,29 +106,33 @@ def initialize(llvm) -> bool:
     override = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if override:
         os.environ["OMP_WAIT_POLICY"] = "passive"
-    from symcomp.backends.cpu.jit import load_library
-
     try:
-        ok = load_library(llvm, "libgomp.so.1", "gomp")
+        lib = _open_own_libgomp()
     finally:
         if override:  # the process environment is left as it was (child processes inherit it)
             del os.environ["OMP_WAIT_POLICY"]
     llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
-    if ok:
-        _stop_team_at_exit()
-    return ok
+    if lib is None:
+        return False
+    try:
+        for name in _GOMP_SYMBOLS:  # explicit symbols win over whatever the process exports
+            llvm.add_symbol(name, ctypes.cast(getattr(lib, name), ctypes.c_void_p).value)
+        pause = lib.omp_pause_resource_all
+    except AttributeError:
+        return False
+    _stop_team_at_exit(pause)
+    _LIB.append(lib)  # keep the handle (and the library) for the life of the process
+    return True
 
 
-def _stop_team_at_exit() -> None:
+_LIB: list = []
+
+
+def _stop_team_at_exit(pause) -> None:
     """Shut libgomp's worker threads down before the interpreter finalizes (omp_pause_resource_all,
     OpenMP 5.0): workers still spinning while the process tears down crashed it on exit."""
     import atexit
 
-    try:
-        lib = ctypes.CDLL("libgomp.so.1")
-        pause = lib.omp_pause_resource_all
-    except (OSError, AttributeError):
-        return
     pause.restype, pause.argtypes = ctypes.c_int, [ctypes.c_int]
     atexit.register(pause, 2)  # omp_pause_hard
 
@@ -208,6 +238,8 @@ class _Region:
 def _wants_team(E, work: ir.Value) -> ir.Value:
     b = E.b
     nthr = b.zext(b.load(_num_threads_global(b.module), typ=I32), I64)
+    if not E.mod.threads:
+        return ir.Constant(ir.IntType(1), 0), nthr
     return b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)), b.icmp_signed(">", nthr, i64(1))), nthr
 
 
