@@ -150,3 +150,49 @@ def test_timing_report_names_every_stage(cache_dir):
         assert stage in rep
     assert "disk cache: miss" in rep
     assert "disk cache: hit" in _compile().timing_report()
+
+
+def _pass_entries(d):
+    return sorted(d.glob("*.scp")) if d.exists() else []
+
+
+def test_optimized_ir_is_cached_and_reused(cache_dir):
+    x = np.linspace(-3, 3, 37)
+    f1 = _compile()
+    assert "pass:cse" in f1.timings and "passes (disk cache)" not in f1.timings
+    assert len(_pass_entries(cache_dir)) == 1
+    f2 = _compile()
+    assert "passes (disk cache)" in f2.timings and not any(k.startswith("pass:") for k in f2.timings)
+    assert "passes: read from the disk cache" in f2.timing_report()
+    assert f1.dump("optimized") == f2.dump("optimized")
+    np.testing.assert_allclose(f2(x), np.exp(x) * 2.0 + 1.0, rtol=1e-15)
+
+
+def test_pipeline_is_part_of_the_pass_cache_key(cache_dir):
+    x = T.dvector("x")
+    symcomp.function([x], T.log(1 + x), mode="FAST_RUN")
+    symcomp.function([x], T.log(1 + x), mode="FAST_COMPILE")
+    f = symcomp.function([x], T.log(1 + x), mode="FAST_COMPILE")
+    assert "passes (disk cache)" in f.timings
+    assert len(_pass_entries(cache_dir)) == 2
+    assert f(np.array([1e-20]))[0] == pytest.approx(1e-20, rel=1e-15)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_damaged_pass_entry_is_ignored(cache_dir, damage):
+    _compile()
+    (path,) = _pass_entries(cache_dir)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"\x00junk" * 50)
+    f = _compile()
+    assert "pass:cse" in f.timings, "a damaged entry must not be used"
+    np.testing.assert_allclose(f(np.zeros(2)), np.full(2, 3.0))
+
+
+def test_cache_off_writes_no_pass_entry(cache_dir):
+    symcomp.config.cache = False
+    try:
+        f = _compile()
+    finally:
+        symcomp.config.cache = True
+    assert _pass_entries(cache_dir) == [] and "passes (disk cache)" not in f.timings

@@ -136,12 +136,14 @@ class Function:
         Backend stages of the CPU backend: ``llvm_init`` (first compile of the process),
         ``prepare`` (memory contract), ``codegen``
         (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``,
-        ``cache_load`` (read from the disk cache instead of the three before), ``load``.
+        ``cache_load`` (read from the disk cache instead of the three before), ``load``;
+        ``passes (disk cache)`` replaces the per-pass rows when the optimized IR came from the cache.
         """
         labels = {"trace": "front-end: trace", "llvm_init": "backend: LLVM initialization (once)",
                   "prepare": "backend: prepare", "codegen": "backend: LLVM IR emission",
                   "llvm_opt": "backend: LLVM optimization", "machine_code": "backend: machine code",
-                  "cache_load": "backend: disk cache read", "load": "backend: load machine code"}
+                  "cache_load": "backend: disk cache read", "load": "backend: load machine code",
+                  "passes (disk cache)": "passes: read from the disk cache"}
         rows = [(labels.get(k, k.replace("pass:", "pass: ")), t) for k, t in self.timings.items() if k != "passes"]
         total = sum(t for _, t in rows) or 1e-12
         cache = "hit" if "cache_load" in self.timings else ("miss" if "machine_code" in self.timings else "-")

@@ -69,12 +69,54 @@ class Mode:
         stages.update(replay_stages(module, passes))
         if not passes:
             return
-        pm = PassManager(passes, verify_each=self.verify_each)
         t0 = time.perf_counter()
+        key = _pass_cache_key(module, self.pipeline)
+        if key is not None and _load_optimized(module, key):
+            timings["passes (disk cache)"] = time.perf_counter() - t0
+            return
+        pm = PassManager(passes, verify_each=self.verify_each)
         pm.run(module)
         timings["passes"] = time.perf_counter() - t0
         for name, t in pm.timings:
             timings[f"pass:{name}"] = t
+        if key is not None:
+            cache = _cache()
+            cache.store(cache.key_for(key), cache.Entry(str(module).encode(), {}), cache.OPTIMIZED_IR)
+
+
+def _cache():
+    from symcomp.backends.cpu import cache
+
+    return cache
+
+
+def _pass_cache_key(module, pipeline: str):
+    """The disk-cache key of the pipeline's result on the traced ``module`` (None with the cache off).
+
+    The optimizer's output is a pure function of the traced IR, the pipeline and symcomp's sources
+    (part of the cache fingerprint), so a process compiling a function another process compiled
+    before skips the passes and parses the stored IR text instead.
+    """
+    return f"passes:{pipeline}\n{module}" if _cache().enabled() else None
+
+
+def _load_optimized(module, key: str) -> bool:
+    """Replace ``module``'s functions by the cached optimized ones; False if there are none."""
+    cache = _cache()
+    entry = cache.load(cache.key_for(key), cache.OPTIMIZED_IR)
+    if entry is None:
+        return False
+    from symcomp.ir import parse
+
+    try:
+        optimized = parse(entry.obj.decode(), filename="<symcomp pass cache>")
+    except Exception:  # an unreadable entry (cache.load already checked its checksum): optimize again
+        return False
+    for f in list(module.body.ops):
+        f.detach()
+    for f in list(optimized.body.ops):
+        module.body.append(f.detach())
+    return True
 
 
 MODES: dict[str, Mode] = {}

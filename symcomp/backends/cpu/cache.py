@@ -71,13 +71,15 @@ def cache_dir() -> Path:
 
 
 def _source_digest() -> str:
-    """SHA-256 of the sources the generated code depends on (the CPU backend and the IR)."""
+    """A digest of the sources cached results depend on (the CPU backend, the IR and the passes):
+    their paths, sizes and modification times (reading and hashing their contents cost ~10 ms at
+    every process start)."""
     root = Path(__file__).resolve().parent.parent.parent
     h = hashlib.sha256()
-    for sub in ("backends/cpu", "ir"):
+    for sub in ("backends/cpu", "ir", "passes"):
         for p in sorted((root / sub).rglob("*.py")):
-            h.update(str(p.relative_to(root)).encode())
-            h.update(p.read_bytes())
+            st = p.stat()
+            h.update(f"{p.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
@@ -110,8 +112,12 @@ def key_for(ir_text: str) -> str:
     return h.hexdigest()
 
 
-def _path(key: str) -> Path:
-    return cache_dir() / f"{key}.sco"
+OBJECT, OPTIMIZED_IR = ".sco", ".scp"
+"""File suffixes of the two kinds of entries: object code, and a pass pipeline's output IR."""
+
+
+def _path(key: str, kind: str = OBJECT) -> Path:
+    return cache_dir() / f"{key}{kind}"
 
 
 def encode(entry: Entry) -> bytes:
@@ -137,9 +143,9 @@ def decode(data: bytes) -> Optional[Entry]:
     return Entry(payload[8 + n:], meta)
 
 
-def load(key: str) -> Optional[Entry]:
+def load(key: str, kind: str = OBJECT) -> Optional[Entry]:
     """The entry for ``key``, or None (missing, unreadable or damaged: a damaged file is removed)."""
-    path = _path(key)
+    path = _path(key, kind)
     try:
         data = path.read_bytes()
     except OSError:
@@ -153,7 +159,7 @@ def load(key: str) -> Optional[Entry]:
     return entry
 
 
-def store(key: str, entry: Entry) -> None:
+def store(key: str, entry: Entry, kind: str = OBJECT) -> None:
     """Write ``entry`` atomically; a failure to write is reported once as a warning, never raised."""
     d = cache_dir()
     tmp = None
@@ -162,7 +168,7 @@ def store(key: str, entry: Entry) -> None:
         with tempfile.NamedTemporaryFile(dir=d, prefix=f".{key[:16]}.", suffix=".tmp", delete=False) as f:
             tmp = f.name
             f.write(encode(entry))
-        os.replace(tmp, _path(key))
+        os.replace(tmp, _path(key, kind))
         tmp = None
     except OSError as exc:
         _warn_once(f"symcomp: cannot write the compilation cache in {d} ({exc}); "
