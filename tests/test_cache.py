@@ -196,3 +196,20 @@ def test_cache_off_writes_no_pass_entry(cache_dir):
     finally:
         symcomp.config.cache = True
     assert _pass_entries(cache_dir) == [] and "passes (disk cache)" not in f.timings
+
+
+def _add_program():
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    return symcomp.function([x, y], x + y)  # the first program's line
+
+
+def test_pass_cache_hit_reports_this_programs_source_lines(cache_dir):
+    f1 = _add_program()
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    f2 = symcomp.function([x, y], x + y)  # the second program's line
+    assert "passes (disk cache)" in f2.timings
+    for f, marker in ((f1, "the first program's line"), (f2, "the second program's line")):
+        with pytest.raises(ValueError, match="incompatible dimensions") as info:
+            f(np.zeros((2, 3)), np.zeros((2, 4)))
+        line = next(i for i, t in enumerate(open(__file__), 1) if t.rstrip().endswith("# " + marker))
+        assert f"test_cache.py:{line})" in str(info.value)

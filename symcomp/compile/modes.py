@@ -74,6 +74,7 @@ class Mode:
         if key is not None and _load_optimized(module, key):
             timings["passes (disk cache)"] = time.perf_counter() - t0
             return
+        traced_locs = _loc_indices(module) if key is not None else None
         pm = PassManager(passes, verify_each=self.verify_each)
         pm.run(module)
         timings["passes"] = time.perf_counter() - t0
@@ -81,7 +82,8 @@ class Mode:
             timings[f"pass:{name}"] = t
         if key is not None:
             cache = _cache()
-            cache.store(cache.key_for(key), cache.Entry(str(module).encode(), {}), cache.OPTIMIZED_IR)
+            locs = [traced_locs.get(id(op.loc)) for op in module.walk()]
+            cache.store(cache.key_for(key), cache.Entry(str(module).encode(), {"locs": locs}), cache.OPTIMIZED_IR)
 
 
 def _cache():
@@ -100,6 +102,21 @@ def _pass_cache_key(module, pipeline: str):
     return f"passes:{pipeline}\n{module}" if _cache().enabled() else None
 
 
+def _loc_indices(module) -> dict:
+    """{id(location): index of the first op of ``module`` (pre-order) carrying it}.
+
+    The IR text has no locations, and two programs tracing to the same text share a cache entry,
+    so the entry records, per optimized op, the index of the traced op whose location it carries
+    (passes give a rewrite's ops the location of the op they replace); a hit takes the locations
+    from the current traced module, so errors point at this program's lines.
+    """
+    out: dict = {}
+    for i, op in enumerate(module.walk()):
+        if op.loc is not None:
+            out.setdefault(id(op.loc), i)
+    return out
+
+
 def _load_optimized(module, key: str) -> bool:
     """Replace ``module``'s functions by the cached optimized ones; False if there are none."""
     cache = _cache()
@@ -112,6 +129,13 @@ def _load_optimized(module, key: str) -> bool:
         optimized = parse(entry.obj.decode(), filename="<symcomp pass cache>")
     except Exception:  # an unreadable entry (cache.load already checked its checksum): optimize again
         return False
+    traced = [op.loc for op in module.walk()]
+    locs = entry.meta.get("locs")
+    ops = list(optimized.walk())
+    if not isinstance(locs, list) or len(locs) != len(ops):
+        return False
+    for op, i in zip(ops, locs):
+        op.loc = traced[i] if isinstance(i, int) and 0 <= i < len(traced) else None
     for f in list(module.body.ops):
         f.detach()
     for f in list(optimized.body.ops):
