@@ -75,31 +75,7 @@ def grad(cost, wrt, consider_constant: Optional[Sequence] = None, disconnected_i
         raise ValueError("grad: give a cost or known_grads")
 
     constants = set(consider_constant or ())
-    ops = walk_graph(list(seeds), stop=constants)
-    # Forward pass: which values depend on some wrt (only those get cotangents).
-    depends: set[Value] = set(wrt_list)
-    for op in ops:
-        if any(v in depends for v in op.operands if v not in constants):
-            depends.update(op.results)
-
-    grads: dict[Value, Value] = {}
-    for v, g in seeds.items():
-        grads[v] = g
-    for op in reversed(ops):
-        outs = [grads.get(r) for r in op.results]
-        if all(g is None for g in outs):
-            continue
-        if not any(v in depends and v not in constants for v in op.operands):
-            continue
-        outs = [T.zeros_like(r) if g is None else g for g, r in zip(outs, op.results)]
-        in_grads = op.vjp(outs)
-        if len(in_grads) != len(op.operands):
-            raise RuntimeError(f"{op.name}.vjp returned {len(in_grads)} gradients for {len(op.operands)} operands")
-        for v, g in zip(op.operands, in_grads):
-            if g is None or v not in depends or v in constants or not v.type.dtype.is_float:
-                continue
-            g = T.cast(T.as_value(g), v.type.dtype)
-            grads[v] = g if v not in grads else grads[v] + g
+    grads = _backprop(seeds, set(wrt_list), constants)
 
     result = []
     for i, w in enumerate(wrt_list):
@@ -115,6 +91,75 @@ def grad(cost, wrt, consider_constant: Optional[Sequence] = None, disconnected_i
             g = T.broadcast_like(g, w) if g.type.ndim == w.type.ndim and _only_stretches(g, w) else g
         result.append(g)
     return result if was_list else result[0]
+
+
+def _backprop(seeds: dict, wrt: set, constants: set, leaves: frozenset = frozenset()) -> dict:
+    """Cotangents of the values between ``wrt`` and the ``seeds`` ({value: cotangent}), not
+    differentiating through ``constants`` nor ``leaves`` (which still receive cotangents).
+
+    An op with a stable form (:func:`symcomp.passes.stabilize.stable_form`) passes its cotangent
+    through that form instead of its own VJP and those of the naive ops under it, unless one of
+    those ops' results is in ``wrt``, in ``constants`` or seeded.
+    """
+    import symcomp.tensor as T
+
+    ops = walk_graph(list(seeds), stop=constants | leaves)
+    # Forward pass: which values depend on some wrt (only those get cotangents).
+    depends: set[Value] = set(wrt)
+    for op in ops:
+        if any(v in depends for v in op.operands if v not in constants):
+            depends.update(op.results)
+    known = {v for op in ops for v in (*op.operands, *op.results)}
+    pinned = wrt | constants | set(seeds)
+
+    grads: dict[Value, Value] = dict(seeds)
+
+    def accumulate(v: Value, g) -> None:
+        if g is None or v not in depends or v in constants or not v.type.dtype.is_float:
+            return
+        g = T.cast(T.as_value(g), v.type.dtype)
+        grads[v] = g if v not in grads else grads[v] + g
+
+    for op in reversed(ops):
+        outs = [grads.get(r) for r in op.results]
+        if all(g is None for g in outs):
+            continue
+        if not any(v in depends and v not in constants for v in op.operands):
+            continue
+        outs = [T.zeros_like(r) if g is None else g for g, r in zip(outs, op.results)]
+        through = _through_stable_form(op, outs[0], known, pinned, constants) if len(outs) == 1 else None
+        if through is not None:
+            for v, g in through.items():
+                accumulate(v, g)
+            continue
+        in_grads = op.vjp(outs)
+        if len(in_grads) != len(op.operands):
+            raise RuntimeError(f"{op.name}.vjp returned {len(in_grads)} gradients for {len(op.operands)} operands")
+        for v, g in zip(op.operands, in_grads):
+            accumulate(v, g)
+    return grads
+
+
+def _through_stable_form(op, g: Value, known: set, pinned: set, constants: set) -> Optional[dict]:
+    """{value of the original graph: cotangent} from differentiating ``op``'s stable form with the
+    cotangent ``g``, or None (no stable form, or it would bypass a pinned value)."""
+    from symcomp.passes.stabilize import stable_form
+
+    found = stable_form(op)
+    if found is None:
+        return None
+    new, invariant = found
+    if new in known:
+        leaves = [new]
+    else:
+        leaves = list({v: None for o in walk_graph([new], stop=known) for v in o.operands if v in known})
+    bypassed = walk_graph(list(op.operands), stop=set(leaves))
+    if any(r in pinned for o in bypassed for r in o.results):
+        return None
+    if new in known:
+        return {new: g}
+    inner = _backprop({new: g}, set(leaves), constants | set(invariant), frozenset(leaves))
+    return {v: inner[v] for v in leaves if v in inner}
 
 
 def _only_stretches(g: Value, w: Value) -> bool:

@@ -37,6 +37,9 @@ FORMS = {
     "softplus": (lambda x: nnet.softplus(x), 30.0),
     "log(1 + exp(x)) naive": (lambda x: T.log(1.0 + T.exp(x)), 5.0),
     "log(sigmoid(x))": (lambda x: T.log(nnet.sigmoid(x)), 5.0),
+    "log(1 - sigmoid(x))": (lambda x: T.log(1 - nnet.sigmoid(x)), 5.0),
+    "log(1 - 1/(1 + exp(-x)))": (lambda x: T.log(1 - 1 / (1 + T.exp(-x))), 5.0),
+    "log(1 - sigmoid(x)) + sigmoid(x)**2": (lambda x: T.log(1 - nnet.sigmoid(x)) + nnet.sigmoid(x) ** 2, 5.0),
     "logsumexp naive": (_logsumexp_naive, 5.0),
     "logsumexp stabilized": (_logsumexp_stable, 30.0),
 }

@@ -143,31 +143,85 @@ def _softmax_minus_onehot(logits, labels):
     return out / len(labels)
 
 
+def both_modes(inputs, output, *args):
+    """The value with no pass at all (mode='reference') and with the default pipeline."""
+    return [np.asarray(symcomp.function(inputs, output, mode=m)(*args)) for m in ("reference", "FAST_RUN")]
+
+
 def test_gradient_of_naive_cross_entropy_is_finite_and_exact():
     m, y = T.dmatrix("m"), T.lvector("y")
     loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(m), y))
-    g = T.grad(loss, m)
-    naive, stable = naive_and_stable([m, y], g, LOGITS, LABELS)
-    assert np.isnan(naive).any()
-    np.testing.assert_allclose(stable, _softmax_minus_onehot(LOGITS, LABELS), rtol=1e-15, atol=1e-17)
+    for got in both_modes([m, y], T.grad(loss, m), LOGITS, LABELS):
+        np.testing.assert_allclose(got, _softmax_minus_onehot(LOGITS, LABELS), rtol=1e-15, atol=1e-17)
 
 
 def test_gradient_of_one_hot_cross_entropy_is_finite_and_exact():
     m, t = T.dmatrix("m"), T.dmatrix("t")
     loss = T.mean(-T.sum(t * T.log(T.nnet.softmax(m)), axis=1))
-    g = T.grad(loss, m)
-    naive, stable = naive_and_stable([m, t], g, LOGITS, np.eye(3)[LABELS])
-    assert np.isnan(naive).any()
-    np.testing.assert_allclose(stable, _softmax_minus_onehot(LOGITS, LABELS), rtol=1e-15, atol=1e-17)
+    for got in both_modes([m, t], T.grad(loss, m), LOGITS, np.eye(3)[LABELS]):
+        np.testing.assert_allclose(got, _softmax_minus_onehot(LOGITS, LABELS), rtol=1e-15, atol=1e-17)
 
 
-def test_gradient_of_log_sigmoid_is_finite():
-    g = T.grad(T.sum(T.log(T.nnet.sigmoid(X))), X)
-    x = np.array([-1000.0, -3.0, 0.0, 1000.0])
-    naive, stable = naive_and_stable([X], g, x)
-    assert np.isnan(naive[0])
-    want = [1 / (1 + E ** mpmath.mpf(v)) for v in x]  # d/dx log(sigmoid(x)) = sigmoid(-x)
-    assert max(ulps(s, w) for s, w in zip(stable, want)) <= 2
+def _sig(x):
+    return 1 / (1 + E ** -mpmath.mpf(x))
+
+
+XS = np.array([-1000.0, -40.0, -3.0, 0.0, 2.5, 40.0, 1000.0])
+# (form, expression, d/dx against mpmath, the naive chain rule in NumPy: what differentiating the
+# naive form op by op gives)
+GRAD_CASES = [
+    ("log(sigmoid(x))", T.log(T.nnet.sigmoid(X)), lambda x: _sig(-x),
+     lambda x, s: (1 / s) * s * (1 - s)),
+    ("log(1 - sigmoid(x))", T.log(1 - T.nnet.sigmoid(X)), lambda x: -_sig(x),
+     lambda x, s: -(1 / (1 - s)) * s * (1 - s)),
+    ("log1p(-sigmoid(x))", T.log1p(-T.nnet.sigmoid(X)), lambda x: -_sig(x),
+     lambda x, s: -(1 / (1 - s)) * s * (1 - s)),
+    ("log(1 + exp(x))", T.log(1 + T.exp(X)), lambda x: _sig(x),
+     lambda x, s: np.exp(x) / (1 + np.exp(x))),
+    ("log(1 / (1 + exp(-x)))", T.log(1 / (1 + T.exp(-X))), lambda x: _sig(-x),
+     lambda x, s: (1 + np.exp(-x)) * np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    ("log(1 - 1 / (1 + exp(-x)))", T.log(1 - 1 / (1 + T.exp(-X))), lambda x: -_sig(x),
+     lambda x, s: -np.exp(-x) / (1 + np.exp(-x)) ** 2 / (1 - 1 / (1 + np.exp(-x)))),
+]
+
+
+@pytest.mark.parametrize("form, expr, ref, naive_chain", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradient_of_a_naive_form_is_the_gradient_of_its_stable_form(form, expr, ref, naive_chain):
+    """grad differentiates the stable form, so the gradient is exact even with no pass run; the
+    op-by-op chain rule of the naive form is NaN at the extremes."""
+    with np.errstate(all="ignore"):
+        s = 1 / (1 + np.exp(-XS))
+        assert np.isnan(naive_chain(XS, s)).any()
+    want = [ref(v) for v in XS]
+    for got in both_modes([X], T.grad(T.sum(expr), X), XS):
+        assert max(ulps(g, w) for g, w in zip(got, want)) <= 2, (form, got)
+
+
+def test_gradient_of_log_sum_exp_is_softmax():
+    x = np.array([1000.0, 999.0, -1000.0, 0.0])
+    z = [mpmath.mpf(v) for v in x]
+    want = [E ** v / sum(E ** u for u in z) for v in z]
+    with np.errstate(all="ignore"):
+        assert np.isnan(np.exp(x) / np.sum(np.exp(x))).any()  # the naive chain rule
+    for got in both_modes([X], T.grad(T.log(T.sum(T.exp(X))), X), x):
+        assert max(ulps(g, w) for g, w in zip(got, want)) <= 2, got
+
+
+def test_stable_gradient_respects_other_uses_wrt_and_consider_constant():
+    s = T.nnet.sigmoid(X)
+    x = np.array([-1.0, 0.0, 2.0])
+    sv = 1 / (1 + np.exp(-x))
+    # s is used again: its other cotangent still flows to x
+    (got,) = both_modes([X], T.grad(T.sum(T.log(1 - s)) + T.sum(s ** 2), X), x)[:1]
+    np.testing.assert_allclose(got, -sv + 2 * sv * sv * (1 - sv), rtol=1e-14)
+    # asked for the gradient with respect to s itself: the naive chain is kept
+    gx, gs = T.grad(T.sum(T.log(1 - s)), [X, s])
+    out = symcomp.function([X], [gx, gs])(x)
+    np.testing.assert_allclose(out[0], -sv, rtol=1e-14)
+    np.testing.assert_allclose(out[1], -1 / (1 - sv), rtol=1e-14)
+    # s held constant: no gradient reaches x
+    g = T.grad(T.sum(T.log(1 - s)), X, consider_constant=[s], disconnected_inputs="ignore")
+    np.testing.assert_array_equal(symcomp.function([X], g)(x), np.zeros(3))
 
 
 def test_mlp_training_step_with_huge_logits_stays_finite():

@@ -135,6 +135,11 @@ class Rewriter:
         op.erase()
         self._touch(operands)
 
+    def grad_invariant(self, values: Sequence[Value]) -> None:
+        """Declare values a pattern's replacement does not depend on in exact arithmetic (the shift
+        ``m`` of the log-sum-exp trick).  A no-op when rewriting IR; when ``grad`` differentiates a
+        stable form (:func:`symcomp.passes.stabilize.stable_form`) they are held constant."""
+
     def notify_failure(self, message: str) -> None:
         """Record why a pattern did not apply (shown in pattern statistics)."""
         self.failure = message

@@ -20,8 +20,12 @@ Forward rules (each is a pattern below; its docstring is the rule):
 * ``log(sum(exp(x))) -> m + log(sum(exp(x - m)))`` with ``m = max(x)`` (the
   log-sum-exp trick), also with keepdims.
 
-Gradient rules.  ``T.grad`` differentiates the graph the user wrote, so the
-gradient of a naive form contains the naive quotients: the VJP of ``log(p)``
+Gradients.  ``T.grad`` differentiates each log / log1p / logistic quotient
+through the value these forward rules give it (:func:`stable_form`), so the
+gradient of ``log(1 - sigmoid(x))`` is ``-sigmoid(x)`` and the gradient of
+``log(sum(exp(x)))`` is ``softmax(x)`` even with no pass run.  Gradients built
+otherwise (``known_grads``, a gradient taken with respect to the intermediate
+value itself) can still contain the naive quotients: the VJP of ``log(p)``
 is ``g / p``, and for ``p = softmax(x)`` that is ``inf`` where ``p`` underflows,
 which the softmax VJP then multiplies by ``p = 0``, giving NaN.  For a ``Y``
 that is positive by construction (softmax, sigmoid, exp), ``Y * (M / Y)`` is
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symcomp.ir.core import Value
 from symcomp.ir.opdef import build
 from symcomp.ir.ops import elementwise as E
 from symcomp.ir.ops import indexing as I
@@ -240,6 +245,7 @@ def log_sum_exp(op, rw):
     axes = tuple(s.axes)
     m = reduction(x, "max", axes)  # the identity -inf on an empty axis, where sc.max would raise
     m = T.switch(T.isinf(m), 0.0, m)
+    rw.grad_invariant([m])
     # The sum is an sc.fused reduction, not sc.sum, so that this pattern does not match its own result.
     lse = T.log(reduction(T.exp(x - T.expand_dims(m, axes)), "add", axes)) + m
     rw.replace(op, _reapply(chain, lse))
@@ -298,6 +304,76 @@ def distribute_over_quotient(op, rw):
         mb = _cancel_quotient(b, y)
         if mb is not None and replace_as(rw, op, T.sub(T.mul(y, a), mb)):
             return
+
+
+# -- the stable form of one op, for grad -----------------------------------------------------------
+# The roots of the forward rules: what the value of a log / log1p / logistic quotient is rewritten to.
+_FORWARD_ROOTS = ("sc.log", "sc.log1p", "sc.div")
+
+
+class _Capture:
+    """A stand-in Rewriter for :func:`stable_form`: records a pattern's replacement, changes nothing."""
+
+    def __init__(self):
+        self.changed = False
+        self.value = None
+        self.invariant: list = []
+
+    def replace(self, op, new) -> bool:
+        if not isinstance(new, Value) or new.type != op.result.type:
+            return False
+        self.value, self.changed = new, True
+        return True
+
+    def grad_invariant(self, values) -> None:
+        self.invariant.extend(values)
+
+    def notify_failure(self, message: str) -> None:
+        pass
+
+
+def stable_form(op, depth: int = 3):
+    """The value the forward stabilization rules would give ``op``'s result, or None.
+
+    ``grad`` differentiates this form instead of the naive one, so that the gradient of
+    ``log(1 - sigmoid(x))`` is ``-sigmoid(x)`` and not ``-s(1-s)/(1-s)`` (NaN where ``1 - s``
+    rounds to 0): "the gradient of a stable form is stable".  Rules apply bottom-up over the
+    ``depth`` producers under ``op`` too, as the pass would, so that ``log(1 - 1/(1 + exp(-x)))``
+    becomes ``-softplus(x)`` through ``1/(1 + exp(-x)) -> sigmoid(x)``.
+
+    Args:
+        op: a detached or attached single-result operation of the traced graph.
+        depth: how many levels of producers to stabilize first.
+
+    Returns:
+        ``(value, invariant)``: the replacement (a new expression over values of ``op``'s graph, or
+        one of those values) and the values it does not depend on in exact arithmetic (to hold
+        constant when differentiating); None when no forward rule applies.
+    """
+    if op.name not in _FORWARD_ROOTS or len(op.results) != 1:
+        return None
+    invariant: list = []
+    value = _stabilized(op.result, depth + 1, invariant)
+    return (value, invariant) if value is not op.result else None
+
+
+def _stabilized(v, depth: int, invariant: list):
+    """``v``, or its stable form when a forward rule applies to it or (rebuilt) to its producers."""
+    o = v.owner
+    if depth == 0 or o is None or len(o.results) != 1 or o.regions:
+        return v
+    operands = [_stabilized(u, depth - 1, invariant) for u in o.operands]
+    if any(a is not b for a, b in zip(operands, o.operands)):
+        v = build(type(o), operands, **o.attributes)
+        o = v.owner
+    if o.name in _FORWARD_ROOTS:
+        for fn in stable.for_op(o):
+            rw = _Capture()
+            fn(o, rw)
+            if rw.changed:
+                invariant.extend(rw.invariant)
+                return rw.value
+    return v
 
 
 def stabilize(module, max_iters: int = 10, stats=None) -> bool:

@@ -58,6 +58,15 @@ class Fused(Operation):
         return evaluate_fused(self, arrays)
 
     def vjp(self, grads):
+        """Defined for a plain sum (one operand, an identity body, ``reduce = add``: what the
+        stabilize rules build for log-sum-exp); other fused ops are made after differentiation."""
+        ops = list(self.body.ops)
+        if (self.reduce == "add" and len(self.operands) == 1 and len(ops) == 1
+                and ops[0].operands[0] is self.body.args[0] and self.operands[0].type.dtype.is_float):
+            from symcomp import tensor as Tn
+
+            g = Tn.expand_dims(grads[0], tuple(self.axes)) if self.axes else grads[0]
+            return [Tn.broadcast_like(g, self.operands[0])]
         raise NotImplementedError("sc.fused is made by the optimizer after differentiation; differentiate the unfused graph")
 
 
