@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from symcomp.backends.cpu import vexp
 from symcomp.backends.cpu.jit import target
 
 # Functions with libmvec variants (f64 names; f32 adds an 'f').
@@ -65,6 +66,8 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
         return builder.call(_declare(module, iname, t, [t] * len(args)), list(args))
     if name not in LIBMVEC:
         raise KeyError(f"no lowering for math function {name}")
+    if name == "exp" and vexp.supported(t):
+        return vexp.emit(builder, args[0])
     if not isinstance(t, ir.VectorType):
         return builder.call(_declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
     bits = t.count * (32 if isinstance(t.element, ir.FloatType) else 64)
