@@ -2,7 +2,7 @@
 exact special values.
 
 Transcendental functions in vector loops call glibc's libmvec (``_ZGV*``
-symbols), except exp, which is emitted inline (symcomp.backends.cpu.vexp); these tests hold the generated code to <= 4 ULP over each
+symbols), except exp, expm1 and tanh, emitted inline (symcomp.backends.cpu.vexp); these tests hold the generated code to <= 4 ULP over each
 function's domain (sampled log-uniformly from tiny to huge magnitudes) and to
 exact IEEE results at the special points (signed zeros, infinities, NaN,
 subnormals, overflow and underflow thresholds).
@@ -201,21 +201,27 @@ def test_arithmetic_loop_uses_packed_instructions(dtype, suffix):
     assert re.search(rf"vadd{suffix}\s+.*%{reg}", asm), f"no packed vadd{suffix} on {reg}"
 
 
-@pytest.mark.parametrize("dtype,suffix", [("float64", "pd"), ("float32", "ps")])
-@pytest.mark.parametrize("name", ["exp", "sigmoid"])
+INLINE_CASES = [(n, "float64", "pd") for n in ("exp", "sigmoid", "expm1", "tanh")] + \
+               [(n, "float32", "ps") for n in ("exp", "sigmoid", "expm1")]  # float32 tanh: libmvec's is faster
+
+
+@pytest.mark.parametrize("name,dtype,suffix", INLINE_CASES)
 def test_exp_is_inline_packed_code(name, dtype, suffix):
-    """exp (and sigmoid, through it) is emitted inline (symcomp.backends.cpu.vexp): packed FMAs and,
-    with AVX-512, vscalef; no call to libmvec or libm."""
+    """exp, expm1 and tanh (and sigmoid, through exp) are emitted inline (symcomp.backends.cpu.vexp):
+    packed FMAs and, with AVX-512, vscalef; no call to libmvec or libm."""
     reg, bits = _register()
     asm = _asm(lambda x, y: FUNCS[name][0](x) + y, dtype)
     assert re.search(rf"vfmadd\w*{suffix}\s+.*%{reg}", asm), f"no packed FMA on {reg}"
     if "+avx512f" in jit.target().features.split(",") and bits == 512:
         assert re.search(rf"vscalef{suffix}\s+.*%zmm", asm)
-    assert "_ZGV" not in asm and not re.search(r"call\w*\s+expf?(@PLT)?\s*$", asm, re.M)
+    assert "_ZGV" not in asm and not re.search(r"call\w*\s+(exp|expm1|tanh)f?(@PLT)?\s*$", asm, re.M)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("name", ["log", "log1p", "expm1", "sin", "cos", "tanh", "erf", "softplus"])
+LIBMVEC_CASES = [(n, d) for n in ("log", "log1p", "sin", "cos", "erf", "softplus") for d in ("float64", "float32")] + \
+                [("tanh", "float32")]
+
+
+@pytest.mark.parametrize("name,dtype", LIBMVEC_CASES)
 def test_transcendentals_call_libmvec(name, dtype):
     tgt = jit.target()
     if not tgt.has_libmvec:
@@ -251,7 +257,7 @@ def without_vscalef(monkeypatch):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_exp_without_vscalef(without_vscalef, dtype):
     assert "vscalef" not in _asm(lambda x, y: T.exp(x) + y, dtype)
-    for name in ("exp", "sigmoid"):
+    for name in ("exp", "sigmoid", "expm1", "tanh"):
         test_accuracy_within_4_ulp(name, dtype)
         test_special_values_exact(name, np.dtype(dtype))
     test_overflow_and_underflow_thresholds(dtype)

@@ -28,6 +28,11 @@ INTRINSICS = {"sqrt": "llvm.sqrt", "fabs": "llvm.fabs", "floor": "llvm.floor", "
               "minimum": "llvm.minimum", "copysign": "llvm.copysign", "fma": "llvm.fma"}
 
 _ISA = {128: "b", 256: "d", 512: "e"}
+# Vector functions emitted inline instead of calling libmvec (symcomp/backends/cpu/vexp.py), for
+# the element types where that measured faster (docs/performance.md): libmvec's tanhf beats an
+# expm1-based tanh in float32.
+_INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
+           "tanh": (vexp.emit_tanh, (ir.DoubleType,))}
 
 
 def _elem(t: ir.Type) -> ir.Type:
@@ -66,8 +71,8 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
         return builder.call(_declare(module, iname, t, [t] * len(args)), list(args))
     if name not in LIBMVEC:
         raise KeyError(f"no lowering for math function {name}")
-    if name == "exp" and vexp.supported(t):
-        return vexp.emit(builder, args[0])
+    if name in _INLINE and vexp.supported(t) and isinstance(t.element, _INLINE[name][1]):
+        return _INLINE[name][0](builder, args[0])
     if not isinstance(t, ir.VectorType):
         return builder.call(_declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
     bits = t.count * (32 if isinstance(t.element, ir.FloatType) else 64)
