@@ -5,6 +5,10 @@
 // function per op and the entry `i32 entry(ptr ptrs, ptr ints)`), or the host's
 // native assembly after LLVM's optimizations.  sc.shared parameters work.
 
+// The host's target triple and data layout, so that llc or clang can take the dump:
+// LLVM: target triple = "{{[a-z0-9_]+}}-{{[a-z0-9_]+}}-{{[a-z0-9_]+}}
+// LLVM-NOT: unknown-unknown-unknown
+// LLVM: target datalayout = "e-
 // LLVM: define internal i32 @"op0_sc_dot"
 // LLVM: define i32 @"symcomp_sgd"(ptr %".1", ptr %".2")
 // LLVM: define i32 @"symcomp_scale"(ptr %".1", ptr %".2")

@@ -33,7 +33,7 @@ from typing import Optional
 from llvmlite import ir
 
 from symcomp.backends.cpu import scalar as S
-from symcomp.backends.cpu.jit import target
+from symcomp.backends.cpu.jit import ensure_initialized, target
 from symcomp.ir.core import Operation, Value
 from symcomp.ir.printer import Namer, Printer
 from symcomp.ir.types import DType
@@ -107,6 +107,8 @@ class ModuleEmitter:
 
     def __init__(self, name: str, value_ids: dict, threads: bool = True):
         self.module = ir.Module(name=f"symcomp.{name}")
+        st = ensure_initialized()  # the host's triple and data layout, so that dumped IR is usable by llc
+        self.module.triple, self.module.data_layout = st["triple"], st["data_layout"]
         self.threads = threads  # may loops be split across a thread team (threads.py)
         self.slots = Slots()
         self.value_ids = value_ids
