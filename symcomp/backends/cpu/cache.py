@@ -239,12 +239,12 @@ def get_or_build(ir_text: str, build: Callable[[Optional[str]], Entry],
     """
     if not enabled():
         return build(None), False
-    import filelock
-
     key = key or key_for(ir_text)
     entry = load(key)
     if entry is not None:
         return entry, True
+    import filelock  # only on a miss: importing it costs a few ms of a warm compile
+
     d = cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)

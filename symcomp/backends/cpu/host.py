@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import platform
-import re
 import sys
 import threading
 
@@ -83,19 +82,21 @@ def capsule_pointer(capsule) -> int:
 def numpy_ilp64_blas() -> dict:
     """Addresses of NumPy's own OpenBLAS routines (ILP64) by routine name, or {} if this NumPy has none.
 
-    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` with
-    symbols ``scipy_<routine>_64_``; the library is already mapped into the process.
+    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` (next to the
+    ``numpy`` package) with symbols ``scipy_<routine>_64_``.  Only a library NumPy has already
+    loaded is used (``RTLD_NOLOAD``): the one NumPy's own matrix products call.
     """
 
     def find():
-        try:
-            with open("/proc/self/maps") as f:
-                paths = set(re.findall(r"(/\S*numpy\.libs/libscipy_openblas64_\S*\.so)", f.read()))
-        except OSError:
-            return {}
-        for path in sorted(paths):
+        import os
+        from pathlib import Path
+
+        import numpy
+
+        libs = Path(numpy.__file__).resolve().parent.parent / "numpy.libs"
+        for path in sorted(libs.glob("libscipy_openblas64_*.so")):
             try:
-                lib = ctypes.CDLL(path)
+                lib = ctypes.CDLL(str(path), mode=os.RTLD_NOLOAD)
                 return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
             except (OSError, AttributeError):
                 continue
