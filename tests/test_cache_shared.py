@@ -209,3 +209,14 @@ def test_a_warm_process_never_loads_llvm(tmp_path):
     assert runs[0][2] == runs[1][2], "the warm process computes exactly what the cold one did"
     l1, l2, err = map(float, runs[1][2].split())
     assert l2 < l1 and err <= 1e-15
+
+
+def test_cpu_identity_comes_from_cpuinfo_else_from_llvm(monkeypatch):
+    from symcomp.backends.cpu import host
+
+    with open("/proc/cpuinfo") as f:
+        flags = next(line for line in f if line.startswith(("flags", "Features"))).split(":", 1)[1].split()
+    assert len(host.cpu_identity()) == 64 and flags  # a digest of the first processor's facts
+    monkeypatch.setattr(host, "cpu_identity", lambda: "")
+    tgt = jit.target()
+    assert cache._cpu_identity() == f"{tgt.cpu}:{tgt.features}"
