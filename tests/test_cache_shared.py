@@ -15,8 +15,8 @@ import symcomp
 from symcomp import tensor as T
 from symcomp.backends.cpu import cache, jit, shared, threads
 
-pytestmark = pytest.mark.skipif(shared.linker() is None or not shared.platform.machine() == "x86_64",
-                                reason="no C compiler driver to link shared objects, or not x86-64")
+needs_linker = pytest.mark.skipif(shared.linker() is None or shared.platform.machine() != "x86_64",
+                                  reason="no C compiler driver to link shared objects, or not x86-64")
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def _module(f):
     return f.executable.jit
 
 
+@needs_linker
 def test_a_hit_loads_the_shared_object_and_computes_the_same(cache_dir):
     x = np.linspace(-3, 3, 37)
     cold = _exp_fn()
@@ -63,6 +64,7 @@ def _mlp(init):
     return f, params
 
 
+@needs_linker
 def test_warm_mlp_training_steps_equal_the_cold_ones(cache_dir):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 8)), rng.integers(0, 3, 50)
@@ -84,6 +86,7 @@ def test_warm_mlp_training_steps_equal_the_cold_ones(cache_dir):
     assert l2[0] == pytest.approx(-logp[np.arange(50), y].mean(), rel=1e-13)
 
 
+@needs_linker
 def test_warm_blas_function(cache_dir):
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(30, 20)), rng.normal(size=(20, 7))
@@ -95,6 +98,7 @@ def test_warm_blas_function(cache_dir):
     np.testing.assert_allclose(fns[1](a, b), a @ b * 3.0, rtol=1e-13)
 
 
+@needs_linker
 def test_thread_count_reaches_a_loaded_shared_object(cache_dir):
     x = np.linspace(-1, 1, 1 << 18)  # large enough for a thread team
     old = symcomp.config.num_threads
@@ -124,6 +128,7 @@ def _function_entry(d):
     raise AssertionError("no function entry")
 
 
+@needs_linker
 @pytest.mark.parametrize("damage", ["truncate", "flip", "missing"])
 def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
     _exp_fn()
@@ -142,6 +147,7 @@ def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
     assert not so.exists(), "a damaged shared object is removed"
 
 
+@needs_linker
 def test_shared_object_that_fails_to_load_warns_and_falls_back(cache_dir):
     _exp_fn()
     key, entry = _function_entry(cache_dir)
@@ -200,6 +206,7 @@ _CHILD = textwrap.dedent("""
 """)
 
 
+@needs_linker
 def test_a_warm_process_never_loads_llvm(tmp_path):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)

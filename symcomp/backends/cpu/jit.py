@@ -74,11 +74,12 @@ def _init():
 # (a fused expression, a reduction, a softmax: machine code in 20-80 ms at level 2) get level 2;
 # larger ones (a training step) get level 0 (docs/performance.md has the measurements).
 CODEGEN_LEVEL = 0
+CODEGEN_LEVEL_SMALL = 2
+SMALL_MODULE_LINES = 3000
+
 RELOC = "pic"
 """Relocation model: position-independent code, so that the object links into a shared object
 that a later process loads without LLVM (:mod:`symcomp.backends.cpu.shared`); MCJIT loads it too."""
-CODEGEN_LEVEL_SMALL = 2
-SMALL_MODULE_LINES = 3000
 
 
 def codegen_level(ir_lines: int) -> int:

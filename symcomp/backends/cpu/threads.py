@@ -117,11 +117,11 @@ def gomp_symbols() -> dict:
     """``{name: address}`` of the OpenMP entry points generated code calls, from this process's
     private libgomp (loaded on the first call, workers sleeping between parallel regions); {} where
     libgomp cannot be loaded (every loop then runs on the calling thread)."""
-    if not _LIB:
+    if not _GOMP:
         with _gomp_lock:
-            if not _LIB:
-                _LIB.append(_load_gomp())
-    return _LIB[0]
+            if not _GOMP:
+                _GOMP.append(_load_gomp())
+    return _GOMP[0]
 
 
 def _load_gomp() -> dict:
@@ -168,7 +168,7 @@ def available() -> bool:
     return bool(gomp_symbols())
 
 
-_LIB: list = []
+_GOMP: list = []  # [symbols] once libgomp was looked for
 _HANDLES: list = []
 _gomp_lock = threading.Lock()
 
