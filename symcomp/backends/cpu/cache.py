@@ -2,14 +2,15 @@
 
 An entry holds the machine code of one compiled function (an ELF object
 from :func:`symcomp.backends.cpu.jit.emit_object`) and the little the runtime
-needs besides it (the ``ints`` slot layout, the entry symbol), and where a
-linker is available the same code linked as a shared object (``<key>.so``,
-:mod:`symcomp.backends.cpu.shared`) that a later process loads without LLVM.  Its key is the
-SHA-256 of the function's canonical IR text together with everything else
-the machine code depends on: the target CPU and its features (from
-/proc/cpuinfo: computing the key must not load LLVM), the symcomp and
-llvmlite versions and LLVM library, the LLVM pipeline settings and a digest of the
-backend's own source (so that editing a lowering never serves stale code).
+needs besides it (the ``ints`` slot layout, the entry symbol); where a linker
+is available, the same code is also stored linked as a shared object
+(``<key>.so``, :mod:`symcomp.backends.cpu.shared`) that a later process loads
+without LLVM.  Its key is the SHA-256 of the function's canonical IR text
+together with everything else the machine code depends on: the host CPU and
+its features (from /proc/cpuinfo: computing the key must not load LLVM), the
+symcomp and llvmlite versions and LLVM library, the relocation model, the LLVM
+pipeline settings and a digest of the backend's own source (so that editing a
+lowering never serves stale code).
 
 * Location: ``$SYMCOMP_CACHE_DIR`` if set, else the per-user cache directory
   that platformdirs gives for ``symcomp`` (``~/.cache/symcomp`` on Linux),

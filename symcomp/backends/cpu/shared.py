@@ -48,7 +48,8 @@ _warned: set = set()
 
 
 def linker() -> Optional[str]:
-    """The C compiler driver that links shared objects (``$CC``, else ``cc``), or None if absent."""
+    """The C compiler driver that links shared objects (``$CC``, a program name, else ``cc``), or
+    None if it is not on ``PATH``."""
     return shutil.which(os.environ.get("CC", "cc"))
 
 
@@ -97,6 +98,8 @@ def link(obj: bytes, names: list, out: Path) -> bool:
         Path(o).write_bytes(obj)
         Path(s).write_text(shim_assembly(names))
         libs = ["-lm"] + (["-l:libmvec.so.1"] if host.has_libmvec() else [])
+        # No start files: the code has no constructors.  -z defs: a symbol nothing defines fails
+        # the link here rather than the dlopen later.  --as-needed: libmvec only if it is called.
         cmd = [cc, "-shared", "-nostartfiles", "-o", str(out), o, s, "-Wl,-z,defs", "-Wl,-z,noexecstack",
                "-Wl,--as-needed", *libs]
         try:
