@@ -2,11 +2,15 @@
 
 An entry holds the machine code of one compiled function (an ELF object
 from :func:`symcomp.backends.cpu.jit.emit_object`) and the little the runtime
-needs besides it (the ``ints`` slot layout, the entry symbol).  Its key is the
-SHA-256 of the function's canonical IR text together with everything else
-the machine code depends on: the target CPU and its features, the symcomp,
-llvmlite and LLVM versions, the LLVM pipeline settings and a digest of the
-backend's own source (so that editing a lowering never serves stale code).
+needs besides it (the ``ints`` slot layout, the entry symbol); where a linker
+is available, the same code is also stored linked as a shared object
+(``<key>.so``, :mod:`symcomp.backends.cpu.shared`) that a later process loads
+without LLVM.  Its key is the SHA-256 of the function's canonical IR text
+together with everything else the machine code depends on: the host CPU and
+its features (from /proc/cpuinfo: computing the key must not load LLVM), the
+symcomp and llvmlite versions and LLVM library, the relocation model, the LLVM
+pipeline settings and a digest of the backend's own source (so that editing a
+lowering never serves stale code).
 
 * Location: ``$SYMCOMP_CACHE_DIR`` if set, else the per-user cache directory
   that platformdirs gives for ``symcomp`` (``~/.cache/symcomp`` on Linux),
@@ -83,22 +87,52 @@ def _source_digest() -> str:
     return h.hexdigest()
 
 
+def _llvm_identity() -> str:
+    """llvmlite's version and the size and modification time of its LLVM library, without loading
+    it (``import llvmlite`` does not import ``llvmlite.binding``): a rebuilt llvmlite changes it."""
+    import importlib.util
+
+    import llvmlite
+
+    spec = importlib.util.find_spec("llvmlite")
+    facts = [f"llvmlite={llvmlite.__version__}"]
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        for p in sorted((Path(loc) / "binding").glob("libllvmlite*")):
+            st = p.stat()
+            facts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ",".join(facts)
+
+
+def _cpu_identity() -> str:
+    """The host CPU from /proc/cpuinfo, else (no /proc) LLVM's host CPU name and features."""
+    from symcomp.backends.cpu import host, jit
+
+    ident = host.cpu_identity()
+    if ident:
+        return ident
+    tgt = jit.target()
+    return f"{tgt.cpu}:{tgt.features}"
+
+
 def fingerprint() -> str:
-    """Everything besides the IR that the machine code depends on, as one string (computed once)."""
+    """Everything besides the IR that the machine code depends on, as one string (computed once).
+
+    Found without loading LLVM (:mod:`symcomp.backends.cpu.host`), so that a process whose code
+    all comes from the cache never maps it.
+    """
     if not _fingerprint:
-        import llvmlite
-        import llvmlite.binding as llvm
+        import platform
+        import sys
 
         import symcomp
-        from symcomp.backends.cpu import jit
+        from symcomp.backends.cpu import host, jit, threads
 
-        tgt = jit.target()
         parts = [
-            f"format={MAGIC!r}", f"symcomp={symcomp.__version__}", f"llvmlite={llvmlite.__version__}",
-            f"llvm={'.'.join(map(str, llvm.llvm_version_info))}", f"triple={jit.ensure_initialized()['triple']}",
-            f"cpu={tgt.cpu}", f"features={tgt.features}", f"libmvec={tgt.has_libmvec}",
-            f"openmp={jit.ensure_initialized()['omp']}", f"blas_int={jit.blas_int_bits()}",
-            f"pipeline={','.join(jit.LEAN_PIPELINE)}", f"codegen=O{jit.CODEGEN_LEVEL}/O{jit.CODEGEN_LEVEL_SMALL}<={jit.SMALL_MODULE_LINES}", f"source={_source_digest()}",
+            f"format={MAGIC!r}", f"symcomp={symcomp.__version__}", f"llvm={_llvm_identity()}",
+            f"machine={platform.machine()}-{sys.platform}", f"cpu={_cpu_identity()}",
+            f"libmvec={host.has_libmvec()}", f"openmp={threads.available()}", f"blas_int={host.blas_int_bits()}",
+            f"pipeline={','.join(jit.LEAN_PIPELINE)}", f"reloc={jit.RELOC}",
+            f"codegen=O{jit.CODEGEN_LEVEL}/O{jit.CODEGEN_LEVEL_SMALL}<={jit.SMALL_MODULE_LINES}", f"source={_source_digest()}",
         ]
         _fingerprint.append("\n".join(parts))
     return _fingerprint[0]
@@ -187,8 +221,15 @@ def _warn_once(msg: str) -> None:
         warnings.warn(msg, RuntimeWarning, stacklevel=4)
 
 
-def get_or_build(ir_text: str, build: Callable[[], Entry]) -> tuple[Entry, bool]:
-    """The cached entry for ``ir_text``, or ``build()``'s, stored for next time.
+def get_or_build(ir_text: str, build: Callable[[Optional[str]], Entry],
+                 key: Optional[str] = None) -> tuple[Entry, bool]:
+    """The cached entry for ``ir_text``, or ``build(key)``'s, stored for next time.
+
+    Args:
+        ir_text: the canonical IR text.
+        build: makes the entry; called with the cache key (to store files of its own under it,
+            :mod:`symcomp.backends.cpu.shared`), or None with the cache off.
+        key: ``key_for(ir_text)`` if the caller has it already.
 
     Returns:
         (entry, hit): ``hit`` is True when the entry came from the disk.
@@ -198,13 +239,13 @@ def get_or_build(ir_text: str, build: Callable[[], Entry]) -> tuple[Entry, bool]
     With the cache off (``symcomp.config.cache = False``) this is ``build()``.
     """
     if not enabled():
-        return build(), False
-    import filelock
-
-    key = key_for(ir_text)
+        return build(None), False
+    key = key or key_for(ir_text)
     entry = load(key)
     if entry is not None:
         return entry, True
+    import filelock  # only on a miss: importing it costs a few ms of a warm compile
+
     d = cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -212,12 +253,12 @@ def get_or_build(ir_text: str, build: Callable[[], Entry]) -> tuple[Entry, bool]
         lock.acquire()
     except (OSError, filelock.Timeout) as exc:
         _warn_once(f"symcomp: cannot use the compilation cache in {d} ({exc}); compiling without it")
-        return build(), False
+        return build(None), False
     try:
         entry = load(key)  # another process may have finished it while we waited
         if entry is not None:
             return entry, True
-        entry = build()
+        entry = build(key)
         store(key, entry)
         return entry, False
     finally:

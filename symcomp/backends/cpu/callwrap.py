@@ -103,12 +103,22 @@ def _setup() -> bool:
     ok = ok and isinstance(made, np.ndarray) and made.shape == (4, 7) and made.dtype == d
     if not ok:
         return False
-    llvm = jit.ensure_initialized()["llvm"]
-    llvm.add_symbol("symcomp_PyArray_Empty", empty)
+    symbols = {"symcomp_PyArray_Empty": empty}
     for name in _C_API:
-        llvm.add_symbol(f"symcomp_{name}", ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value)
+        symbols[f"symcomp_{name}"] = ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
+    _state["symbols"] = symbols
     _state["ok"] = True
     return True
+
+
+def c_api_symbols() -> dict:
+    """``{"symcomp_<name>": address}`` of the Python and NumPy C API functions the wrapper calls.
+
+    Raises:
+        KeyError: if the array layout check of the set-up failed (no wrapper is made then).
+    """
+    _setup()
+    return _state["symbols"]
 
 
 def _layout(in_ranks, out_ranks) -> dict:
@@ -226,21 +236,30 @@ _wrappers_lock = threading.RLock()
 
 
 def _compile_wrapper(in_ranks, out_ranks, single) -> int:
-    """Address of the wrapper for these ranks (compiled once per process, cached on disk)."""
-    from symcomp.backends.cpu import cache
+    """Address of the wrapper for these ranks (compiled once per process, cached on disk; a cache
+    hit loads its shared object without LLVM, :mod:`symcomp.backends.cpu.shared`)."""
+    from symcomp.backends.cpu import cache, shared
 
     key = (in_ranks, out_ranks, single)
     with _wrappers_lock:  # one engine per key: a second compile would free the first one's code
         if key not in _wrappers:
             text = wrapper_ir(in_ranks, out_ranks, single)
 
-            def build():
+            def build(cache_key):
                 ref = jit.parse(text)
                 jit.optimize(ref)
-                return cache.Entry(jit.emit_object(ref), {"needs_blas": False})
+                obj = jit.emit_object(ref)
+                meta = {"needs_blas": False}
+                if cache_key is not None:
+                    meta.update(shared.build(cache_key, obj, jit.declared_functions(ref)))
+                return cache.Entry(obj, meta)
 
-            entry, _ = cache.get_or_build(text, build)
-            engine = jit.JitModule(entry.obj, False)
+            cache_key = cache.key_for(text) if cache.enabled() else None
+            entry, hit = cache.get_or_build(text, build, cache_key)
+            engine = shared.load(cache_key, entry.meta) if hit else None
+            if engine is None:
+                jit.add_symbols(_state["symbols"])
+                engine = jit.JitModule(entry.obj, False)
             _wrappers[key] = (engine, engine.address("symcomp_fastcall"))
         return _wrappers[key][1]
 

@@ -251,18 +251,25 @@ class LLVMStages:
         return jit.assembly(self._module())
 
 
-def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
-    """Prepare; take the machine code from the disk cache, or emit, optimize and compile it; load it.
-
-    Returns:
-        (Compiled, JitModule, LLVMStages).
-    """
-    from symcomp.backends.cpu import cache
-
+def _init_llvm(timings: dict) -> None:
+    """Initialize LLVM if this process has not yet, timing it."""
     if not jit.is_initialized():
         t0 = time.perf_counter()
         jit.ensure_initialized()
         timings["llvm_init"] = time.perf_counter() - t0
+
+
+def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
+    """Prepare; take the machine code from the disk cache, or emit, optimize and compile it; load it.
+
+    A cache hit loads the entry's shared object (:mod:`symcomp.backends.cpu.shared`) and never
+    initializes LLVM; without one (no linker, damaged, not loadable) it loads the object with MCJIT.
+
+    Returns:
+        (Compiled, JitModule or SharedModule, LLVMStages).
+    """
+    from symcomp.backends.cpu import cache, shared
+
     t0 = time.perf_counter()
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
     ir_text = str(module) if cache.enabled() else ""  # the canonical IR: the cache key (unused when off)
@@ -271,7 +278,8 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     stages = LLVMStages(c, name)
     timings["prepare"] = time.perf_counter() - t0
 
-    def build() -> cache.Entry:
+    def build(key) -> cache.Entry:
+        _init_llvm(timings)
         t1 = time.perf_counter()
         text = str(codegen(c, name, embed_constants=False).module)
         t2 = time.perf_counter()
@@ -279,15 +287,28 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         jit.optimize(ref)
         t3 = time.perf_counter()
         obj = jit.emit_object(ref, jit.codegen_level(text.count("\n")))
-        timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": time.perf_counter() - t3})
-        return cache.Entry(obj, {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)})
+        t4 = time.perf_counter()
+        timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": t4 - t3})
+        meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)}
+        if key is not None:
+            meta.update(shared.build(key, obj, jit.declared_functions(ref)))
+            timings["link"] = time.perf_counter() - t4
+        return cache.Entry(obj, meta)
 
     t1 = time.perf_counter()
-    entry, hit = cache.get_or_build(ir_text, build)
+    key = cache.key_for(ir_text) if cache.enabled() else None
+    entry, hit = cache.get_or_build(ir_text, build, key)
+    engine = None
     if hit:
         c.slot_keys = [tuple(k) for k in entry.meta["slot_keys"]]
         timings["cache_load"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
-    timings["load"] = time.perf_counter() - t2
+        t2 = time.perf_counter()
+        engine = shared.load(key, entry.meta)
+        if engine is not None:
+            timings["load_shared"] = time.perf_counter() - t2
+    if engine is None:
+        _init_llvm(timings)
+        t2 = time.perf_counter()
+        engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
+        timings["load"] = time.perf_counter() - t2
     return c, engine, stages

@@ -5,21 +5,22 @@ the generated code calls are resolved here: libm (scalar math), glibc's libmvec
 (SIMD math, ``_ZGV*`` variants) and BLAS, registered as ``symcomp_dgemm`` etc.:
 the OpenBLAS that NumPy has already loaded when it exports the 64-bit-integer
 (ILP64) interface (NumPy's wheels do, as ``scipy_dgemm_64_``...), otherwise
-SciPy's ``scipy.linalg.cython_blas`` (32-bit integers), imported on first use.
+SciPy's ``scipy.linalg.cython_blas`` (32-bit integers), imported on first use
+(:mod:`symcomp.backends.cpu.host` finds them without LLVM).
 """
 
 from __future__ import annotations
 
-import ctypes
 import ctypes.util
-import re
 import threading
 from dataclasses import dataclass
+
+from symcomp.backends.cpu import host
 
 _lock = threading.Lock()
 _state = {}
 
-BLAS_ROUTINES = ("dgemm", "sgemm", "dgemv", "sgemv", "ddot", "sdot")
+BLAS_ROUTINES = host.BLAS_ROUTINES
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,6 @@ class Target:
     features: str
     vector_bits: int
     has_libmvec: bool
-
-
-def _capsule_pointer(capsule) -> int:
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
-    get_ptr = ctypes.pythonapi.PyCapsule_GetPointer
-    get_ptr.restype, get_ptr.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    return get_ptr(capsule, get_name(capsule))
 
 
 def _init():
@@ -70,7 +63,7 @@ def _init():
     tm = _new_target_machine(llvm, cpu, features)
     # Read the data layout once: llvmlite's TargetData objects must not outlive their owner.
     _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple(),
-                  omp=omp, blas_ilp64=_numpy_ilp64_blas())
+                  omp=omp)
 
 
 # Machine-code generation level (llc -O<n>), chosen per module by its size.  Level 0 selects
@@ -84,6 +77,10 @@ CODEGEN_LEVEL = 0
 CODEGEN_LEVEL_SMALL = 2
 SMALL_MODULE_LINES = 3000
 
+RELOC = "pic"
+"""Relocation model: position-independent code, so that the object links into a shared object
+that a later process loads without LLVM (:mod:`symcomp.backends.cpu.shared`); MCJIT loads it too."""
+
 
 def codegen_level(ir_lines: int) -> int:
     """The machine-code optimization level for a module of ``ir_lines`` lines of LLVM IR."""
@@ -92,7 +89,7 @@ def codegen_level(ir_lines: int) -> int:
 
 def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):
     return llvm.Target.from_default_triple().create_target_machine(
-        cpu=cpu, features=features, opt=opt, reloc="default", codemodel="jitdefault")
+        cpu=cpu, features=features, opt=opt, reloc=RELOC, codemodel="jitdefault")
 
 
 def is_initialized() -> bool:
@@ -124,29 +121,21 @@ def ensure_initialized():
     return _state
 
 
-def _numpy_ilp64_blas() -> dict:
-    """Addresses of NumPy's own OpenBLAS routines (ILP64), or {} if this NumPy has none.
+def add_symbols(symbols: dict) -> None:
+    """Make ``{name: address}`` visible to code loaded by :class:`JitModule`."""
+    llvm = ensure_initialized()["llvm"]
+    for name, address in symbols.items():
+        llvm.add_symbol(name, address)
 
-    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` with
-    symbols ``scipy_<routine>_64_``; the library is already mapped into the process.
-    """
-    try:
-        with open("/proc/self/maps") as f:
-            paths = set(re.findall(r"(/\S*numpy\.libs/libscipy_openblas64_\S*\.so)", f.read()))
-    except OSError:
-        return {}
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-            return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
-        except (OSError, AttributeError):
-            continue
-    return {}
+
+def declared_functions(module_ref) -> list:
+    """Names of the functions a module declares without defining them."""
+    return [f.name for f in module_ref.functions if f.is_declaration]
 
 
 def blas_int_bits() -> int:
     """Width of BLAS integer arguments in generated code: 64 (NumPy's ILP64 OpenBLAS) or 32 (SciPy's)."""
-    return 64 if ensure_initialized()["blas_ilp64"] else 32
+    return host.blas_int_bits()
 
 
 def _register_blas() -> None:
@@ -156,16 +145,8 @@ def _register_blas() -> None:
     """
     if "blas" in _state:
         return
-    if _state["blas_ilp64"]:
-        for name, addr in _state["blas_ilp64"].items():
-            _state["llvm"].add_symbol(f"symcomp_{name}", addr)
-        _state["blas"] = True
-        return
-    from scipy.linalg import cython_blas
-
-    llvm = _state["llvm"]
-    for name in BLAS_ROUTINES:
-        llvm.add_symbol(f"symcomp_{name}", _capsule_pointer(cython_blas.__pyx_capi__[name]))
+    for name, addr in host.blas_symbols().items():
+        _state["llvm"].add_symbol(name, addr)
     _state["blas"] = True
 
 

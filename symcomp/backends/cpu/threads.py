@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from typing import Callable
 
 from llvmlite import ir
@@ -60,6 +61,26 @@ def _effective(n: int) -> int:
 def set_num_threads(n: int) -> None:
     """Threads for later calls of compiled code (0 = all cores this process may use)."""
     _NUM_THREADS.value = _effective(n)
+    for copy in list(_COPIES.values()):
+        copy.value = _NUM_THREADS.value
+
+
+_COPIES: dict = {}
+"""Copies of ``symcomp_num_threads`` in loaded shared objects (:mod:`symcomp.backends.cpu.shared`),
+kept equal to ``_NUM_THREADS`` by :func:`set_num_threads`."""
+
+
+def track_copy(key: int, address: int) -> None:
+    """Keep the ``int32`` at ``address`` (a shared object's ``symcomp_num_threads``) equal to the
+    thread count, under ``key`` until :func:`untrack_copy`."""
+    copy = ctypes.c_int32.from_address(address)
+    copy.value = _NUM_THREADS.value
+    _COPIES[key] = copy
+
+
+def untrack_copy(key: int) -> None:
+    """Stop updating the copy registered under ``key`` (its shared object is being unloaded)."""
+    _COPIES.pop(key, None)
 
 
 def num_threads() -> int:
@@ -67,7 +88,7 @@ def num_threads() -> int:
     return _NUM_THREADS.value
 
 
-_GOMP_SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+GOMP_SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
 _LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
              "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib")
 
@@ -92,13 +113,18 @@ def _open_own_libgomp() -> "ctypes.CDLL | None":
         return None
 
 
-def initialize(llvm) -> bool:
-    """Load libgomp and register its entry points and ``symcomp_num_threads`` for JIT-compiled code
-    (called once by the JIT's initialization).
+def gomp_symbols() -> dict:
+    """``{name: address}`` of the OpenMP entry points generated code calls, from this process's
+    private libgomp (loaded on the first call, workers sleeping between parallel regions); {} where
+    libgomp cannot be loaded (every loop then runs on the calling thread)."""
+    if not _GOMP:
+        with _gomp_lock:
+            if not _GOMP:
+                _GOMP.append(_load_gomp())
+    return _GOMP[0]
 
-    Returns:
-        Whether libgomp could be loaded (without it every loop runs on the calling thread).
-    """
+
+def _load_gomp() -> dict:
     # libgomp reads its settings from the environment when it is loaded.  Unless the user chose a
     # wait policy, its workers sleep between parallel regions instead of spinning: a spinning
     # worker takes the core that OpenBLAS's threads (and other processes) need, which made the
@@ -111,21 +137,41 @@ def initialize(llvm) -> bool:
     finally:
         if override:  # the process environment is left as it was (child processes inherit it)
             del os.environ["OMP_WAIT_POLICY"]
-    llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
     if lib is None:
-        return False
+        return {}
     try:
-        for name in _GOMP_SYMBOLS:  # explicit symbols win over whatever the process exports
-            llvm.add_symbol(name, ctypes.cast(getattr(lib, name), ctypes.c_void_p).value)
+        symbols = {name: ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in GOMP_SYMBOLS}
         pause = lib.omp_pause_resource_all
     except AttributeError:
-        return False
+        return {}
     _stop_team_at_exit(pause)
-    _LIB.append(lib)  # keep the handle (and the library) for the life of the process
-    return True
+    _HANDLES.append(lib)  # keep the handle (and the library) for the life of the process
+    return symbols
 
 
-_LIB: list = []
+def initialize(llvm) -> bool:
+    """Register libgomp's entry points and ``symcomp_num_threads`` for JIT-compiled code
+    (called once by the JIT's initialization).
+
+    Returns:
+        Whether libgomp could be loaded (without it every loop runs on the calling thread).
+    """
+    llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
+    symbols = gomp_symbols()
+    for name, address in symbols.items():  # explicit symbols win over whatever the process exports
+        llvm.add_symbol(name, address)
+    return bool(symbols)
+
+
+def available() -> bool:
+    """Whether the OpenMP runtime can be used (libgomp loaded); does not initialize LLVM."""
+    return bool(gomp_symbols())
+
+
+_GOMP: list = []  # [symbols] once libgomp was looked for
+_HANDLES: list = []
+_gomp_lock = threading.Lock()
+
 
 
 def _stop_team_at_exit(pause) -> None:

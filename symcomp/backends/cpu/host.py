@@ -1,0 +1,128 @@
+"""Facts about the host that compiled code depends on, found without loading LLVM.
+
+A warm compile (machine code read back from the disk cache) must not import
+``llvmlite.binding`` (mapping LLVM costs 20-70 ms), yet its cache key must
+capture everything the machine code depends on.  This module answers those
+questions with ``/proc`` and ctypes only:
+
+* the CPU: vendor, family, model and feature flags from ``/proc/cpuinfo``
+  (LLVM derives its host CPU name and feature string from the same CPUID bits);
+* whether glibc's libmvec can be loaded;
+* the BLAS the generated code calls and the width of its integers: NumPy's
+  own OpenBLAS when it exports the ILP64 interface (``scipy_dgemm_64_``...),
+  else SciPy's ``scipy.linalg.cython_blas`` (32-bit integers).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import platform
+import sys
+import threading
+
+BLAS_ROUTINES = ("dgemm", "sgemm", "dgemv", "sgemv", "ddot", "sdot")
+_CPUINFO_KEYS = ("vendor_id", "cpu family", "model", "model name", "flags", "CPU implementer", "CPU architecture",
+                 "CPU variant", "CPU part", "Features")
+_lock = threading.Lock()
+_memo: dict = {}
+
+
+def _once(name: str, fn):
+    if name not in _memo:
+        with _lock:
+            if name not in _memo:
+                _memo[name] = fn()
+    return _memo[name]
+
+
+def cpu_identity() -> str:
+    """A digest of the host CPU's identity and features (64 hex digits), or "" where
+    ``/proc/cpuinfo`` cannot be read (the caller then asks LLVM)."""
+
+    def read():
+        try:
+            with open("/proc/cpuinfo") as f:
+                first = f.read().split("\n\n", 1)[0]
+        except OSError:
+            return ""
+        fields = dict(line.split(":", 1) for line in first.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        facts = [f"{k}={fields[k]}" for k in _CPUINFO_KEYS if k in fields]
+        if not facts:
+            return ""
+        facts.append(f"machine={platform.machine()}/{sys.platform}")
+        return hashlib.sha256("\n".join(facts).encode()).hexdigest()
+
+    return _once("cpu", read)
+
+
+def has_libmvec() -> bool:
+    """Whether glibc's vector math library (``libmvec.so.1``) can be loaded."""
+
+    def probe():
+        try:
+            ctypes.CDLL("libmvec.so.1")
+            return True
+        except OSError:
+            return False
+
+    return _once("libmvec", probe)
+
+
+def capsule_pointer(capsule) -> int:
+    """The pointer a ``PyCapsule`` holds (whatever its name)."""
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_ptr = ctypes.pythonapi.PyCapsule_GetPointer
+    get_ptr.restype, get_ptr.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return get_ptr(capsule, get_name(capsule))
+
+
+def numpy_ilp64_blas() -> dict:
+    """Addresses of NumPy's own OpenBLAS routines (ILP64) by routine name, or {} if this NumPy has none.
+
+    NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` (next to the
+    ``numpy`` package) with symbols ``scipy_<routine>_64_``.  Only a library NumPy has already
+    loaded is used (``RTLD_NOLOAD``): the one NumPy's own matrix products call.
+    """
+
+    def find():
+        import os
+        from pathlib import Path
+
+        import numpy
+
+        libs = Path(numpy.__file__).resolve().parent.parent / "numpy.libs"
+        for path in sorted(libs.glob("libscipy_openblas64_*.so")):
+            try:
+                lib = ctypes.CDLL(str(path), mode=os.RTLD_NOLOAD)
+                return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
+            except (OSError, AttributeError):
+                continue
+        return {}
+
+    return _once("ilp64", find)
+
+
+def blas_int_bits() -> int:
+    """Width of BLAS integer arguments in generated code: 64 (NumPy's ILP64 OpenBLAS) or 32 (SciPy's)."""
+    return 64 if numpy_ilp64_blas() else 32
+
+
+def blas_symbols() -> dict:
+    """``{"symcomp_<routine>": address}`` for every routine of :data:`BLAS_ROUTINES`.
+
+    Importing ``scipy.linalg`` (the 32-bit fallback) costs 0.1-0.2 s: call this only for code
+    that calls BLAS.
+    """
+
+    def find():
+        ilp64 = numpy_ilp64_blas()
+        if ilp64:
+            return {f"symcomp_{n}": a for n, a in ilp64.items()}
+        from scipy.linalg import cython_blas
+
+        return {f"symcomp_{n}": capsule_pointer(cython_blas.__pyx_capi__[n]) for n in BLAS_ROUTINES}
+
+    return _once("blas", find)
