@@ -202,6 +202,7 @@ _CHILD = textwrap.dedent("""
     outs = [g(a), g(a)]  # the second call takes the native wrapper's fast path
     print("hit" if "cache_load" in step.timings and "cache_load" in g.timings else "miss")
     print("llvm" if "llvmlite.binding" in sys.modules else "no-llvm")
+    print("passes" if "symcomp.passes.canonicalize" in sys.modules else "no-passes")
     print(repr(losses[0]), repr(losses[1]), repr(float(np.abs(outs[1] - np.tanh(a) * 2.0).max())))
 """)
 
@@ -211,10 +212,10 @@ def test_a_warm_process_never_loads_llvm(tmp_path):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
             .stdout.split("\n") for _ in range(2)]
-    assert runs[0][:2] == ["miss", "llvm"]
-    assert runs[1][:2] == ["hit", "no-llvm"]
-    assert runs[0][2] == runs[1][2], "the warm process computes exactly what the cold one did"
-    l1, l2, err = map(float, runs[1][2].split())
+    assert runs[0][:3] == ["miss", "llvm", "passes"]
+    assert runs[1][:3] == ["hit", "no-llvm", "no-passes"], "a warm process runs (and imports) no pass"
+    assert runs[0][3] == runs[1][3], "the warm process computes exactly what the cold one did"
+    l1, l2, err = map(float, runs[1][3].split())
     assert l2 < l1 and err <= 1e-15
 
 

@@ -1,5 +1,7 @@
-"""Optimization passes.  Importing this package registers the built-in passes in
-:data:`symcomp.passes.manager.PASSES`.
+"""Optimization passes.  The built-in passes register themselves in
+:data:`symcomp.passes.manager.PASSES` when a pipeline is first parsed or the passes are listed
+(:func:`symcomp.passes.manager.registered_passes`), not on import: a process that takes its
+optimized IR from the disk cache never imports them.
 
 =================  ==========================================================
 ``canonicalize``   algebraic simplification exact in IEEE arithmetic
@@ -16,7 +18,4 @@
 See docs/passes.md for each pass' rules and options.
 """
 
-from symcomp.passes import (  # noqa: F401  (registration)
-    canonicalize, constant_fold, cse, dce, decompose, fusion, gemm_fold, inplace, stabilize,
-)
 from symcomp.passes.manager import PASSES, ModulePass, PassManager, parse_pipeline, register_pass  # noqa: F401

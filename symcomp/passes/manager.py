@@ -248,7 +248,9 @@ def stage_names(passes: Sequence[ModulePass], with_options: bool = False) -> lis
 
 
 def _load_builtin_passes() -> None:
-    import symcomp.passes  # noqa: F401  (registers the built-in passes)
+    from symcomp.passes import (  # noqa: F401  (registration)
+        canonicalize, constant_fold, cse, dce, decompose, fusion, gemm_fold, inplace, stabilize,
+    )
 
 
 class Timing:
