@@ -186,10 +186,7 @@ def load(key: str, kind: str = OBJECT) -> Optional[Entry]:
         return None
     entry = decode(data)
     if entry is None:
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        remove_quietly(path)
     return entry
 
 
@@ -209,10 +206,15 @@ def store(key: str, entry: Entry, kind: str = OBJECT) -> None:
                    "set SYMCOMP_CACHE_DIR or symcomp.config.cache = False")
     finally:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            remove_quietly(tmp)
+
+
+def remove_quietly(path) -> None:
+    """Delete a file if it exists; a failure (already gone, no permission) is ignored."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _warn_once(msg: str) -> None:

@@ -135,10 +135,7 @@ def build(key: str, obj: bytes, declared) -> dict:
         return {}
     finally:
         if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            cache.remove_quietly(tmp)
 
 
 def _resolve(name: str) -> int:
@@ -163,10 +160,7 @@ def load(key: str, meta: dict) -> Optional["SharedModule"]:
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != info.get("sha256"):
-        try:
-            path.unlink()
-        except OSError:
-            pass
+        cache.remove_quietly(path)
         return None
     try:
         return SharedModule(path, list(info.get("externals", ())))
