@@ -215,3 +215,19 @@ def test_pass_cache_hit_reports_this_programs_source_lines(cache_dir):
             f(np.zeros((2, 3)), np.zeros((2, 4)))
         line = next(i for i, t in enumerate(open(__file__), 1) if t.rstrip().endswith("# " + marker))
         assert f"test_cache.py:{line})" in str(info.value)
+
+
+def test_source_fingerprint_covers_the_front_end_the_passes_call():
+    """Rewrites build their replacements with symcomp.tensor, so a change there must invalidate
+    cached optimized IR: the digest follows each file's size and modification time."""
+    import symcomp.tensor.elemwise as mod
+
+    path = mod.__file__
+    st = os.stat(path)
+    before = cache._source_digest()
+    try:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        assert cache._source_digest() != before
+    finally:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert cache._source_digest() == before

@@ -75,12 +75,12 @@ def cache_dir() -> Path:
 
 
 def _source_digest() -> str:
-    """A digest of the sources cached results depend on (the CPU backend, the IR and the passes):
-    their paths, sizes and modification times (reading and hashing their contents cost ~10 ms at
-    every process start)."""
+    """A digest of the sources cached results depend on (the CPU backend, the IR, the passes and
+    the front-end builders the passes' rewrites call): their paths, sizes and modification times
+    (reading and hashing their contents cost ~10 ms at every process start)."""
     root = Path(__file__).resolve().parent.parent.parent
     h = hashlib.sha256()
-    for sub in ("backends/cpu", "ir", "passes"):
+    for sub in ("backends/cpu", "ir", "passes", "tensor"):
         for p in sorted((root / sub).rglob("*.py")):
             st = p.stat()
             h.update(f"{p.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
