@@ -149,14 +149,14 @@ def _through_stable_form(op, g: Value, known: set, pinned: set, constants: set) 
     if found is None:
         return None
     new, invariant = found
-    if new in known:
-        leaves = [new]
-    else:
-        leaves = list({v: None for o in walk_graph([new], stop=known) for v in o.operands if v in known})
+    reused = new in known  # the form is a value of the graph itself (log(exp(x)) -> x)
+    # The values of the original graph the form is computed from, in first-use order.
+    leaves = [new] if reused else list({v: None for o in walk_graph([new], stop=known)
+                                        for v in o.operands if v in known})
     bypassed = walk_graph(list(op.operands), stop=set(leaves))
     if any(r in pinned for o in bypassed for r in o.results):
         return None
-    if new in known:
+    if reused:
         return {new: g}
     inner = _backprop({new: g}, set(leaves), constants | set(invariant), frozenset(leaves))
     return {v: inner[v] for v in leaves if v in inner}
