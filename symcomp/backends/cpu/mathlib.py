@@ -58,6 +58,13 @@ def _intrinsic_name(base: str, t: ir.Type) -> str:
     return f"{base}.{'f32' if isinstance(t, ir.FloatType) else 'f64'}"
 
 
+def intrinsic(builder: ir.IRBuilder, base: str, *args: ir.Value) -> ir.Value:
+    """A call to the LLVM intrinsic ``base`` (``"llvm.fma"``) overloaded on the type of ``args``
+    (``llvm.fma.v8f64``), declared in the builder's module on first use."""
+    t = args[0].type
+    return builder.call(_declare(builder.module, _intrinsic_name(base, t), t, [t] * len(args)), list(args))
+
+
 def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
     """``name(args)`` for scalar or vector float arguments of one type.
 
@@ -65,14 +72,13 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
         KeyError: for a function symcomp has no lowering for.
     """
     t = args[0].type
-    module = builder.module
     if name in INTRINSICS:
-        iname = _intrinsic_name(INTRINSICS[name], t)
-        return builder.call(_declare(module, iname, t, [t] * len(args)), list(args))
+        return intrinsic(builder, INTRINSICS[name], *args)
     if name not in LIBMVEC:
         raise KeyError(f"no lowering for math function {name}")
     if name in _INLINE and vexp.supported(t) and isinstance(t.element, _INLINE[name][1]):
         return _INLINE[name][0](builder, args[0])
+    module = builder.module
     if not isinstance(t, ir.VectorType):
         return builder.call(_declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
     bits = t.count * (32 if isinstance(t.element, ir.FloatType) else 64)

@@ -73,7 +73,6 @@ class _Emitter:
         self.p = _PARAMS["float" if isinstance(t.element, ir.FloatType) else "double"]
         self.lanes = t.count
         self.it = ir.VectorType(ir.IntType(self.p["bits"]), self.lanes)
-        self.suffix = f"v{self.lanes}{'f32' if self.p['bits'] == 32 else 'f64'}"
 
     def splat(self, v: float) -> ir.Constant:
         return ir.Constant(self.t, [v] * self.lanes)
@@ -82,11 +81,10 @@ class _Emitter:
         return ir.Constant(self.it, [v] * self.lanes)
 
     def call(self, name: str, *args: ir.Value) -> ir.Value:
-        fname = f"llvm.{name}.{self.suffix}"
-        fn = self.b.module.globals.get(fname)
-        if fn is None:
-            fn = ir.Function(self.b.module, ir.FunctionType(self.t, [self.t] * len(args)), fname)
-        return self.b.call(fn, list(args))
+        """The LLVM intrinsic ``llvm.<name>`` on this vector type."""
+        from symcomp.backends.cpu.mathlib import intrinsic  # mathlib dispatches to this module
+
+        return intrinsic(self.b, f"llvm.{name}", *args)
 
     def clamp(self, x: ir.Value, lo: float, hi: float) -> ir.Value:
         return self.call("minnum", self.call("maxnum", x, self.splat(lo)), self.splat(hi))
