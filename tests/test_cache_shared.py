@@ -174,6 +174,21 @@ def test_without_a_linker_the_cache_still_works(cache_dir, monkeypatch):
     np.testing.assert_array_equal(warm(x), cold(x))
 
 
+@pytest.mark.skipif(shared.platform.machine() != "x86_64", reason="shared objects are made on x86-64 only")
+def test_a_failed_link_warns_once_and_the_cache_still_works(cache_dir, monkeypatch, tmp_path):
+    fake_cc = tmp_path / "fake-cc"
+    fake_cc.write_text("#!/bin/sh\necho 'fake-cc: cannot link' >&2\nexit 3\n")
+    fake_cc.chmod(0o755)
+    monkeypatch.setenv("CC", str(fake_cc))
+    shared._warned.clear()
+    with pytest.warns(RuntimeWarning, match=r"failed \(status 3\): fake-cc: cannot link"):
+        cold = _exp_fn()
+    warm = _exp_fn()
+    assert not _shared_files(cache_dir) and "shared" not in _function_entry(cache_dir)[1].meta
+    assert "cache_load" in warm.timings and isinstance(_module(warm), jit.JitModule)
+    np.testing.assert_array_equal(warm(np.linspace(0, 1, 5)), cold(np.linspace(0, 1, 5)))
+
+
 def test_shim_names_are_the_externals_mcjit_resolves():
     declared = ["exp", "symcomp_dgemm", "GOMP_parallel", "omp_get_thread_num", "symcomp_PyList_New",
                 "llvm.memcpy.p0.p0.i64", "_ZGVeN8v_log"]

@@ -18,7 +18,8 @@ exported under a second name ``symcomp_ext_num_threads`` so that
 :mod:`symcomp.backends.cpu.threads` keeps it equal to ``symcomp.config.num_threads``.
 
 Failures never fail a compile: no C compiler driver, an unsupported machine (the trampolines are
-x86-64 assembly) or a failed link leaves the entry without a shared object; a missing or damaged
+x86-64 assembly) or a failed link (reported once as a warning) leaves the entry without a shared
+object; a missing or damaged
 shared object (checked against the SHA-256 in the entry) or one that fails to load makes the
 caller use MCJIT on the cached object (a load failure is reported once as a warning).
 """
@@ -104,9 +105,16 @@ def link(obj: bytes, names: list, out: Path) -> bool:
                "-Wl,--as-needed", *libs]
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=_LINK_TIMEOUT_S)
-        except (OSError, subprocess.SubprocessError):
+        except (OSError, subprocess.SubprocessError) as exc:
+            _warn_once(f"symcomp: cannot run {cc} to link the cached code ({exc}); later processes will "
+                       "load it with the JIT (slower to start)")
             return False
-        return done.returncode == 0 and out.exists()
+        if done.returncode != 0:
+            tail = done.stderr.decode(errors="replace").strip()[-400:]
+            _warn_once(f"symcomp: linking the cached code with {cc} failed (status {done.returncode}): {tail}; "
+                       "later processes will load it with the JIT (slower to start)")
+            return False
+        return out.exists()
 
 
 def build(key: str, obj: bytes, declared) -> dict:
@@ -165,11 +173,14 @@ def load(key: str, meta: dict) -> Optional["SharedModule"]:
     try:
         return SharedModule(path, list(info.get("externals", ())))
     except (OSError, KeyError, AttributeError) as exc:
-        msg = f"symcomp: cannot load the cached shared object {path} ({exc}); using the JIT instead"
-        if msg not in _warned:
-            _warned.add(msg)
-            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        _warn_once(f"symcomp: cannot load the cached shared object {path} ({exc}); using the JIT instead")
         return None
+
+
+def _warn_once(msg: str) -> None:
+    if msg not in _warned:
+        _warned.add(msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)
 
 
 def _unload(handle: int, key: int) -> None:
