@@ -28,7 +28,9 @@ _lock = threading.Lock()
 _memo: dict = {}
 
 
-def _once(name: str, fn):
+def once(name: str, fn):
+    """``fn()``, computed the first time ``name`` is asked for in this process (thread-safe) and
+    remembered: facts about the host and the libraries loaded for generated code."""
     if name not in _memo:
         with _lock:
             if name not in _memo:
@@ -54,7 +56,7 @@ def cpu_identity() -> str:
         facts.append(f"machine={platform.machine()}/{sys.platform}")
         return hashlib.sha256("\n".join(facts).encode()).hexdigest()
 
-    return _once("cpu", read)
+    return once("cpu", read)
 
 
 def has_libmvec() -> bool:
@@ -67,7 +69,7 @@ def has_libmvec() -> bool:
         except OSError:
             return False
 
-    return _once("libmvec", probe)
+    return once("libmvec", probe)
 
 
 def capsule_pointer(capsule) -> int:
@@ -102,7 +104,7 @@ def numpy_ilp64_blas() -> dict:
                 continue
         return {}
 
-    return _once("ilp64", find)
+    return once("ilp64", find)
 
 
 def blas_int_bits() -> int:
@@ -125,4 +127,4 @@ def blas_symbols() -> dict:
 
         return {f"symcomp_{n}": capsule_pointer(cython_blas.__pyx_capi__[n]) for n in BLAS_ROUTINES}
 
-    return _once("blas", find)
+    return once("blas", find)

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
 from typing import Callable
 
 from llvmlite import ir
 
+from symcomp.backends.cpu import host
 from symcomp.backends.cpu.emit import I32, I64, PTR, i64
 from symcomp.backends.cpu.loops import Array, combine, for_range, identity
 from symcomp.backends.cpu.scalar import llvm_type
@@ -117,11 +117,7 @@ def gomp_symbols() -> dict:
     """``{name: address}`` of the OpenMP entry points generated code calls, from this process's
     private libgomp (loaded on the first call, workers sleeping between parallel regions); {} where
     libgomp cannot be loaded (every loop then runs on the calling thread)."""
-    if not _GOMP:
-        with _gomp_lock:
-            if not _GOMP:
-                _GOMP.append(_load_gomp())
-    return _GOMP[0]
+    return host.once("libgomp", _load_gomp)
 
 
 def _load_gomp() -> dict:
@@ -168,9 +164,7 @@ def available() -> bool:
     return bool(gomp_symbols())
 
 
-_GOMP: list = []  # [symbols] once libgomp was looked for
 _HANDLES: list = []
-_gomp_lock = threading.Lock()
 
 
 
