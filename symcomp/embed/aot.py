@@ -69,7 +69,7 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
     Returns:
         (module ref, link flags, BLAS symbols called).
     """
-    from symcomp.backends.cpu import jit
+    from symcomp.backends.cpu import host, jit
 
     exe = k.function.executable
     main = jit.parse(exe.stages["llvm"]())
@@ -78,7 +78,7 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
         # In-process the runtime owns this knob (symcomp.config.num_threads); in an object file it is
         # a private 0, which lets OpenMP decide (OMP_NUM_THREADS, else every core).
         main.link_in(jit.parse("@symcomp_num_threads = global i32 0\n"))
-    blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in jit.BLAS_ROUTINES}
+    blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in host.BLAS_ROUTINES}
     blas_used = []
     uses_mvec = uses_omp = False
     for fn in main.functions:

@@ -20,7 +20,6 @@ from symcomp.backends.cpu import host
 _lock = threading.Lock()
 _state = {}
 
-BLAS_ROUTINES = host.BLAS_ROUTINES
 
 
 @dataclass(frozen=True)
@@ -133,11 +132,6 @@ def declared_functions(module_ref) -> list:
     return [f.name for f in module_ref.functions if f.is_declaration]
 
 
-def blas_int_bits() -> int:
-    """Width of BLAS integer arguments in generated code: 64 (NumPy's ILP64 OpenBLAS) or 32 (SciPy's)."""
-    return host.blas_int_bits()
-
-
 def _register_blas() -> None:
     """Register the BLAS routines as ``symcomp_<routine>`` (once; the caller holds ``_lock``).
 
@@ -219,7 +213,7 @@ def parse(llvm_ir: str):
 
 def calls_blas(module_ref) -> bool:
     """Whether the module declares one of the ``symcomp_<blas routine>`` symbols."""
-    names = {f"symcomp_{n}" for n in BLAS_ROUTINES}
+    names = {f"symcomp_{n}" for n in host.BLAS_ROUTINES}
     return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
 

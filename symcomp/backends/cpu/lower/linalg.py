@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import jit
+from symcomp.backends.cpu import host
 from symcomp.backends.cpu.emit import PTR, i64
 from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
@@ -50,7 +50,7 @@ def _layout(shape, strides):
 
 
 def _check_blas_size(*dims):
-    if jit.blas_int_bits() == 64:
+    if host.blas_int_bits() == 64:
         return
     for d in dims:
         if d > _INT_MAX:
@@ -126,7 +126,7 @@ class DotLowering(Lowering):
             b.store(v, p)
             return p
 
-        bint = ir.IntType(jit.blas_int_bits())
+        bint = ir.IntType(host.blas_int_bits())
 
         def i32(v):  # a BLAS integer argument (by reference)
             return cell(bint, v if bint.width == 64 else b.trunc(v, bint))
