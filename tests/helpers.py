@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 import symcomp
 
@@ -37,3 +40,14 @@ def assert_matches(got, expected, rtol=None, atol=None):
 def run_all(fns: dict, *args):
     """Call every compiled function; returns {mode: result}."""
     return {m: f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args]) for m, f in fns.items()}
+
+
+def require_mlir_tools():
+    """Skip without mlir-opt-22/mlir-translate-22, except in CI where their absence is a failure."""
+    from symcomp.mlir import tools
+
+    if not tools.available():
+        msg = f"mlir-opt-{tools.MLIR_MAJOR} / mlir-translate-{tools.MLIR_MAJOR} not found ({tools.INSTALL_HINT})"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)

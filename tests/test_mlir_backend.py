@@ -8,7 +8,6 @@ set), where they fail.
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 import pytest
@@ -30,15 +29,12 @@ from symcomp.ir.verifier import verify
 from symcomp.mlir import tools
 from symcomp.mlir.backend import MLIRExecutable
 
+from helpers import require_mlir_tools
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _mlir_tools():
-    """Skip without mlir-opt-22/mlir-translate-22, except in CI where their absence is a failure."""
-    if not tools.available():
-        msg = f"mlir-opt-{tools.MLIR_MAJOR} / mlir-translate-{tools.MLIR_MAJOR} not found ({tools.INSTALL_HINT})"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_mlir_tools()
 
 
 # -- the digits MLP training step (examples/mlp_digits.py) -------------------------------------------

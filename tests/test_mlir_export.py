@@ -26,16 +26,9 @@ from symcomp.mlir import MLIRExportError, export_module, tools
 from symcomp.mlir.convert import CONVERTERS
 from symcomp.mlir.writer import dense_literal, scalar_literal
 
+from helpers import require_mlir_tools
+
 FILECHECK = os.path.join(os.path.dirname(sys.executable), "filecheck")
-
-
-def require_mlir_tools():
-    """Skip without mlir-opt-22/mlir-translate-22, except in CI where their absence is a failure."""
-    if not tools.available():
-        msg = f"mlir-opt-{tools.MLIR_MAJOR} / mlir-translate-{tools.MLIR_MAJOR} not found ({tools.INSTALL_HINT})"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ where they fail.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,15 +27,12 @@ from symcomp.compile.trace import trace
 from symcomp.mlir import tools
 from symcomp.mlir.export import export_func
 
+from helpers import require_mlir_tools
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _mlir_tools():
-    """Skip without mlir-opt-22/mlir-translate-22, except in CI where their absence is a failure."""
-    if not tools.available():
-        msg = f"mlir-opt-{tools.MLIR_MAJOR} / mlir-translate-{tools.MLIR_MAJOR} not found ({tools.INSTALL_HINT})"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_mlir_tools()
 
 
 F = ["float64", "float32"]
