@@ -27,6 +27,7 @@ from typing import Callable, Optional
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
 from symcomp.mlir.writer import FuncWriter, elem_type
+from symcomp.registry import by_name
 
 ERR_INDEX = 1
 """Status kind: an integer-array index out of bounds (IndexError)."""
@@ -63,13 +64,8 @@ Emitter = Callable[[ScalarContext, Operation, list], str]
 EMITTERS: dict[str, Emitter] = {}
 
 
-def emits(*names: str):
-    def deco(fn: Emitter) -> Emitter:
-        for n in names:
-            EMITTERS[n] = fn
-        return fn
-
-    return deco
+emits = by_name(EMITTERS)
+"""Decorator registering the decorated function for op names."""
 
 
 def has_checks(op: Operation) -> bool:

@@ -15,6 +15,7 @@ from llvmlite import ir
 
 from symcomp.backends.cpu import mathlib
 from symcomp.ir import types as T
+from symcomp.registry import by_name
 
 Emitter = Callable[["ScalarContext", object, list], ir.Value]
 EMITTERS: dict[str, Emitter] = {}
@@ -54,13 +55,8 @@ class ScalarContext:
         return c
 
 
-def emits(*names: str):
-    def deco(fn: Emitter) -> Emitter:
-        for n in names:
-            EMITTERS[n] = fn
-        return fn
-
-    return deco
+emits = by_name(EMITTERS)
+"""Decorator registering the decorated function for op names."""
 
 
 def _dt(op, i=0) -> T.DType:

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from symcomp.ir import types as T
+from symcomp.registry import by_name
 
 
 @dataclass(frozen=True)
@@ -185,13 +186,8 @@ ERR_INDEX = 1
 ERR_NEGATIVE_POWER = 2
 
 
-def template(*names: str):
-    def deco(fn: Template) -> Template:
-        for n in names:
-            TEMPLATES[n] = fn
-        return fn
-
-    return deco
+template = by_name(TEMPLATES)
+"""Decorator registering the decorated function for op names."""
 
 
 def _f(dt: T.DType) -> str:

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 
 from symcomp.ir.core import Operation, Value
 from symcomp.mlir.writer import FuncWriter, Ix, tensor_type
+from symcomp.registry import by_name
 
 
 class MLIRExportError(NotImplementedError):
@@ -23,15 +24,8 @@ Converter = Callable[["ExportContext", Operation], None]
 CONVERTERS: dict[str, Converter] = {}
 
 
-def converts(*names: str):
-    """Decorator registering a converter for op names."""
-
-    def deco(fn: Converter) -> Converter:
-        for n in names:
-            CONVERTERS[n] = fn
-        return fn
-
-    return deco
+converts = by_name(CONVERTERS)
+"""Decorator registering a converter for op names."""
 
 
 def lookup(op: Operation) -> Converter:

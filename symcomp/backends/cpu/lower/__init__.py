@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from symcomp.compile.errors import where
 from symcomp.ir.core import Operation
+from symcomp.registry import by_name
 
 LOWERINGS: dict[str, "Lowering"] = {}
 
@@ -28,16 +29,8 @@ class Lowering:
         raise NotImplementedError(f"the CPU backend has no code for {where(op)}")
 
 
-def lowering(*names: str):
-    """Class decorator registering a lowering (instantiated once) for op names."""
-
-    def deco(cls):
-        inst = cls()
-        for n in names:
-            LOWERINGS[n] = inst
-        return cls
-
-    return deco
+lowering = by_name(LOWERINGS, instantiate=True)
+"""Class decorator registering a lowering (instantiated once) for op names."""
 
 
 def lookup(op: Operation) -> Lowering:

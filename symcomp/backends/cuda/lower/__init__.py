@@ -16,6 +16,7 @@ falls back to the host.
 from __future__ import annotations
 
 from symcomp.ir.core import Operation
+from symcomp.registry import by_name
 
 LOWERINGS: dict[str, "Lowering"] = {}
 
@@ -31,16 +32,8 @@ class Lowering:
         raise NotImplementedError(f"the CUDA backend has no code for {op.name}")
 
 
-def lowering(*names: str):
-    """Class decorator registering a lowering (instantiated once) for op names."""
-
-    def deco(cls):
-        inst = cls()
-        for n in names:
-            LOWERINGS[n] = inst
-        return cls
-
-    return deco
+lowering = by_name(LOWERINGS, instantiate=True)
+"""Class decorator registering a lowering (instantiated once) for op names."""
 
 
 def lookup(op: Operation) -> Lowering:
