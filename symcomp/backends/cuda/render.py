@@ -316,29 +316,18 @@ def cast(S: Source, x: Var, dst: T.DType) -> Var:
     return S.let(f"{dst.name}({v})", dst)
 
 
-def _arith(sym):
+def _infix(sym):
+    """``a <sym> b`` in Python, wrapped to the result dtype."""
+
     def tpl(S, op, a, rt, err):
         return S.let(_wrap(rt, f"{a[0].name} {sym} {a[1].name}"), rt)
 
     return tpl
 
 
-TEMPLATES["sc.add"] = _arith("+")
-TEMPLATES["sc.sub"] = _arith("-")
-TEMPLATES["sc.mul"] = _arith("*")
-TEMPLATES["sc.div"] = _arith("/")  # float operands only
-
-
-def _logical(sym):
-    def tpl(S, op, a, rt, err):
-        return S.let(_wrap(rt, f"{a[0].name} {sym} {a[1].name}"), rt)
-
-    return tpl
-
-
-TEMPLATES["sc.and"] = _logical("&")
-TEMPLATES["sc.or"] = _logical("|")
-TEMPLATES["sc.xor"] = _logical("^")
+for _name, _sym in (("sc.add", "+"), ("sc.sub", "-"), ("sc.mul", "*"), ("sc.div", "/"),  # div: floats only
+                    ("sc.and", "&"), ("sc.or", "|"), ("sc.xor", "^")):
+    TEMPLATES[_name] = _infix(_sym)
 
 
 def _float_divmod(S, x: str, y: str, rt: T.DType):
