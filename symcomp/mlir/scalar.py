@@ -26,6 +26,7 @@ from typing import Callable, Optional
 
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
+from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.mlir.writer import FuncWriter, elem_type
 from symcomp.registry import by_name
 
@@ -160,22 +161,13 @@ def _sign(cx, op, a):
     return _select(cx, _cmpi(cx, "sgt", x, zero, dt), one, neg, dt)
 
 
-_MATH_UNARY = {
-    "sc.exp": "exp", "sc.exp2": "exp2", "sc.expm1": "expm1", "sc.log": "log", "sc.log2": "log2",
-    "sc.log10": "log10", "sc.log1p": "log1p", "sc.sqrt": "sqrt", "sc.sin": "sin", "sc.cos": "cos",
-    "sc.tan": "tan", "sc.arcsin": "asin", "sc.arccos": "acos", "sc.arctan": "atan", "sc.sinh": "sinh",
-    "sc.cosh": "cosh", "sc.tanh": "tanh", "sc.erf": "erf", "sc.erfc": "erfc", "sc.floor": "floor",
-    "sc.ceil": "ceil", "sc.trunc": "trunc", "sc.round": "roundeven",
-}
-"""symcomp op -> math dialect op of the same float function."""
-
-
 def _math_unary(name: str) -> Emitter:
     return lambda cx, op, a: _math(cx, name, _dt(op), a[0])
 
 
-for _op_name, _fn in _MATH_UNARY.items():
-    EMITTERS[_op_name] = _math_unary(_fn)
+for _op_name, _fn in MATH_FUNCTIONS.items():  # the math dialect op of the same name
+    if _op_name != "sc.arctan2":  # binary: its own emitter below
+        EMITTERS[_op_name] = _math_unary(_fn)
 
 
 @emits("sc.sigmoid")

@@ -15,6 +15,7 @@ from llvmlite import ir
 
 from symcomp.backends.cpu import mathlib
 from symcomp.ir import types as T
+from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.registry import by_name
 
 Emitter = Callable[["ScalarContext", object, list], ir.Value]
@@ -98,13 +99,7 @@ def _math(name):
     return lambda cx, op, a: mathlib.call(cx.b, name, *a)
 
 
-for _op, _fn in {
-    "sc.exp": "exp", "sc.exp2": "exp2", "sc.expm1": "expm1", "sc.log": "log", "sc.log2": "log2",
-    "sc.log10": "log10", "sc.log1p": "log1p", "sc.sin": "sin", "sc.cos": "cos", "sc.tan": "tan",
-    "sc.arcsin": "asin", "sc.arccos": "acos", "sc.arctan": "atan", "sc.sinh": "sinh", "sc.cosh": "cosh",
-    "sc.tanh": "tanh", "sc.erf": "erf", "sc.erfc": "erfc", "sc.sqrt": "sqrt", "sc.floor": "floor",
-    "sc.ceil": "ceil", "sc.trunc": "trunc", "sc.round": "roundeven", "sc.arctan2": "atan2",
-}.items():
+for _op, _fn in MATH_FUNCTIONS.items():
     EMITTERS[_op] = _math(_fn)
 
 

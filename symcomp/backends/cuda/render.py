@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from symcomp.ir import types as T
+from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.registry import by_name
 
 
@@ -220,14 +221,9 @@ def _libcall(name):
     return tpl
 
 
-for _op, _fn in {
-    "sc.exp": "exp", "sc.exp2": "exp2", "sc.expm1": "expm1", "sc.log": "log", "sc.log2": "log2",
-    "sc.log10": "log10", "sc.log1p": "log1p", "sc.sin": "sin", "sc.cos": "cos", "sc.tan": "tan",
-    "sc.arcsin": "asin", "sc.arccos": "acos", "sc.arctan": "atan", "sc.sinh": "sinh", "sc.cosh": "cosh",
-    "sc.tanh": "tanh", "sc.erf": "erf", "sc.erfc": "erfc", "sc.sqrt": "sqrt", "sc.floor": "floor",
-    "sc.ceil": "ceil", "sc.trunc": "trunc", "sc.round": "rint", "sc.arctan2": "atan2",
-}.items():
-    TEMPLATES[_op] = _libcall(_fn)
+_LIBDEVICE_NAMES = {"roundeven": "rint"}  # libdevice's rint rounds half to even (the default mode)
+for _op, _fn in MATH_FUNCTIONS.items():
+    TEMPLATES[_op] = _libcall(_LIBDEVICE_NAMES.get(_fn, _fn))
 
 
 @template("sc.neg")

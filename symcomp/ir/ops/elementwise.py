@@ -7,7 +7,7 @@ the front-end inserts ``sc.cast`` to apply NumPy's promotion before building
 the op, so backends never see mixed-type arithmetic.
 
 Each op gives its NumPy reference (``ref``) and its VJP; scalar lowerings live
-in the backends' tables.
+in the backends' tables, which take the math functions from :data:`MATH_FUNCTIONS`.
 """
 
 from __future__ import annotations
@@ -669,3 +669,15 @@ class Select(ElementwiseOp):
         tb = _t()
         z = tb.zeros_like(g)
         return [None, _ub(tb.switch(self.cond, g, z), self.x), _ub(tb.switch(self.cond, z, g), self.y)]
+
+
+MATH_FUNCTIONS: dict[str, str] = {
+    "sc.exp": "exp", "sc.exp2": "exp2", "sc.expm1": "expm1", "sc.log": "log", "sc.log2": "log2",
+    "sc.log10": "log10", "sc.log1p": "log1p", "sc.sqrt": "sqrt", "sc.sin": "sin", "sc.cos": "cos",
+    "sc.tan": "tan", "sc.arcsin": "asin", "sc.arccos": "acos", "sc.arctan": "atan", "sc.sinh": "sinh",
+    "sc.cosh": "cosh", "sc.tanh": "tanh", "sc.erf": "erf", "sc.erfc": "erfc", "sc.floor": "floor",
+    "sc.ceil": "ceil", "sc.trunc": "trunc", "sc.round": "roundeven", "sc.arctan2": "atan2",
+}
+"""Op name -> the ``<math.h>`` function (C23 names) that computes the op on floats.  Each backend
+maps these names to its own implementation: libm/libmvec or LLVM intrinsics on the CPU, libdevice
+on CUDA, the ``math`` dialect in MLIR."""
