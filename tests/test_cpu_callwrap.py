@@ -124,12 +124,27 @@ def test_reference_counts_balance(rng):
     assert (sys.getrefcount(a), sys.getrefcount(a.dtype)) == before
 
 
-def test_large_signatures_use_the_python_path(rng):
+def test_large_signatures_use_the_native_path_without_the_gil(rng):
     a = rng.random(callwrap.MAX_ELEMENTS + 1)
     np.testing.assert_array_equal(F(a), a + 1)
-    assert not _armed(F)
+    ctx = F.executable._fasts[-1]._ctx
+    assert _armed(F) and ctx[callwrap._RELEASE] == 1 and ctx[callwrap._BUSY] == 0
     np.testing.assert_array_equal(F(a[:10]), a[:10] + 1)
-    assert _armed(F)
+    assert _armed(F) and ctx[callwrap._RELEASE] == 0
+
+
+def test_concurrent_large_and_small_calls_from_threads(rng):
+    """A call running without the GIL marks the context busy: calls arriving meanwhile (same or
+    other signature) take the Python path and must not re-arm the context under it."""
+    f = symcomp.function([x, y], [x * y + 1.0, T.sum(x - y)])
+    sizes = (callwrap.MAX_ELEMENTS * 4, 5, callwrap.MAX_ELEMENTS * 4 + 1, 9) * 12
+    pairs = [(rng.random(n), rng.random(n)) for n in sizes]
+    with ThreadPoolExecutor(4) as ex:
+        outs = list(ex.map(lambda p: f(*p), pairs))
+    for (a, b), (prod, total) in zip(pairs, outs):
+        np.testing.assert_array_equal(prod, a * b + 1.0)
+        np.testing.assert_allclose(total, np.sum(a - b), rtol=1e-12, atol=1e-9)
+    assert f.executable._fasts[-1]._ctx[callwrap._BUSY] == 0
 
 
 def test_concurrent_calls_from_threads(rng):

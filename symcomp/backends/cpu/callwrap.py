@@ -14,9 +14,13 @@ signature) and raises the proper exception: correctness never depends on the
 fast path.
 
 The wrapper is used only for functions without shared variables or values
-that feed shapes, and only for signatures whose arguments and results hold at
-most :data:`MAX_ELEMENTS` elements in all: it keeps the GIL, so a large call
-goes through the Python path, which releases it.  Its context (a block of
+that feed shapes, and for signatures needing at most :data:`MAX_WORKSPACE`
+bytes of workspace.  For signatures whose arguments and results hold more than
+:data:`MAX_ELEMENTS` elements in all it releases the GIL around the entry
+(``PyEval_SaveThread``), marking its context busy meanwhile: a second thread
+arriving then takes the Python path (which has its own workspace), and
+``install`` leaves a busy context alone, so nothing the running call reads is
+freed or rewritten under it.  Its context (a block of
 int64 words) is read through a ``PyCapsule``, so one wrapper is compiled per
 combination of ranks and shared by every function with those ranks (and
 cached on disk like any compiled code).
@@ -29,6 +33,7 @@ set-up; if anything disagrees, no wrapper is made.
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
 import re
 from pathlib import Path
@@ -41,14 +46,19 @@ from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.loops import for_range
 
 MAX_ELEMENTS = 1 << 16
+MAX_WORKSPACE = 1 << 20
+"""Signatures needing more workspace bytes take the Python path: the wrapper's context holds a
+workspace of its own (the plan's is the Python path's), and two copies of a large one would double
+the peak memory of a call that runs long enough not to notice the Python path's microseconds."""
 _ALIGNED = 0x0100  # NPY_ARRAY_ALIGNED
 # PyArrayObject_fields (numpy/ndarraytypes.h): data, nd, dimensions, strides, base, descr, flags.
 _OFF = {"type": 8, "data": 16, "nd": 24, "dims": 32, "strides": 40, "descr": 56, "flags": 64}
 # Context words.
-_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _HEAD = range(8)
+_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _RELEASE, _BUSY, _HEAD = range(10)
 
 I64, I32, PTR = ir.IntType(64), ir.IntType(32), ir.PointerType()
-_C_API = ("PyCapsule_GetPointer", "PyObject_Vectorcall", "Py_IncRef", "Py_DecRef", "PyList_New", "PyList_SetItem")
+_C_API = ("PyCapsule_GetPointer", "PyObject_Vectorcall", "Py_IncRef", "Py_DecRef", "PyList_New", "PyList_SetItem",
+          "PyEval_SaveThread", "PyEval_RestoreThread")
 _state: dict = {}
 
 
@@ -148,6 +158,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     list_new = decl("PyList_New", PTR, [I64])
     list_set = decl("PyList_SetItem", I32, [PTR, I64, PTR])
     empty = decl("PyArray_Empty", PTR, [I32, PTR, PTR, I32])
+    save_thread = decl("PyEval_SaveThread", PTR, [])
+    restore_thread = decl("PyEval_RestoreThread", ir.VoidType(), [PTR])
     entry_t = ir.FunctionType(I32, [PTR, PTR])
 
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR, I64, PTR]), "symcomp_fastcall")
@@ -167,7 +179,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
         b.cbranch(cond, ok, slow)
         b.position_at_end(ok)
 
-    check(b.and_(b.icmp_signed("!=", word(_ENABLED), ir.Constant(I64, 0)),
+    check(b.and_(b.and_(b.icmp_signed("!=", word(_ENABLED), ir.Constant(I64, 0)),
+                        b.icmp_signed("==", word(_BUSY), ir.Constant(I64, 0))),
                  b.and_(b.icmp_unsigned("==", kwnames, ir.Constant(PTR, None)),
                         b.icmp_signed("==", nargs, ir.Constant(I64, len(in_ranks))))))
     ndarray = word(_NDARRAY, PTR)
@@ -209,7 +222,20 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
         outs.append(o)
         b.store(field(o, "data", I64), b.gep(ptrs, [ir.Constant(I64, len(in_ranks) + j)], source_etype=I64))
     entry = b.inttoptr(word(_ENTRY), entry_t.as_pointer())
-    status = b.call(entry, [ptrs, word(_INTS, PTR)])
+    ints = word(_INTS, PTR)
+    release = b.icmp_signed("!=", word(_RELEASE), ir.Constant(I64, 0))
+    busy_at = b.gep(ctx, [ir.Constant(I64, _BUSY)], source_etype=I64)
+    pre = b.block
+    with b.if_then(release):
+        b.store(ir.Constant(I64, 1), busy_at)  # under the GIL, as every other access
+        saved = b.call(save_thread, [])
+    tstate = b.phi(PTR)
+    tstate.add_incoming(ir.Constant(PTR, None), pre)
+    tstate.add_incoming(saved, saved.parent)
+    status = b.call(entry, [ptrs, ints])
+    with b.if_then(release):
+        b.call(restore_thread, [tstate])
+        b.store(ir.Constant(I64, 0), busy_at)
     with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
         for o in outs:  # the Python path computes again and raises the proper exception
             b.call(decref, [o])
@@ -287,6 +313,7 @@ class FastCall:
         self._ctx[_FALLBACK] = id(fallback)
         self._ctx[_NDARRAY] = id(np.ndarray)
         self._keep = [fallback]
+        self._armed = None
         addr = _compile_wrapper(tuple(in_ranks), tuple(out_ranks), single)
         new_capsule = ctypes.pythonapi.PyCapsule_New
         new_capsule.restype, new_capsule.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p,
@@ -302,10 +329,17 @@ class FastCall:
         if self.callable is None:
             return
         ctx = self._ctx
+        if ctx[_BUSY]:
+            return  # a call on another thread is using the context and what it points to
+        if ctx[_ENABLED] and self._armed is plan and all(ctx[d] == id(a.dtype) for a, (d, _, _) in
+                                                          zip(arrays, self._lay["in"])):
+            return  # armed for this signature already (the call took the Python path for another reason)
         ctx[_ENABLED] = 0
-        n = sum(a.size for a in arrays) + sum(int(np.prod(s)) for s, _ in plan.outputs)
-        if n > MAX_ELEMENTS or any(type(a) is not np.ndarray or not a.flags.aligned for a in arrays):
+        if plan.workspace_bytes > MAX_WORKSPACE or any(type(a) is not np.ndarray or not a.flags.aligned
+                                                       for a in arrays):
             return
+        n = sum(a.size for a in arrays) + sum(math.prod(s) for s, _ in plan.outputs)
+        ctx[_RELEASE] = int(n > MAX_ELEMENTS)
         for a, (d_at, sh_at, st_at) in zip(arrays, self._lay["in"]):
             ctx[d_at] = id(a.dtype)
             for ax, (s, st) in enumerate(zip(a.shape, a.strides)):
@@ -322,6 +356,7 @@ class FastCall:
         ptrs[ws_root] = ws.ctypes.data
         # Everything the context points to or compares by identity stays alive with it.
         self._keep = self._keep[:1] + [plan, ws, ptrs, descrs, [a.dtype for a in arrays]]
+        self._armed = plan
         ctx[_INTS] = plan.ints.ctypes.data
         ctx[_PTRS] = ptrs.ctypes.data
         ctx[_NPTRS] = len(ptrs)
