@@ -115,7 +115,6 @@ class ModuleEmitter:
         self.calls: list[tuple[ir.Function, int, int]] = []  # (function, slot base, op index) in op order
         self.constants: list[tuple[str, object]] = []  # (global name, ndarray)
         self.vector_bits = target().vector_bits
-        self.x86 = st["triple"].startswith(("x86_64", "i386", "i686"))
         self._by_key: dict[str, tuple[ir.Function, list]] = {}
 
     def emit_op(self, index: int, op: Operation, emit) -> None:
@@ -264,20 +263,12 @@ class OpEmitter:
             v = b.icmp_unsigned("!=", v, zero)
         return v
 
-    def store(self, value: ir.Value, ptr: ir.Value, dtype: DType, index: ir.Value, streaming: bool = False) -> None:
-        """Store one element (or a vector of consecutive ones) at element ``index``.
-
-        ``streaming``: a non-temporal store of a whole vector, which must be aligned to its size
-        (the caller checks): it writes around the caches, so a line that is written whole is not
-        first read from memory (x86 ``vmovntpd``; Intel SDM vol. 1, 10.4.6.2)."""
+    def store(self, value: ir.Value, ptr: ir.Value, dtype: DType, index: ir.Value) -> None:
         b = self.b
         mt = S.llvm_type(dtype, in_memory=True)
         if dtype.is_bool:
             value = b.zext(value, ir.VectorType(I8, value.type.count) if isinstance(value.type, ir.VectorType) else I8)
-        align = value.type.count * dtype.itemsize if streaming else max(1, dtype.itemsize)
-        inst = b.store(value, b.gep(ptr, [index], source_etype=mt), align=align)
-        if streaming:
-            inst.set_metadata("nontemporal", b.module.add_metadata([ir.Constant(I32, 1)]))
+        b.store(value, b.gep(ptr, [index], source_etype=mt), align=max(1, dtype.itemsize))
 
     def masked_load(self, ptr, dtype: DType, index, mask, lanes: int, passthru=None) -> ir.Value:
         b = self.b

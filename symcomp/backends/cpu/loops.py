@@ -157,20 +157,19 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         E.store(res, out.ptr, out_dtype, i64(0))
         return
 
-    stream = _stream_flag(E, out_dtype, lanes, reduce)
     if parallel and E.mod.threads and threads_available():
         from symcomp.backends.cpu import threads
 
-        def ranged(W, wdims, w_in, w_out, outer, inner, w_stream):
-            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner, w_stream)
+        def ranged(W, wdims, w_in, w_out, outer, inner):
+            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner)
 
-        threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged, stream)
+        threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
         return
     arrays = inputs + [out]
 
     def nest(level: int, offsets: list):
         if level == rank - 1:
-            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes, stream)
+            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes)
             return
         with for_range(b, 0, dims[level], name=f"l{level}") as i:
             nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
@@ -185,7 +184,7 @@ def threads_available() -> bool:
     return threads.available()
 
 
-def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner, stream):
+def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner):
     """The nest restricted to flat outer iterations ``outer`` = [lo, hi) (the outer axes taken
     as one loop in C order) and to inner iterations ``inner`` = [lo, hi)."""
     b = E.b
@@ -202,10 +201,10 @@ def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes
             if k:
                 rem = b.udiv(rem, dims[k])
             offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
-        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, stream)
+        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes)
 
 
-def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, stream=None):
+def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes):
     b = E.b
     in_offs, out_off = offsets[:-1], offsets[-1]
     out_inner_reduced = out.inner_bcast  # for reductions: stride 0 along the inner axis
@@ -216,7 +215,7 @@ def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes
             contiguous = b.and_(contiguous, b.icmp_signed("==", a.strides[-1], i64(1)))
     with b.if_else(contiguous, likely=True) as (simd, scalar):
         with simd:
-            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, stream)
+            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes)
         with scalar:
             _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce)
 
@@ -251,7 +250,7 @@ and a reduction gets as many accumulators, so it is not bound by the latency of 
 dependent add chain."""
 
 
-def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, stream=None):
+def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes):
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
@@ -262,7 +261,7 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             accs.append(E.entry_alloca(vt))
             b.store(cx.const(out_dtype, identity(reduce, out_dtype)), accs[-1])
 
-    def step(j, mask, acc=0, streaming=False):
+    def step(j, mask, acc=0):
         vals = []
         for k, a in enumerate(inputs):
             if k in bcast:
@@ -286,7 +285,7 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
                 E.masked_load(out.ptr, out_dtype, idx, mask, lanes)
             res = combine(E, reduce, out_dtype, cur, res)
         if mask is None:
-            E.store(res, out.ptr, out_dtype, idx, streaming=streaming)
+            E.store(res, out.ptr, out_dtype, idx)
         else:
             E.masked_store(res, out.ptr, out_dtype, idx, mask)
 
@@ -305,25 +304,9 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
     rest = b.sub(n, head)
     main = b.add(head, b.sub(rest, b.srem(rest, i64(lanes))))
     big = b.add(head, b.sub(rest, b.srem(rest, i64(lanes * UNROLL))))
-    def main_loop(streaming=False):
-        with for_range(b, head, big, lanes * UNROLL, name="vu") as j:
-            for u in range(UNROLL):
-                step(b.add(j, i64(u * lanes)) if u else j, None, u, streaming)
-
-    if stream is not None:
-        # The main loop of a large output stores around the caches (_stream_flag); the head step
-        # aligned its stores, checked again here since streaming stores must be aligned.
-        vbytes = lanes * out_dtype.itemsize
-        start = b.ptrtoint(E.elem_ptr(out.ptr, out_dtype, b.add(out_off, head)), I64)
-        use = b.and_(stream, b.icmp_unsigned("==", b.and_(start, i64(vbytes - 1)), i64(0)))
-        with b.if_else(use) as (streamed, cached):
-            with streamed:
-                main_loop(streaming=True)
-                b.call(_sfence(b.module), [])
-            with cached:
-                main_loop()
-    else:
-        main_loop()
+    with for_range(b, head, big, lanes * UNROLL, name="vu") as j:
+        for u in range(UNROLL):
+            step(b.add(j, i64(u * lanes)) if u else j, None, u)
     with for_range(b, big, main, lanes, name="v") as j:
         step(j, None)
     with b.if_then(b.icmp_signed("<", main, n)):
@@ -336,22 +319,6 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             vals = [combine(E, reduce, out_dtype, vals[i], vals[i + 1]) for i in range(0, len(vals), 2)]
         total = horizontal(E, reduce, out_dtype, vals[0])
         E.store(combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, out_off), total), out.ptr, out_dtype, out_off)
-
-
-def _stream_flag(E: OpEmitter, dtype: DType, lanes: int, reduce) -> Optional[ir.Value]:
-    """An i1 value: whether the kernel streams its stores (the planner's ``stream`` parameter,
-    :meth:`symcomp.backends.cpu.plan.PlanContext.streams`), or None where it never can: a
-    reduction, bools, vectors under 16 bytes, not x86 (whose ``sfence`` orders the streamed
-    stores before the loop's caller goes on), or a nest inside an outlined parallel loop (whose
-    emitter reads no parameters)."""
-    if reduce or dtype.is_bool or not E.mod.x86 or lanes * dtype.itemsize < 16 or E.ints is None:
-        return None
-    return E.b.icmp_signed("!=", E.param("stream"), i64(0))
-
-
-def _sfence(module: ir.Module) -> ir.Function:
-    fn = module.globals.get("llvm.x86.sse.sfence")
-    return fn or ir.Function(module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence")
 
 
 def emit_fill(E: OpEmitter, ptr: ir.Value, dtype: DType, count: ir.Value, value) -> None:

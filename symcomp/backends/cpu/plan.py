@@ -31,18 +31,6 @@ import numpy as np
 from symcomp.ir.core import Value
 
 
-STREAM_MIN_BYTES = 16 << 20
-"""A kernel writing at least this many bytes stores around the caches (non-temporal stores) where
-its memory is recycled (:meth:`PlanContext.streams`).  A plain store first reads its cache line from
-memory, so ``a*b+c`` moves five arrays' worth of bytes; streamed, four.  A smaller result would
-still be in the last-level cache for the op reading it next (docs/performance.md)."""
-
-FRESH_OUTPUT_BYTES = 32 << 20
-"""Outputs above this size are fresh pages on every call: glibc's malloc maps them anew
-(``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit hosts, which no setting can raise) and the kernel zeroes
-each page on first touch, leaving its lines dirty in cache, where plain stores beat streaming."""
-
-
 def contiguous_strides(shape) -> tuple:
     """C-order element strides."""
     out, acc = [], 1
@@ -248,17 +236,6 @@ class PlanContext:
         self.shape[v] = arr.shape
         self.strides[v] = contiguous_strides(arr.shape)
         self.root[v], self.off[v] = root, 0
-
-    def streams(self, v: Value) -> bool:
-        """Whether the kernel computing ``v`` (placed already) should use streaming stores: at least
-        :data:`STREAM_MIN_BYTES`, in memory that is recycled -- workspace, an argument's or shared
-        variable's storage, or an output small enough for malloc to reuse (:data:`FRESH_OUTPUT_BYTES`)."""
-        nbytes = math.prod(self.shape[v]) * v.type.dtype.itemsize
-        if nbytes < STREAM_MIN_BYTES:
-            return False
-        root = self.root[v]
-        fresh = self.c.n_params <= root < self.c.ws_root  # an output or update array made for this call
-        return not fresh or nbytes <= FRESH_OUTPUT_BYTES
 
     def set_param(self, name: str, value: int) -> None:
         self.params[(self.op_index, name)] = int(value)

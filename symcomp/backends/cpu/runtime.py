@@ -81,7 +81,6 @@ class CPUExecutable:
                 out_shapes = [t.shape for t in types]
                 op.check_broadcast(shapes, vals, out_shapes)
                 lookup(op).plan(op, P, out_shapes)
-                P.set_param("stream", bool(op.results) and op.results[0] in P.root and P.streams(op.results[0]))
             except (ValueError, IndexError) as exc:
                 raise with_location(exc, op) from None
             if op.results and op.results[0] in c.needed:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Callable, Optional
+from typing import Callable
 
 from llvmlite import ir
 
@@ -283,16 +283,14 @@ def _wants_team(E, work: ir.Value) -> ir.Value:
     return b.and_(b.icmp_signed(">=", work, i64(MIN_PARALLEL_ELEMENTS)), b.icmp_signed(">", nthr, i64(1))), nthr
 
 
-def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, lanes: int, nest: Callable,
-                         flag: Optional[ir.Value] = None) -> None:
+def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, lanes: int, nest: Callable) -> None:
     """Emit a loop nest, outlined, run by a thread team when large enough.
 
     Args:
         E: the op's :class:`~symcomp.backends.cpu.emit.OpEmitter`.
         dims, inputs, out, out_dtype, reduce, lanes: as for :func:`~symcomp.backends.cpu.loops.emit_kernel`.
-        nest: ``nest(W, dims, inputs, out, outer=(lo, hi), inner=(lo, hi), flag)`` emits the nest
+        nest: ``nest(W, dims, inputs, out, outer=(lo, hi), inner=(lo, hi))`` emits the nest
             restricted to flat outer iterations and inner iterations, with emitter ``W``.
-        flag: an i1 value of the op's function the nest needs (passed on as ``flag``, None if not given).
     """
     b = E.b
     rank = len(dims)
@@ -317,8 +315,6 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
     partials = E.entry_alloca(et, MAX_THREADS, "partials") if inner_reduced else ir.Constant(PTR, None)
     live = list(dims) + [v for a in inputs + [out] for v in [a.ptr] + list(a.strides)]
     live += [b.zext(use_outer, I64), b.zext(use_inner, I64), partials]
-    if flag is not None:
-        live.append(b.zext(flag, I64))
     R = _Region(E, live)
     W, wb, vals = R.W, R.W.b, R.values
     wdims, pos = vals[:rank], rank
@@ -328,7 +324,6 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
         pos += 1 + rank
     w_outer, w_inner = wb.icmp_signed("!=", vals[pos], i64(0)), wb.icmp_signed("!=", vals[pos + 1], i64(0))
     w_partials = vals[pos + 2]
-    w_flag = wb.icmp_signed("!=", vals[pos + 3], i64(0)) if flag is not None else None
     total = i64(1)
     for d in wdims[:-1]:
         total = wb.mul(total, d)
@@ -348,7 +343,7 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
         with wb.if_then(w_inner):
             W.store(W.scalar_context(None).const(out_dtype, identity(reduce, out_dtype)), cell, out_dtype, i64(0))
         w_out = Array(wb.select(w_inner, cell, w_out.ptr), out_dtype, w_out.strides, inner_bcast=True)
-    nest(W, wdims, w_in, w_out, (o_lo, o_hi), (i_lo, i_hi), w_flag)
+    nest(W, wdims, w_in, w_out, (o_lo, o_hi), (i_lo, i_hi))
     R.finish_worker()
     team = R.dispatch(b.or_(use_outer, use_inner))
     if inner_reduced:  # partials combined in thread order: deterministic for a given team size
