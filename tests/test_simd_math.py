@@ -193,6 +193,18 @@ def _register():
     return {512: "zmm", 256: "ymm", 128: "xmm"}[bits], bits
 
 
+def test_asm_dump_is_made_at_the_level_of_the_code_that_runs(monkeypatch):
+    """A small module runs code generated at CODEGEN_LEVEL_SMALL; its dump must show that code,
+    not the level-0 code of large modules (the dump once did, spilling every loop variable)."""
+    levels = []
+    real = jit.assembly
+    monkeypatch.setattr(jit, "assembly", lambda ref, level=jit.CODEGEN_LEVEL: levels.append(level) or real(ref, level))
+    x = T.dvector("x")
+    f = symcomp.function([x], T.exp(x) * 2.0)
+    assert "ret" in f.dump("asm")
+    assert levels == [jit.codegen_level(f.dump("llvm").count("\n"))] == [jit.CODEGEN_LEVEL_SMALL]
+
+
 @pytest.mark.parametrize("dtype,suffix", [("float64", "pd"), ("float32", "ps")])
 def test_arithmetic_loop_uses_packed_instructions(dtype, suffix):
     reg, _ = _register()

@@ -248,7 +248,9 @@ class LLVMStages:
         return str(self._module())
 
     def asm(self) -> str:
-        return jit.assembly(self._module())
+        """The assembly of the machine code that runs: generated at the module's own level."""
+        ref = self._module()
+        return jit.assembly(ref, jit.codegen_level(self.c.llvm_ir.count("\n")))
 
 
 def _init_llvm(timings: dict) -> None:

@@ -217,17 +217,22 @@ def calls_blas(module_ref) -> bool:
     return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
 
+def _machine(level: int):
+    """The target machine generating code at ``level`` (call with ``_lock`` held)."""
+    if level == CODEGEN_LEVEL:
+        return target_machine()
+    st = ensure_initialized()
+    tms = st.setdefault("tm_by_level", {})
+    if level not in tms:
+        tms[level] = _new_target_machine(st["llvm"], st["target"].cpu, st["target"].features, level)
+    return tms[level]
+
+
 def emit_object(module_ref, level: int = CODEGEN_LEVEL) -> bytes:
     """Machine code of an optimized module at optimization ``level``, as an ELF relocatable
     object for the host CPU."""
-    st = ensure_initialized()
     with _lock:
-        if level == CODEGEN_LEVEL:
-            return target_machine().emit_object(module_ref)
-        tms = st.setdefault("tm_by_level", {})
-        if level not in tms:
-            tms[level] = _new_target_machine(st["llvm"], st["target"].cpu, st["target"].features, level)
-        return tms[level].emit_object(module_ref)
+        return _machine(level).emit_object(module_ref)
 
 
 class JitModule:
@@ -266,6 +271,7 @@ class JitModule:
         return self.engine.get_global_value_address(name)
 
 
-def assembly(module_ref) -> str:
-    """Native assembly of a module (for ``f.dump('asm')``)."""
-    return target_machine().emit_assembly(module_ref)
+def assembly(module_ref, level: int = CODEGEN_LEVEL) -> str:
+    """Native assembly of a module at optimization ``level`` (for ``f.dump('asm')``)."""
+    with _lock:
+        return _machine(level).emit_assembly(module_ref)
