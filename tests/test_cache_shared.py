@@ -13,7 +13,7 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, jit, shared, threads
+from symcomp.backends.cpu import cache, jit, omp, shared
 
 needs_linker = pytest.mark.skipif(shared.linker() is None or shared.platform.machine() != "x86_64",
                                   reason="no C compiler driver to link shared objects, or not x86-64")
@@ -109,7 +109,7 @@ def test_thread_count_reaches_a_loaded_shared_object(cache_dir):
         copy = ctypes.c_int32.from_address(mod._address(shared.THREADS_EXPORT))
         for n in (1, 2, 3):
             symcomp.config.num_threads = n
-            assert copy.value == n == threads.num_threads()
+            assert copy.value == n == omp.num_threads()
             np.testing.assert_allclose(fns[1](x), np.exp(x) * 2.0 + 1.0, rtol=1e-15)
     finally:
         symcomp.config.num_threads = old
@@ -217,6 +217,7 @@ _CHILD = textwrap.dedent("""
     outs = [g(a), g(a)]  # the second call takes the native wrapper's fast path
     print("hit" if "cache_load" in step.timings and "cache_load" in g.timings else "miss")
     print("llvm" if "llvmlite.binding" in sys.modules else "no-llvm")
+    print("builder" if {"llvmlite.ir", "symcomp.backends.cpu.emit"} & set(sys.modules) else "no-builder")
     print("passes" if "symcomp.passes.canonicalize" in sys.modules else "no-passes")
     print(repr(losses[0]), repr(losses[1]), repr(float(np.abs(outs[1] - np.tanh(a) * 2.0).max())))
 """)
@@ -227,10 +228,11 @@ def test_a_warm_process_never_loads_llvm(tmp_path):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
             .stdout.split("\n") for _ in range(2)]
-    assert runs[0][:3] == ["miss", "llvm", "passes"]
-    assert runs[1][:3] == ["hit", "no-llvm", "no-passes"], "a warm process runs (and imports) no pass"
-    assert runs[0][3] == runs[1][3], "the warm process computes exactly what the cold one did"
-    l1, l2, err = map(float, runs[1][3].split())
+    assert runs[0][:4] == ["miss", "llvm", "builder", "passes"]
+    assert runs[1][:4] == ["hit", "no-llvm", "no-builder", "no-passes"], \
+        "a warm process imports neither LLVM, nor the IR builder and code generators, nor any pass"
+    assert runs[0][4] == runs[1][4], "the warm process computes exactly what the cold one did"
+    l1, l2, err = map(float, runs[1][4].split())
     assert l2 < l1 and err <= 1e-15
 
 

@@ -1,6 +1,6 @@
 """Loop nests split across threads (symcomp.backends.cpu.threads, libgomp).
 
-Arrays here are larger than threads.MIN_PARALLEL_ELEMENTS so that the
+Arrays here are larger than omp.MIN_PARALLEL_ELEMENTS so that the
 parallel paths run: outer split (2-D), inner split (coalesced 1-D), per-thread
 partials (full reductions), and the refusal to split along a reduced axis.
 """
@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import threads
+from symcomp.backends.cpu import omp
 from symcomp.backends.cpu.loops import threads_available
 
 needs_openmp = pytest.mark.skipif(not threads_available(), reason="libgomp is not available")
 
-BIG = 4 * threads.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
+BIG = 4 * omp.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
 
 
 @pytest.fixture(params=[1, 2, 3])
@@ -37,9 +37,9 @@ def test_num_threads_is_mirrored_into_native_code():
     old = symcomp.config.num_threads
     try:
         symcomp.config.num_threads = 3
-        assert threads.num_threads() == 3
+        assert omp.num_threads() == 3
         symcomp.config.num_threads = 0
-        assert threads.num_threads() == len(os.sched_getaffinity(0))
+        assert omp.num_threads() == len(os.sched_getaffinity(0))
     finally:
         symcomp.config.num_threads = old
 
@@ -113,7 +113,7 @@ def test_integer_and_bool_reductions(nthreads, rng):
     assert [bool(v) for v in anyall(m)] == [True, False]
 
 
-@given(rows=st.integers(1, 9), cols=st.integers(1, 3 * threads.MIN_PARALLEL_ELEMENTS // 4),
+@given(rows=st.integers(1, 9), cols=st.integers(1, 3 * omp.MIN_PARALLEL_ELEMENTS // 4),
        axis=st.sampled_from([None, 0, 1]))
 def test_sum_any_shape_around_the_threshold(rows, cols, axis):
     f = _sum_fn(axis)

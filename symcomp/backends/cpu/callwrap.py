@@ -40,10 +40,8 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from llvmlite import ir
 
 from symcomp.backends.cpu import jit
-from symcomp.backends.cpu.loops import for_range
 
 MAX_ELEMENTS = 1 << 16
 MAX_WORKSPACE = 1 << 20
@@ -56,7 +54,6 @@ _OFF = {"type": 8, "data": 16, "nd": 24, "dims": 32, "strides": 40, "descr": 56,
 # Context words.
 _ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _RELEASE, _BUSY, _HEAD = range(10)
 
-I64, I32, PTR = ir.IntType(64), ir.IntType(32), ir.PointerType()
 _C_API = ("PyCapsule_GetPointer", "PyObject_Vectorcall", "Py_IncRef", "Py_DecRef", "PyList_New", "PyList_SetItem",
           "PyEval_SaveThread", "PyEval_RestoreThread")
 _state: dict = {}
@@ -145,6 +142,11 @@ def _layout(in_ranks, out_ranks) -> dict:
 
 def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     """LLVM IR of the wrapper for these argument and result ranks (see the module docstring)."""
+    from llvmlite import ir
+
+    from symcomp.backends.cpu.emit import I32, I64, PTR
+    from symcomp.backends.cpu.loops import for_range
+
     m = ir.Module(name="symcomp.fastcall")
     lay = _layout(in_ranks, out_ranks)
 
@@ -269,10 +271,12 @@ def _compile_wrapper(in_ranks, out_ranks, single) -> int:
     key = (in_ranks, out_ranks, single)
     with _wrappers_lock:  # one engine per key: a second compile would free the first one's code
         if key not in _wrappers:
-            text = wrapper_ir(in_ranks, out_ranks, single)
+            # Keyed by what determines the wrapper's code, not its IR text: a hit builds no IR (and
+            # imports no IR builder); the cache fingerprint covers this module's source.
+            ident = f"symcomp.fastcall in={in_ranks} out={out_ranks} single={single}"
 
             def build(cache_key):
-                ref = jit.parse(text)
+                ref = jit.parse(wrapper_ir(in_ranks, out_ranks, single))
                 jit.optimize(ref)
                 obj = jit.emit_object(ref)
                 meta = {"needs_blas": False}
@@ -280,8 +284,8 @@ def _compile_wrapper(in_ranks, out_ranks, single) -> int:
                     meta.update(shared.build(cache_key, obj, jit.declared_functions(ref)))
                 return cache.Entry(obj, meta)
 
-            cache_key = cache.key_for(text) if cache.enabled() else None
-            entry, hit = cache.get_or_build(text, build, cache_key)
+            cache_key = cache.key_for(ident) if cache.enabled() else None
+            entry, hit = cache.get_or_build(ident, build, cache_key)
             engine = shared.load(cache_key, entry.meta) if hit else None
             if engine is None:
                 jit.add_symbols(_state["symbols"])

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from symcomp.backends.cpu import jit
-from symcomp.backends.cpu.emit import ModuleEmitter
 from symcomp.backends.cpu.lower import load_all, lookup
 from symcomp.compile.errors import where
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
 from symcomp.ir.ops.elementwise import Copy
 from symcomp.passes.inplace import buffer_source, validated_hints
+
+if TYPE_CHECKING:
+    from symcomp.backends.cpu.emit import ModuleEmitter
 
 # Operands whose *values* (not just shapes) the planner needs, per op.
 VALUE_OPERANDS = {
@@ -209,6 +212,8 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
     JIT-compiled code leaves them out, because LLVM keeps every constant's data in its
     process-wide context for good: the runtime passes NumPy-owned copies by address instead.
     """
+    from symcomp.backends.cpu.emit import ModuleEmitter  # the IR builder: not needed on a cache hit
+
     load_all()
     ids = {v: i for i, v in enumerate(c.values)}
     mod = ModuleEmitter(name, ids, threads=not calls_blas(c.ops))

@@ -56,9 +56,9 @@ def _init():
     else:
         bits = 128
     target = Target(cpu, features, bits, has_mvec)
-    from symcomp.backends.cpu import threads
+    from symcomp.backends.cpu import omp as openmp
 
-    omp = threads.initialize(llvm)
+    omp = openmp.initialize(llvm)
     tm = _new_target_machine(llvm, cpu, features)
     # Read the data layout once: llvmlite's TargetData objects must not outlive their owner.
     _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple(),

@@ -178,10 +178,10 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
 
 
 def threads_available() -> bool:
-    """Whether the OpenMP runtime can be loaded (:func:`symcomp.backends.cpu.threads.available`)."""
-    from symcomp.backends.cpu import threads
+    """Whether the OpenMP runtime can be loaded (:func:`symcomp.backends.cpu.omp.available`)."""
+    from symcomp.backends.cpu import omp
 
-    return threads.available()
+    return omp.available()
 
 
 def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner):

@@ -23,7 +23,6 @@ import numpy as np
 from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.plan import Plan, PlanContext, check_size
-from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 from symcomp.compile.errors import where, with_location
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
@@ -199,6 +198,8 @@ class CPUExecutable:
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
     def _raise(self, status: int):
+        from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+
         op = self.c.ops[status >> 4]
         kind = status & 15
         if kind == ERR_INDEX:

@@ -38,7 +38,7 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from symcomp.backends.cpu import cache, host, threads
+from symcomp.backends.cpu import cache, host, omp
 
 SUFFIX = ".so"
 TABLE = "symcomp_ext_table"
@@ -60,7 +60,7 @@ def shim_names(declared) -> list:
     Args:
         declared: names of the functions a module declares without defining them.
     """
-    gomp = set(threads.GOMP_SYMBOLS)
+    gomp = set(omp.GOMP_SYMBOLS)
     return sorted({n for n in declared if n in gomp or (n.startswith("symcomp_") and n != _THREADS)})
 
 
@@ -147,8 +147,8 @@ def build(key: str, obj: bytes, declared) -> dict:
 
 
 def _resolve(name: str) -> int:
-    if name in threads.GOMP_SYMBOLS:
-        return threads.gomp_symbols()[name]
+    if name in omp.GOMP_SYMBOLS:
+        return omp.gomp_symbols()[name]
     if name[len("symcomp_"):] in host.BLAS_ROUTINES:
         return host.blas_symbols()[name]
     from symcomp.backends.cpu import callwrap
@@ -184,7 +184,7 @@ def _warn_once(msg: str) -> None:
 
 
 def _unload(handle: int, key: int) -> None:
-    threads.untrack_copy(key)
+    omp.untrack_copy(key)
     import _ctypes
 
     _ctypes.dlclose(handle)
@@ -210,7 +210,7 @@ class SharedModule:
         table = ctypes.cast(getattr(self.lib, TABLE), ctypes.POINTER(ctypes.c_void_p))
         for i, a in enumerate(addresses):
             table[i] = a
-        threads.track_copy(id(self), self._address(THREADS_EXPORT))
+        omp.track_copy(id(self), self._address(THREADS_EXPORT))
 
     def _address(self, name: str) -> int:
         return ctypes.cast(getattr(self.lib, name), ctypes.c_void_p).value

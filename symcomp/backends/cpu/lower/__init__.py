@@ -5,6 +5,11 @@ A lowering has two halves that must agree on the op's parameters: ``plan``
 coalesced loop sizes) and ``emit`` (LLVM, once per compile).  An op without an
 entry is a compile-time NotImplementedError naming it; nothing falls back to
 NumPy.
+
+The lowering modules import the code generators (``emit``, ``loops``,
+``scalar``, llvmlite's IR builder) inside the functions that emit code, so
+that planning a function whose machine code came from the cache loads none
+of them.
 """
 
 from __future__ import annotations

@@ -9,11 +9,8 @@ loop reads each element before it writes the same position, so that is safe.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.emit import i64
-from symcomp.backends.cpu.loops import Array, emit_fill, emit_kernel, identity
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import coalesce
-from symcomp.backends.cpu.scalar import EMITTERS
 from symcomp.ir.opdef import OPS, Elementwise
 
 _REDUCE_KIND = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}
@@ -36,6 +33,8 @@ def plan_loop(P, operands, out, loop_shape, out_strides):
 
 def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False):
     """Arrays for emit_kernel from the planned strides."""
+    from symcomp.backends.cpu.loops import Array
+
     arrays = []
     for k, v in enumerate(operands):
         d = E.desc(v)
@@ -48,11 +47,15 @@ def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False):
 
 
 def _op_body(op):
+    from symcomp.backends.cpu.scalar import EMITTERS
+
     emitter = EMITTERS[op.name]
     return lambda cx, vals: emitter(cx, op, vals)
 
 
 def _fused_body(op):
+    from symcomp.backends.cpu.scalar import EMITTERS
+
     block = op.body
 
     def body(cx, vals):
@@ -101,6 +104,8 @@ class _LoopNest(Lowering):
         return None
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.loops import emit_fill, emit_kernel, identity
+
         kind, axes = self.reduce_info(op)
         operands = list(op.operands)
         rank = operands[0].type.ndim if operands else 0
@@ -169,6 +174,8 @@ class ArgLowering(Lowering):
         P.set_params("o", list(P.strides[op.result]) + [0] * len(op.axes))
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import identity
         from llvmlite import ir
 
         from symcomp.backends.cpu.loops import for_range

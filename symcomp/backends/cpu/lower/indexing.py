@@ -4,13 +4,8 @@ IndexError raised after the call, never an out-of-bounds access)."""
 
 from __future__ import annotations
 
-from llvmlite import ir
-
-from symcomp.backends.cpu.emit import i64
-from symcomp.backends.cpu.loops import Array, combine, emit_copy, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import coalesce
-from symcomp.backends.cpu.scalar import ERR_INDEX
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 
@@ -22,6 +17,8 @@ def _aligned_strides(P, v, target_shape):
 
 
 def _copy_x(E, x, res):
+    from symcomp.backends.cpu.loops import Array, emit_copy
+
     xd, rd = E.desc(x), E.desc(res)
     emit_copy(E, xd.dims, Array(xd.ptr, x.type.dtype, xd.strides), Array(rd.ptr, x.type.dtype, rd.strides))
 
@@ -43,6 +40,8 @@ class IncSubtensorLowering(Lowering):
         P.set_params("s", ss)
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.loops import Array, combine, emit_kernel
+
         x, y = op.operands[0], op.operands[1]
         _copy_x(E, x, op.result)
         dt = x.type.dtype
@@ -74,6 +73,12 @@ def _plan_advanced(op, P, x, indices, sel_shape, axis, value=None):
 
 def _emit_advanced(op, E, x, indices, axis, visit):
     """Loop over the selection space; call ``visit(x_offset, sel_position)`` for valid positions."""
+    from llvmlite import ir
+
+    from symcomp.backends.cpu.emit import i64
+    from symcomp.backends.cpu.loops import for_range
+    from symcomp.backends.cpu.scalar import ERR_INDEX
+
     b = E.b
     k = len(indices)
     nb = indices[0].type.ndim
@@ -123,6 +128,8 @@ class AdvancedSubtensorLowering(Lowering):
         _plan_advanced(op, P, op.operands[0], list(op.indices), shapes[0], op.axis)
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+
         x = op.operands[0]
         b, dt = E.b, x.type.dtype
         xd, rd = E.desc(x), E.desc(op.result)
@@ -149,6 +156,9 @@ class AdvancedIncSubtensorLowering(Lowering):
         _plan_advanced(op, P, op.result, idx, sel, op.axis, value=y)
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import combine
+
         x, y = op.operands[0], op.operands[1]
         _copy_x(E, x, op.result)
         b, dt = E.b, x.type.dtype

@@ -9,14 +9,9 @@ ValueError; NumPy's ILP64 OpenBLAS takes 64-bit sizes.
 
 from __future__ import annotations
 
-from llvmlite import ir
-
 from symcomp.backends.cpu import host
-from symcomp.backends.cpu.emit import PTR, i64
-from symcomp.backends.cpu.loops import Array, emit_copy, emit_fill, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import contiguous_strides
-from symcomp.backends.cpu.scalar import llvm_type
 
 _INT_MAX = 2**31 - 1
 _N, _T = ord("N"), ord("T")
@@ -86,6 +81,9 @@ class DotLowering(Lowering):
             P.set_param(f"{name}ld", lay[1])
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import emit_fill
+
         a, b = op.operands[:2]
         dt = op.result.type.dtype
         bld = E.b
@@ -102,6 +100,11 @@ class DotLowering(Lowering):
 
     def _operand(self, E, v, name):
         """The operand's pointer, after copying it to workspace if the planner asked."""
+        from llvmlite import ir
+
+        from symcomp.backends.cpu.emit import PTR, i64
+        from symcomp.backends.cpu.loops import Array, emit_copy
+
         b = E.b
         d = E.desc(v)
         copy = b.icmp_signed("!=", E.param(f"{name}copy"), i64(0))
@@ -115,6 +118,11 @@ class DotLowering(Lowering):
 
     def _blas(self, E, op, ptrs, od, alpha: float = 1.0, beta: float = 0.0):
         """C = alpha * A @ B + beta * C (gemm), or gemv/dot for vectors (alpha 1, beta 0)."""
+        from llvmlite import ir
+
+        from symcomp.backends.cpu.emit import PTR, i64
+        from symcomp.backends.cpu.scalar import llvm_type
+
         a, b_ = op.operands[:2]
         b = E.b
         dt = op.result.type.dtype
@@ -175,6 +183,12 @@ class DotLowering(Lowering):
 
     def _loops(self, E, op, od):
         """Integer matrix products: plain loops (exact, wrapping like NumPy)."""
+        from llvmlite import ir
+
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import for_range
+        from symcomp.backends.cpu.scalar import llvm_type
+
         a, b_ = op.operands[:2]
         b = E.b
         dt = op.result.type.dtype
@@ -204,6 +218,9 @@ class GemmLowering(DotLowering):
         P.set_params("cs", [0 if d == 1 else s for d, s in zip(c.type.shape, P.strides[c])])
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import Array, emit_kernel
+
         dt = op.result.type.dtype
         bld = E.b
         od = E.desc(op.result)

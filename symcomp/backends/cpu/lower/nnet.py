@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import math
 
-from llvmlite import ir
-
-from symcomp.backends.cpu import mathlib, threads
-from symcomp.backends.cpu.emit import i64
-from symcomp.backends.cpu.loops import Array, emit_kernel, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.scalar import llvm_type
 
 
 @lowering("sc.softmax", "sc.log_softmax")
@@ -26,6 +20,9 @@ class RowSoftmaxLowering(Lowering):
         P.set_params("o", [P.strides[op.result][a] for a in order])
 
     def emit(self, op, E):
+        from symcomp.backends.cpu import threads
+        from symcomp.backends.cpu.emit import i64
+
         x = op.operands[0]
         b, dt = E.b, x.type.dtype
         rank = x.type.ndim
@@ -44,6 +41,13 @@ class RowSoftmaxLowering(Lowering):
 
 def _rows(E, dt, rank, log, lo, hi, live):
     """Rows [lo, hi) (flat index over the leading axes): max; exp and sum; scale, each a SIMD pass."""
+    from llvmlite import ir
+
+    from symcomp.backends.cpu import mathlib
+    from symcomp.backends.cpu.emit import i64
+    from symcomp.backends.cpu.loops import Array, emit_kernel, for_range
+    from symcomp.backends.cpu.scalar import llvm_type
+
     b = E.b
     dims, xs, os_ = live[:rank], live[rank:2 * rank], live[2 * rank:3 * rank]
     xptr, optr = live[3 * rank:]

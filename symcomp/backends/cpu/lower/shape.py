@@ -3,11 +3,8 @@ sc.dim, concatenate and arange."""
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.emit import i64
-from symcomp.backends.cpu.loops import Array, emit_copy, for_range
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.plan import contiguous_strides, is_c_contiguous
-from symcomp.backends.cpu.scalar import llvm_type
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 
@@ -81,6 +78,9 @@ class ReshapeLowering(Lowering):
         P.set_params("c", contiguous_strides(P.shape[x]))
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import Array, emit_copy
+
         x = op.operands[0]
         b = E.b
         copy = b.icmp_signed("!=", E.param("copy"), i64(0))
@@ -97,6 +97,8 @@ class DimLowering(Lowering):
         P.set_param("value", P.shape[op.operands[0]][op.axis])
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+
         E.store(E.param("value"), E.desc(op.result).ptr, op.result.type.dtype, i64(0))
 
 
@@ -111,6 +113,8 @@ class ConcatenateLowering(Lowering):
             start += P.shape[x][op.axis]
 
     def emit(self, op, E):
+        from symcomp.backends.cpu.loops import Array, emit_copy
+
         od = E.desc(op.result)
         dt = op.result.type.dtype
         for k, x in enumerate(op.operands):
@@ -122,6 +126,10 @@ class ConcatenateLowering(Lowering):
 @lowering("sc.arange")
 class ArangeLowering(Lowering):
     def emit(self, op, E):
+        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.loops import for_range
+        from symcomp.backends.cpu.scalar import llvm_type
+
         b, dt = E.b, op.result.type.dtype
         start = E.load(E.desc(op.operands[0]).ptr, dt, i64(0))
         step = E.load(E.desc(op.operands[2]).ptr, dt, i64(0))

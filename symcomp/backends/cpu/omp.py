@@ -1,0 +1,155 @@
+"""The OpenMP runtime that generated code runs its thread teams on: a private copy of libgomp,
+loaded on first use, and the thread count compiled code reads.
+
+Code generation for parallel loops is :mod:`symcomp.backends.cpu.threads`; this module imports no
+LLVM binding or IR builder, so that a process loading all its code from the cache
+(:mod:`symcomp.backends.cpu.shared`) stays light.  ``symcomp.config.num_threads`` (0 = every core
+this process may run on) is mirrored into the native global ``symcomp_num_threads`` that generated
+code reads on every call, so changing it needs no recompile.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+
+from symcomp.backends.cpu import host
+from symcomp.config import config
+
+MIN_PARALLEL_ELEMENTS = 1 << 17
+MAX_THREADS = 256
+"""Size of the per-thread status and partial arrays; larger teams are capped to it."""
+
+_NUM_THREADS = ctypes.c_int32(1)
+
+
+def _effective(n: int) -> int:
+    if n <= 0:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            n = os.cpu_count() or 1
+    return max(1, min(n, MAX_THREADS))
+
+
+def set_num_threads(n: int) -> None:
+    """Threads for later calls of compiled code (0 = all cores this process may use)."""
+    _NUM_THREADS.value = _effective(n)
+    for copy in list(_COPIES.values()):
+        copy.value = _NUM_THREADS.value
+
+
+_COPIES: dict = {}
+"""Copies of ``symcomp_num_threads`` in loaded shared objects (:mod:`symcomp.backends.cpu.shared`),
+kept equal to ``_NUM_THREADS`` by :func:`set_num_threads`."""
+
+
+def track_copy(key: int, address: int) -> None:
+    """Keep the ``int32`` at ``address`` (a shared object's ``symcomp_num_threads``) equal to the
+    thread count, under ``key`` until :func:`untrack_copy`."""
+    copy = ctypes.c_int32.from_address(address)
+    copy.value = _NUM_THREADS.value
+    _COPIES[key] = copy
+
+
+def untrack_copy(key: int) -> None:
+    """Stop updating the copy registered under ``key`` (its shared object is being unloaded)."""
+    _COPIES.pop(key, None)
+
+
+def num_threads() -> int:
+    """The thread count compiled code uses now."""
+    return _NUM_THREADS.value
+
+
+GOMP_SYMBOLS = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+_LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
+             "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib")
+
+
+def _open_own_libgomp() -> "ctypes.CDLL | None":
+    """The system's libgomp, opened by its absolute path so that this process gets its own copy.
+
+    Opened by soname, the dynamic linker would hand back an OpenMP runtime another library has
+    already loaded: PyTorch bundles a ``libgomp.so.1`` whose workers spin between parallel regions
+    (and have read their settings already), and with it the digits MLP step was 15x slower.
+    """
+    for d in _LIB_DIRS:
+        path = os.path.join(d, "libgomp.so.1")
+        if os.path.exists(path):
+            try:
+                return ctypes.CDLL(path, mode=os.RTLD_LOCAL)
+            except OSError:
+                continue
+    try:  # unusual layouts: whatever the soname resolves to
+        return ctypes.CDLL("libgomp.so.1", mode=os.RTLD_LOCAL)
+    except OSError:
+        return None
+
+
+def gomp_symbols() -> dict:
+    """``{name: address}`` of the OpenMP entry points generated code calls, from this process's
+    private libgomp (loaded on the first call, workers sleeping between parallel regions); {} where
+    libgomp cannot be loaded (every loop then runs on the calling thread)."""
+    return host.once("libgomp", _load_gomp)
+
+
+def _load_gomp() -> dict:
+    # libgomp reads its settings from the environment when it is loaded.  Unless the user chose a
+    # wait policy, its workers sleep between parallel regions instead of spinning: a spinning
+    # worker takes the core that OpenBLAS's threads (and other processes) need, which made the
+    # digits MLP step 3-20x slower on this 2-core machine (docs/performance.md).
+    override = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    if override:
+        os.environ["OMP_WAIT_POLICY"] = "passive"
+    try:
+        lib = _open_own_libgomp()
+    finally:
+        if override:  # the process environment is left as it was (child processes inherit it)
+            del os.environ["OMP_WAIT_POLICY"]
+    if lib is None:
+        return {}
+    try:
+        symbols = {name: ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in GOMP_SYMBOLS}
+        pause = lib.omp_pause_resource_all
+    except AttributeError:
+        return {}
+    _stop_team_at_exit(pause)
+    _HANDLES.append(lib)  # keep the handle (and the library) for the life of the process
+    return symbols
+
+
+def initialize(llvm) -> bool:
+    """Register libgomp's entry points and ``symcomp_num_threads`` for JIT-compiled code
+    (called once by the JIT's initialization).
+
+    Returns:
+        Whether libgomp could be loaded (without it every loop runs on the calling thread).
+    """
+    llvm.add_symbol("symcomp_num_threads", ctypes.addressof(_NUM_THREADS))
+    symbols = gomp_symbols()
+    for name, address in symbols.items():  # explicit symbols win over whatever the process exports
+        llvm.add_symbol(name, address)
+    return bool(symbols)
+
+
+def available() -> bool:
+    """Whether the OpenMP runtime can be used (libgomp loaded); does not initialize LLVM."""
+    return bool(gomp_symbols())
+
+
+_HANDLES: list = []
+
+
+
+def _stop_team_at_exit(pause) -> None:
+    """Shut libgomp's worker threads down before the interpreter finalizes (omp_pause_resource_all,
+    OpenMP 5.0): workers still spinning while the process tears down crashed it on exit."""
+    import atexit
+
+    pause.restype, pause.argtypes = ctypes.c_int, [ctypes.c_int]
+    atexit.register(pause, 2)  # omp_pause_hard
+
+
+set_num_threads(config.num_threads)
+config.on_change("num_threads", set_num_threads)
