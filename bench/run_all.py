@@ -5,8 +5,10 @@ write a markdown table with ratios to the best peer and to the measured machine 
 
 The child processes run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (this machine sets them
 and they slow OpenBLAS ~2x), with glibc's malloc thresholds fixed (MALLOC_MMAP_THRESHOLD_=64MiB,
-MALLOC_TRIM_THRESHOLD_=256MiB, so that no peer's temporaries are unmapped and page-faulted again
-on every call: PEERS.md saw that swing NumPy's small MLP 4x) and with BENCH_THREADS threads
+MALLOC_TRIM_THRESHOLD_=256MiB, so that no peer's temporaries up to 64 MiB are unmapped and
+page-faulted again on every call: PEERS.md saw that swing NumPy's small MLP 4x; larger arrays,
+such as the 80 MB of a 1e7 float64 result, are still mapped anew for every peer, and what that
+costs depends on whether the kernel finds huge pages) and with BENCH_THREADS threads
 (default 2) for every peer that has a setting.  The table header says all of this again.
 """
 
