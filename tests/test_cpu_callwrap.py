@@ -94,6 +94,27 @@ def test_native_error_status_raises_through_the_python_path():
     np.testing.assert_array_equal(f(a, np.array([1, 1])), [1.0, 1.0])
 
 
+def test_a_large_call_leaving_early_gives_the_context_back(rng):
+    """A large call marks the context busy before checking its arguments: a mismatch, a native
+    error status or a good call must each leave it free, so the next call is native again."""
+    v, i = T.dvector("v"), T.lvector("i")
+    f = symcomp.function([v, i], v[i] * 2.0)
+    n = callwrap.MAX_ELEMENTS * 2
+    a, idx = rng.random(n), rng.integers(0, n, n)
+    ctx = lambda: f.executable._fasts[-1]._ctx  # noqa: E731
+    np.testing.assert_array_equal(f(a, idx), a[idx] * 2.0)
+    assert ctx()[callwrap._RELEASE] == 1 and ctx()[callwrap._BUSY] == 0 and _armed(f)
+    np.testing.assert_array_equal(f(a, idx.astype(np.int32)), a[idx] * 2.0)  # dtype mismatch: slow path
+    assert ctx()[callwrap._BUSY] == 0
+    bad = idx.copy()
+    bad[-1] = n  # out of bounds: the native status sends the call to the Python path, which raises
+    with pytest.raises(IndexError):
+        f(a, bad)
+    assert ctx()[callwrap._BUSY] == 0
+    np.testing.assert_array_equal(f(a, idx), a[idx] * 2.0)
+    assert ctx()[callwrap._BUSY] == 0 and _armed(f)
+
+
 def test_outputs_are_fresh_and_inputs_untouched(rng):
     a = rng.random(6)
     keep = a.copy()

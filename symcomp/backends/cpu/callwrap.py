@@ -181,10 +181,19 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
         b.cbranch(cond, ok, slow)
         b.position_at_end(ok)
 
+    claimed = b.alloca(ir.IntType(1), name="claimed")  # this call marked the context busy
+    b.store(ir.Constant(ir.IntType(1), 0), claimed)
+    busy_at = b.gep(ctx, [ir.Constant(I64, _BUSY)], source_etype=I64)
     check(b.and_(b.and_(b.icmp_signed("!=", word(_ENABLED), ir.Constant(I64, 0)),
                         b.icmp_signed("==", word(_BUSY), ir.Constant(I64, 0))),
                  b.and_(b.icmp_unsigned("==", kwnames, ir.Constant(PTR, None)),
                         b.icmp_signed("==", nargs, ir.Constant(I64, len(in_ranks))))))
+    # A call that will release the GIL claims the context at once, before anything that could run
+    # Python code (and so let another thread in); every way out below gives it back.
+    release = b.icmp_signed("!=", word(_RELEASE), ir.Constant(I64, 0))
+    with b.if_then(release):
+        b.store(ir.Constant(I64, 1), busy_at)  # under the GIL, as every other access
+        b.store(ir.Constant(ir.IntType(1), 1), claimed)
     ndarray = word(_NDARRAY, PTR)
     datas = []
     for k, (r, (d_at, sh_at, st_at)) in enumerate(zip(in_ranks, lay["in"])):
@@ -218,6 +227,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
                            ir.Constant(I32, 0)])
         failed = b.icmp_unsigned("==", o, ir.Constant(PTR, None))
         with b.if_then(failed, likely=False):  # MemoryError is set: release what we made, return NULL
+            with b.if_then(release):
+                b.store(ir.Constant(I64, 0), busy_at)
             for prev in outs:
                 b.call(decref, [prev])
             b.ret(ir.Constant(PTR, None))
@@ -225,11 +236,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
         b.store(field(o, "data", I64), b.gep(ptrs, [ir.Constant(I64, len(in_ranks) + j)], source_etype=I64))
     entry = b.inttoptr(word(_ENTRY), entry_t.as_pointer())
     ints = word(_INTS, PTR)
-    release = b.icmp_signed("!=", word(_RELEASE), ir.Constant(I64, 0))
-    busy_at = b.gep(ctx, [ir.Constant(I64, _BUSY)], source_etype=I64)
     pre = b.block
     with b.if_then(release):
-        b.store(ir.Constant(I64, 1), busy_at)  # under the GIL, as every other access
         saved = b.call(save_thread, [])
     tstate = b.phi(PTR)
     tstate.add_incoming(ir.Constant(PTR, None), pre)
@@ -255,6 +263,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
             b.call(list_set, [lst, ir.Constant(I64, j), o])  # steals the reference
         b.ret(lst)
     b.position_at_end(slow)
+    with b.if_then(b.load(claimed)):
+        b.store(ir.Constant(I64, 0), busy_at)
     b.ret(b.call(vcall, [word(_FALLBACK, PTR), args, nargs, kwnames]))
     return str(m)
 
