@@ -68,12 +68,28 @@ def _fn(dtype, addend):
     return _cache[key]
 
 
-def test_bias_row_and_activation(rng):
+def test_bias_row_before_an_activation_is_left_for_fuse(rng):
+    """tanh(dot + bias row): the bias is added in tanh's fused pass, not by a beta*C fill."""
     b = T.dvector("b")
     f = symcomp.function([A, B, b], T.tanh(T.dot(A, B) + b))
     a, w, bias = rng.random((6, 4)), rng.random((4, 3)), rng.random(3)
     np.testing.assert_allclose(f(a, w, bias), np.tanh(a @ w + bias), rtol=1e-14)
-    assert "sc.gemm" in _ops_after_fold([A, B, b], T.tanh(T.dot(A, B) + b))
+    assert "sc.gemm" not in _ops_after_fold([A, B, b], T.tanh(T.dot(A, B) + b))
+    ops = [o for o in f.module.func().body.ops if o.name in ("sc.dot", "sc.gemm", "sc.fused")]
+    assert [o.name for o in ops] == ["sc.dot", "sc.fused"]
+    assert {o.name for o in ops[1].body.ops} >= {"sc.add", "sc.tanh"}
+
+
+def test_bias_row_is_folded_where_nothing_elementwise_follows(rng):
+    b = T.dvector("b")
+    assert "sc.gemm" in _ops_after_fold([A, B, b], T.nnet.softmax(T.dot(A, B) + b))
+    assert "sc.gemm" in _ops_after_fold([A, B, b], T.dot(A, B) + b)
+    assert "sc.gemm" in _ops_after_fold([A, B, C], T.tanh(T.dot(A, B) + C))  # a full addend: gemm reads it once
+    f = symcomp.function([A, B, b], T.nnet.softmax(T.dot(A, B) + b))
+    a, w, bias = rng.random((6, 4)), rng.random((4, 3)), rng.random(3)
+    z = a @ w + bias
+    want = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(f(a, w, bias), want / want.sum(1, keepdims=True), rtol=1e-13)
 
 
 def test_not_folded_when_the_product_is_used_twice():
@@ -109,8 +125,9 @@ def test_mlp_updates_become_gemms():
 
     step, _, _ = mlp_digits.build(8, 16, 3, 0.5, "tanh", "cpu")
     text = str(step.module)  # the module as the CPU backend compiled it
-    # forward: X@W1 + b1, h@W2 + b2; updates: W1 - lr*(X^T@dH), W2 - lr*(h^T@dz); dz@W2^T stays a dot
-    assert text.count("sc.gemm") == 4 and text.count("sc.dot") == 1
+    # forward: X@W1 stays a dot (b1 is added in tanh's fused pass), h@W2 + b2 a gemm (softmax follows);
+    # updates: W1 - lr*(X^T@dH), W2 - lr*(h^T@dz); dz@W2^T stays a dot
+    assert text.count("sc.gemm") == 3 and text.count("sc.dot") == 2
 
 
 def test_gemm_gradient_by_finite_differences(rng):
