@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 from sklearn.datasets import load_digits
 
-from common import THREADS, emit, peer, set_threads, time_interleaved
+from common import THREADS, emit, peer, set_threads, timeit
 
 LR = 0.5
 
@@ -142,9 +142,7 @@ def main(argv=None):
         idx = np.resize(np.arange(len(X0)), rows)
         X, y = np.ascontiguousarray(X0[idx]), y0[idx]
         flops = 2 * rows * (64 * 256 * 2 + 256 * 10 * 3)  # GEMMs: X@W1, X^T@dH; h@W2, h^T@dz, dz@W2^T
-        runs, firsts, threads_of = {}, {}, {}
         for name, threads, make in make_peers(X, y, init):
-            threads_of[name] = threads
             try:
                 made = make()
             except Exception as exc:  # noqa: BLE001
@@ -154,11 +152,9 @@ def main(argv=None):
                 emit(f"mlp_{rows}", name, threads, None, note="not installed")
                 continue
             run, loss = made
-            firsts[name] = loss()  # every peer's first step starts from the same weights: the losses must agree
-            runs[name] = run
-        timed = time_interleaved(runs, warmup=2, min_reps=9 if rows > 10000 else 50, budget_s=2.0)
-        for name, res in timed.items():
-            emit(f"mlp_{rows}", name, threads_of[name], res, flops=flops, first_loss=firsts[name])
+            first = loss()  # every peer's first step starts from the same weights: the losses must agree
+            res = timeit(run, warmup=2, min_reps=9 if rows > 10000 else 50, budget_s=2.0)
+            emit(f"mlp_{rows}", name, threads, res, flops=flops, first_loss=first)
 
 
 if __name__ == "__main__":
