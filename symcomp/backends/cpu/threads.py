@@ -21,11 +21,12 @@ result is deterministic for a given thread count.  A split that would let two
 threads write the same output element is never chosen (the nest then runs on
 the calling thread alone).
 
-Threads are used when the loop has at least :data:`MIN_PARALLEL_ELEMENTS`
-(128Ki) elements: below that, waking the team (sleeping workers, see
-:func:`initialize`) costs about as much as it saves (docs/performance.md).  ``symcomp.config.num_threads`` (0 = every core this
-process may run on) is mirrored into the native global ``symcomp_num_threads``
-that generated code reads on every call, so changing it needs no recompile.
+Threads are used when the loop has at least
+:data:`~symcomp.backends.cpu.omp.MIN_PARALLEL_ELEMENTS` (128Ki) elements: below
+that, waking the team (sleeping workers) costs about as much as it saves
+(docs/performance.md).  The team size is read on every call from the native
+global ``symcomp_num_threads`` that :mod:`symcomp.backends.cpu.omp` keeps equal
+to ``symcomp.config.num_threads``; that module also loads the runtime.
 """
 
 from __future__ import annotations
