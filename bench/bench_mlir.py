@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 
+import common  # noqa: F401  (puts the repository and examples/ on sys.path)
 import symcomp
 import symcomp.mlir  # noqa: F401  (registers mode "mlir"; newer get_mode imports it on first use)
 from symcomp import tensor as T
@@ -77,25 +78,15 @@ def elementwise_cases(n: int, rng):
 
 def mlp_case(n_hidden: int = 256, lr: float = 0.5, seed: int = 0):
     """The training step of examples/mlp_digits.py on all 1797 digits, with fresh weights per mode."""
+    import mlp_digits
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     X, y = digits.data / 16.0, digits.target.astype(np.int64)
 
     def build(mode):
-        rng = np.random.default_rng(seed)
-        x, t = T.dmatrix("x"), T.lvector("y")
-        scale = np.sqrt(6.0 / (64 + n_hidden))
-        W1 = symcomp.shared(rng.uniform(-scale, scale, (64, n_hidden)), name="W1")
-        b1 = symcomp.shared(np.zeros(n_hidden), name="b1")
-        W2 = symcomp.shared(np.zeros((n_hidden, 10)), name="W2")
-        b2 = symcomp.shared(np.zeros(10), name="b2")
-        probs = T.nnet.softmax(T.dot(T.tanh(T.dot(x, W1) + b1), W2) + b2)
-        loss = T.mean(T.nnet.categorical_crossentropy(probs, t))
-        params = [W1, b1, W2, b2]
-        grads = T.grad(loss, params)
-        return symcomp.function([x, t], loss, updates=[(p, p - lr * g) for p, g in zip(params, grads)],
-                                name="train_step", mode=mode)
+        x, t, loss, _, updates, _ = mlp_digits.model(64, n_hidden, 10, lr, "tanh", seed)
+        return symcomp.function([x, t], loss, updates=updates, name="train_step", mode=mode)
 
     return (f"MLP train step ({len(X)} rows, 64-{n_hidden}-10)", build, (X, y))
 

@@ -24,11 +24,14 @@ import symcomp
 from symcomp import tensor as T
 
 
-def build(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str, device: str, seed: int = 0):
-    """Compile the training step and the prediction function.
+def model(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str = "tanh", seed: int = 0):
+    """The network as symbolic graphs: n_in -> n_hidden (tanh or sigmoid) -> n_out (softmax),
+    mean categorical cross-entropy, SGD updates of the shared weights (W1 uniform in
+    +-sqrt(6 / (n_in + n_hidden)), the rest zero).
 
     Returns:
-        (train_step(x, y) -> loss, predict(x) -> labels, params)
+        (x, y, loss, probs, updates, params): float64 matrix and int64 vector inputs, the scalar
+        loss, the class probabilities, the (shared, new value) pairs and [W1, b1, W2, b2].
     """
     rng = np.random.default_rng(seed)
     x = T.dmatrix("x")
@@ -45,8 +48,19 @@ def build(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str, devi
     params = [W1, b1, W2, b2]
     grads = T.grad(loss, params)
     updates = [(p, p - lr * g) for p, g in zip(params, grads)]
-    train_step = symcomp.function([x, y], loss, updates=updates, name="train_step", device=device)
-    predict = symcomp.function([x], T.argmax(probs, axis=1), name="predict", device=device)
+    return x, y, loss, probs, updates, params
+
+
+def build(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str, device: str, seed: int = 0,
+          mode=None):
+    """Compile the training step and the prediction function of :func:`model`.
+
+    Returns:
+        (train_step(x, y) -> loss, predict(x) -> labels, params)
+    """
+    x, y, loss, probs, updates, params = model(n_in, n_hidden, n_out, lr, activation, seed)
+    train_step = symcomp.function([x, y], loss, updates=updates, name="train_step", device=device, mode=mode)
+    predict = symcomp.function([x], T.argmax(probs, axis=1), name="predict", device=device, mode=mode)
     return train_step, predict, params
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,18 @@ import symcomp
 BACKENDS = ("reference", "fast")
 
 TOL = {np.dtype("float64"): 1e-12, np.dtype("float32"): 2e-5}
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def example(name: str):
+    """The module ``examples/<name>.py`` (the examples folder is not a package), imported once."""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(EXAMPLES))
 
 
 def compile_modes(inputs, outputs, modes=BACKENDS, **kw):

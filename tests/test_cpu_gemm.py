@@ -12,6 +12,8 @@ from symcomp.ir.opdef import build
 from symcomp.ir.ops.linalg import Gemm
 from symcomp.passes import PassManager, parse_pipeline
 
+from helpers import example
+
 A, B, C = T.dmatrix("A"), T.dmatrix("B"), T.dmatrix("C")
 row, col = T.tensor("float64", (1, None), "row"), T.tensor("float64", (None, 1), "col")
 
@@ -117,13 +119,7 @@ def test_runtime_shape_errors_name_the_op(rng):
 
 
 def test_mlp_updates_become_gemms():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    import mlp_digits
-
-    step, _, _ = mlp_digits.build(8, 16, 3, 0.5, "tanh", "cpu")
+    step, _, _ = example("mlp_digits").build(8, 16, 3, 0.5, "tanh", "cpu")
     text = str(step.module)  # the module as the CPU backend compiled it
     # forward: X@W1 stays a dot (b1 is added in tanh's fused pass), h@W2 + b2 a gemm (softmax follows);
     # updates: W1 - lr*(X^T@dH), W2 - lr*(h^T@dz); dz@W2^T stays a dot

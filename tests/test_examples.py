@@ -1,13 +1,11 @@
 """The seed programs (Theano documentation, ported) and the digits MLP training to its target accuracy."""
 
 import runpy
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from helpers import EXAMPLES, example
 
 
 def _run(name, capsys):
@@ -43,12 +41,7 @@ def test_mlp_shared(capsys):
 
 
 def test_mlp_digits_reaches_target_accuracy(capsys, monkeypatch):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import mlp_digits
-    finally:
-        sys.path.pop(0)
-    res = mlp_digits.main([])
+    res = example("mlp_digits").main([])
     assert res["train_acc"] >= 0.97
     assert res["test_acc"] >= 0.93
     assert np.isfinite(res["median_step_ms"])
@@ -56,10 +49,5 @@ def test_mlp_digits_reaches_target_accuracy(capsys, monkeypatch):
 
 @pytest.mark.parametrize("batch", [64])
 def test_mlp_digits_minibatch(batch):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import mlp_digits
-    finally:
-        sys.path.pop(0)
-    res = mlp_digits.main(["--epochs", "15", "--batch", str(batch), "--lr", "2.0", "--activation", "sigmoid"])
+    res = example("mlp_digits").main(["--epochs", "15", "--batch", str(batch), "--lr", "2.0", "--activation", "sigmoid"])
     assert res["train_acc"] >= 0.9

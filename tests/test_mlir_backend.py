@@ -29,7 +29,7 @@ from symcomp.ir.verifier import verify
 from symcomp.mlir import tools
 from symcomp.mlir.backend import MLIRExecutable
 
-from helpers import require_mlir_tools
+from helpers import example, require_mlir_tools
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -38,23 +38,9 @@ def _mlir_tools():
 
 
 # -- the digits MLP training step (examples/mlp_digits.py) -------------------------------------------
-def _mlp(mode: str, n_hidden: int = 32, lr: float = 0.5, seed: int = 0):
-    """The model of examples/mlp_digits.py (64 -> n_hidden -> 10, tanh, softmax, SGD) compiled in ``mode``."""
-    rng = np.random.default_rng(seed)
-    x, y = T.dmatrix("x"), T.lvector("y")
-    scale = np.sqrt(6.0 / (64 + n_hidden))
-    W1 = symcomp.shared(rng.uniform(-scale, scale, (64, n_hidden)), name="W1")
-    b1 = symcomp.shared(np.zeros(n_hidden), name="b1")
-    W2 = symcomp.shared(np.zeros((n_hidden, 10)), name="W2")
-    b2 = symcomp.shared(np.zeros(10), name="b2")
-    probs = T.nnet.softmax(T.dot(T.tanh(T.dot(x, W1) + b1), W2) + b2)
-    loss = T.mean(T.nnet.categorical_crossentropy(probs, y))
-    params = [W1, b1, W2, b2]
-    grads = T.grad(loss, params)
-    step = symcomp.function([x, y], loss, updates=[(p, p - lr * g) for p, g in zip(params, grads)],
-                            name="train_step", mode=mode)
-    predict = symcomp.function([x], T.argmax(probs, axis=1), name="predict", mode=mode)
-    return step, predict, params
+def _mlp(mode: str, n_hidden: int = 32):
+    """The training step and predictor of examples/mlp_digits.py (64 -> n_hidden -> 10) compiled in ``mode``."""
+    return example("mlp_digits").build(64, n_hidden, 10, 0.5, "tanh", "cpu", mode=mode)
 
 
 def test_mlp_training_step_agrees_across_backends():

@@ -3,9 +3,6 @@
 PyTorch is not in the test extra (a large download): these tests skip without it.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,6 +11,8 @@ F = torch.nn.functional
 
 from symcomp.torch_backend import SymcompBackend  # noqa: E402
 from symcomp.torch_backend import convert as C  # noqa: E402
+
+from helpers import example  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -144,12 +143,7 @@ def test_a_partition_that_fails_to_convert_runs_in_pytorch(monkeypatch):
 
 def test_digits_example_trains_like_eager():
     pytest.importorskip("sklearn")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    try:
-        import torch_digits
-    finally:
-        sys.path.pop(0)
-    res = torch_digits.main(["--epochs", "6"])
+    res = example("torch_digits").main(["--epochs", "6"])
     assert res["test_acc"] >= 0.9
     assert abs(res["final_loss"] - res["eager_final_loss"]) <= 1e-3 * max(1.0, res["eager_final_loss"])
     assert "aten.addmm.default" in res["symcomp_ops"] and "aten.threshold_backward.default" in res["symcomp_ops"]
