@@ -15,10 +15,8 @@ import numpy as np
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.ir import types as IT
-from symcomp.ir.core import Block, Region, walk_graph
 from symcomp.ir.opdef import OPS, build
-from symcomp.ir.ops.fused import Fused, Yield
+from symcomp.ir.ops.fused import Fused
 from symcomp.tensor.variables import tensor
 
 F64, F32 = "float64", "float32"
@@ -118,18 +116,11 @@ def b_expr(expr: str, specs: list):
 
 def fused_value(inputs: list, body: str, reduce: str = "", axes=()):
     """An ``sc.fused`` op over ``inputs`` whose scalar body is the expression ``body`` of ``a, b, ...``."""
-    block = Block([IT.TensorType(v.type.dtype, ()) for v in inputs])
-    env = {"T": T, "np": np, **{chr(ord("a") + i): a for i, a in enumerate(block.args)}}
-    res = eval(body, env)  # noqa: S307
-    for op in walk_graph([res], stop=set(block.args)):
-        block.append(op)
-    block.append(Yield([res], [], {}))
-    shape = IT.broadcast_shapes([v.type.shape for v in inputs])
-    if reduce:
-        shape = tuple(d for i, d in enumerate(shape) if i not in axes)
-    op = Fused(list(inputs), [IT.TensorType(res.type.dtype, shape)], {"reduce": reduce, "axes": tuple(axes)},
-               [Region([block])])
-    return op.result
+    def scalar(*args):
+        env = {"T": T, "np": np, **{chr(ord("a") + i): a for i, a in enumerate(args)}}
+        return eval(body, env)  # noqa: S307
+
+    return Fused.from_body(inputs, scalar, reduce, axes).result
 
 
 _REDUCE_OPS = {"add": "sc.sum", "mul": "sc.prod", "max": "sc.max", "min": "sc.min"}

@@ -185,3 +185,20 @@ def test_random_elementwise_graphs_match_the_reference(data):
     fast = symcomp.function(inputs, out, on_unused_input="ignore")
     ref = symcomp.function(inputs, out, mode="reference", on_unused_input="ignore")
     np.testing.assert_allclose(fast(*arrays), ref(*arrays), rtol=1e-12, atol=1e-13)
+
+
+def test_fused_from_body_builds_a_checked_op():
+    from symcomp.ir.ops.fused import Fused
+
+    x, y = T.dmatrix("x"), T.tensor("float64", (1, None), "y")
+    op = Fused.from_body([x, y], lambda a, b: T.exp(a) * b, "add", (1,))
+    assert op.result.type.shape == (None,)  # the reduced axis is gone
+    body = list(op.body.ops)
+    assert [o.name for o in body] == ["sc.exp", "sc.mul", "sc.yield"]
+    assert body[-1].operands[0] is body[1].result
+    a, b = np.arange(6.0).reshape(2, 3), np.array([[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(op.ref(a, b), (np.exp(a) * b).sum(1), rtol=1e-15)
+    with pytest.raises(ValueError, match="axes"):
+        Fused.from_body([x], lambda a: a, "add", (2,))
+    with pytest.raises(ValueError):
+        Fused.from_body([T.tensor("float64", (2,), "p"), T.tensor("float64", (3,), "q")], lambda a, b: a + b)

@@ -20,11 +20,10 @@ from symcomp import tensor as T
 from symcomp.backends.cpu import compile_cpu, jit
 from symcomp.compile.trace import Signature
 from symcomp.ir import types as Ty
-from symcomp.ir.core import Block, Region, walk_graph
 from symcomp.ir.module import ReturnOp, new_func, new_module
 from symcomp.ir.opdef import build
 from symcomp.ir.ops import elementwise as E
-from symcomp.ir.ops.fused import Fused, Yield
+from symcomp.ir.ops.fused import Fused
 from symcomp.ir.verifier import verify
 from symcomp.mlir import tools
 from symcomp.mlir.backend import MLIRExecutable
@@ -66,15 +65,7 @@ def test_mlp_training_step_agrees_across_backends():
 def _fused_module(arg_types, body, reduce: str = "", axes=()):
     """A module with one function returning one ``sc.fused`` of its arguments."""
     f = new_func("fused", arg_types, [f"a{i}" for i in range(len(arg_types))])
-    blk = Block([Ty.scalar_type(t.dtype) for t in arg_types])
-    out = body(*blk.args)
-    for o in walk_graph([out]):
-        blk.append(o)
-    blk.append(Yield([out], [], {}))
-    shape = Ty.broadcast_shapes([t.shape for t in arg_types])
-    shape = tuple(d for i, d in enumerate(shape) if i not in axes)
-    op = Fused(list(f.args), [Ty.TensorType(out.type.dtype, shape)], {"reduce": reduce, "axes": tuple(axes)},
-               [Region([blk])])
+    op = Fused.from_body(list(f.args), body, reduce, axes)
     f.body.append(op)
     f.body.append(ReturnOp([op.result], [], {}))
     module = new_module([f])

@@ -30,23 +30,12 @@ import numpy as np  # noqa: E402
 
 import symcomp  # noqa: E402
 from symcomp import tensor as T  # noqa: E402
-from symcomp.ir import types as IT  # noqa: E402
-from symcomp.ir.core import Block, Region, walk_graph  # noqa: E402
-from symcomp.ir.ops.fused import Fused, Yield  # noqa: E402
+from symcomp.ir.ops.fused import Fused  # noqa: E402
 
 
 def fused(inputs, body, reduce="", axes=()):
     """An ``sc.fused`` op applying ``body`` (a function of rank-0 values) to ``inputs``."""
-    block = Block([IT.TensorType(v.type.dtype, ()) for v in inputs])
-    res = body(*block.args)
-    for op in walk_graph([res], stop=set(block.args)):
-        block.append(op)
-    block.append(Yield([res], [], {}))
-    shape = IT.broadcast_shapes([v.type.shape for v in inputs])
-    if reduce:
-        shape = tuple(d for i, d in enumerate(shape) if i not in axes)
-    return Fused(list(inputs), [IT.TensorType(res.type.dtype, shape)], {"reduce": reduce, "axes": tuple(axes)},
-                 [Region([block])]).result
+    return Fused.from_body(inputs, body, reduce, axes).result
 
 
 def timeit(fn, sync, reps: int, warmup: int = 3) -> float:

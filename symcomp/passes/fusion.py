@@ -48,12 +48,7 @@ def reduction(x: Value, kind: str, axes) -> Value:
 
     Unlike ``sc.max``, a fused max of an empty axis is the identity (-inf), not an error.
     """
-    axes = tuple(sorted(axes))
-    body = Block([TensorType(x.type.dtype, ())])
-    body.append(Yield([body.args[0]], [], {}))
-    shape = tuple(d for i, d in enumerate(x.type.shape) if i not in axes)
-    op = Fused([x], [TensorType(x.type.dtype, shape)], {"reduce": kind, "axes": axes}, [Region([body])])
-    return op.result
+    return Fused.from_body([x], lambda a: a, kind, tuple(sorted(axes))).result
 
 
 def _is_elementwise(op: Operation) -> bool:

@@ -15,8 +15,10 @@ Backends lower it to a single loop nest with no intermediate arrays::
 
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 from symcomp.ir import types as T
-from symcomp.ir.core import Operation
+from symcomp.ir.core import Block, Operation, Region, Value, walk_graph
 from symcomp.ir.opdef import Ints, Pure, Str, Terminator, attr, op, operand
 
 REDUCE_KINDS = ("", "add", "mul", "max", "min")
@@ -32,6 +34,28 @@ class Fused(Operation):
     @classmethod
     def infer(cls, types, attrs, values):
         raise NotImplementedError("sc.fused: result types come from its body; use op.infer_for")
+
+    @classmethod
+    def from_body(cls, inputs: Sequence[Value], body: Callable[..., Value], reduce: str = "",
+                  axes=()) -> "Fused":
+        """A detached ``sc.fused`` over ``inputs`` whose body is ``body(*scalars)``: called with one
+        rank-0 block argument per input, it builds the scalar graph (with the front-end or
+        ``ir.Builder``) and returns its value, which the body yields.
+
+        Raises:
+            ValueError: for operands that do not broadcast, an unknown ``reduce`` or bad ``axes``.
+        """
+        block = Block([T.TensorType(v.type.dtype, ()) for v in inputs])
+        res = body(*block.args)
+        for o in walk_graph([res], stop=set(block.args)):
+            block.append(o)
+        block.append(Yield([res], [], {}))
+        shape = T.broadcast_shapes([v.type.shape for v in inputs], "sc.fused operands") if inputs else ()
+        shape = tuple(d for i, d in enumerate(shape) if i not in axes) if reduce else shape
+        op = cls(list(inputs), [T.TensorType(res.type.dtype, shape)], {"reduce": reduce, "axes": tuple(axes)},
+                 [Region([block])])
+        op.infer_for([v.type for v in inputs], [None] * len(inputs))  # the checks of a parsed sc.fused
+        return op
 
     def infer_for(self, types, values):
         shape = T.broadcast_shapes([t.shape for t in types], "sc.fused operands") if types else ()
