@@ -25,7 +25,6 @@ GRAPH_EXAMPLES = 200
 SECONDS_PER_INPUT = 10.0
 
 
-
 def fuzz(examples: int) -> settings:
     """Fixed iteration counts and seeds (reproducible), no time limit per example."""
     return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),

@@ -37,7 +37,6 @@ def mul_by_one(op, rw):
             return
 
 
-
 @exact.pattern(E.Mul)
 def mul_by_minus_one(op, rw):
     """x * -1 -> -x (floats and signed integers)"""
@@ -46,7 +45,6 @@ def mul_by_minus_one(op, rw):
     for x, c in pairs(op):
         if is_splat(c, -1) and replace_as(rw, op, T.neg(x)):
             return
-
 
 
 @exact.pattern(E.Mul)
@@ -68,7 +66,6 @@ def add_zero(op, rw):
             return
 
 
-
 @exact.pattern(E.Add)
 def add_neg(op, rw):
     """x + (-y) -> x - y (IEEE defines subtraction as adding the negation)"""
@@ -78,14 +75,12 @@ def add_neg(op, rw):
             return
 
 
-
 @exact.pattern(E.Sub)
 def sub_zero(op, rw):
     """x - 0.0 -> x; x - 0 -> x for integers (x - (-0.0) is x + 0.0: fast-math only)"""
     x, c = op.operands
     if _zero(c, negative=False):
         replace_as(rw, op, x)
-
 
 
 @exact.pattern(E.Sub)
@@ -97,14 +92,12 @@ def sub_neg(op, rw):
         replace_as(rw, op, T.add(x, neg.operands[0]))
 
 
-
 @exact.pattern(E.Sub)
 def zero_sub(op, rw):
     """(-0.0) - x -> -x; 0 - x -> -x for integers ((+0.0) - x is not -x for x = 0.0: fast-math only)"""
     c, x = op.operands
     if op.result.type.dtype.kind in "fi" and _zero(c, negative=True):
         replace_as(rw, op, T.neg(x))
-
 
 
 @exact.pattern(E.Sub)
@@ -124,14 +117,12 @@ def div_by_one(op, rw):
         replace_as(rw, op, x)
 
 
-
 @exact.pattern(E.Div)
 def div_by_minus_one(op, rw):
     """x / -1 -> -x"""
     x, c = op.operands
     if is_splat(c, -1):
         replace_as(rw, op, T.neg(x))
-
 
 
 def _exact_reciprocal(c):
@@ -145,7 +136,6 @@ def _exact_reciprocal(c):
     if abs(mant) != 0.5 or not np.isfinite(inv) or abs(np.frexp(inv)[0]) != 0.5:
         return None
     return inv
-
 
 
 @exact.pattern(E.Div)
@@ -166,14 +156,12 @@ def neg_neg(op, rw):
         rw.replace(op, inner.operands[0])
 
 
-
 @exact.pattern(E.Pow)
 def pow_one(op, rw):
     """x ** 1 -> x"""
     x, y = op.operands
     if is_splat(y, 1):
         replace_as(rw, op, x)
-
 
 
 @exact.pattern(E.Pow)
@@ -183,14 +171,12 @@ def pow_zero(op, rw):
         replace_as(rw, op, scalar_like(1, op.result.type, op))
 
 
-
 @exact.pattern(E.Pow)
 def pow_two(op, rw):
     """x ** 2 -> x * x"""
     x, y = op.operands
     if is_splat(y, 2):
         replace_as(rw, op, T.mul(x, x))
-
 
 
 @exact.pattern(E.Pow)
@@ -209,7 +195,6 @@ def cast_same(op, rw):
         rw.replace(op, op.operands[0])
 
 
-
 @exact.pattern(E.Cast)
 def cast_cast(op, rw):
     """cast(cast(x, A), B) -> cast(x, B) when x -> A is lossless (C casts depend on the value only)"""
@@ -221,7 +206,6 @@ def cast_cast(op, rw):
         rw.replace(op, T.cast(x, op.dtype))
 
 
-
 @exact.pattern(E.Select)
 def select_constant_condition(op, rw):
     """select(true, x, y) -> x; select(false, x, y) -> y"""
@@ -229,7 +213,6 @@ def select_constant_condition(op, rw):
     s = splat(c)
     if s is not None:
         replace_as(rw, op, x if bool(s) else y)
-
 
 
 @exact.pattern(E.Select)
@@ -240,7 +223,6 @@ def select_same_branches(op, rw):
         replace_as(rw, op, x)
 
 
-
 @exact.pattern(E.Select)
 def select_not(op, rw):
     """select(~c, x, y) -> select(c, y, x)"""
@@ -248,7 +230,6 @@ def select_not(op, rw):
     n = producer(c, "sc.not")
     if n is not None and n.operands[0].type.dtype.is_bool:
         rw.replace(op, build(E.Select, [n.operands[0], y, x]))
-
 
 
 @exact.pattern(E.Maximum, E.Minimum)
@@ -268,14 +249,12 @@ def mul_by_zero(op, rw):
             return
 
 
-
 @fast.pattern(E.Add)
 def add_any_zero(op, rw):
     """x + 0.0 -> x (wrong for x = -0.0)"""
     for x, c in pairs(op):
         if is_splat(c, 0) and replace_as(rw, op, x):
             return
-
 
 
 @fast.pattern(E.Sub)
@@ -286,14 +265,12 @@ def sub_any_zero(op, rw):
         replace_as(rw, op, x)
 
 
-
 @fast.pattern(E.Sub)
 def any_zero_sub(op, rw):
     """0.0 - x -> -x (wrong for x = 0.0)"""
     c, x = op.operands
     if is_splat(c, 0):
         replace_as(rw, op, T.neg(x))
-
 
 
 @fast.pattern(E.Sub)
@@ -304,14 +281,12 @@ def sub_self(op, rw):
         replace_as(rw, op, scalar_like(0, op.result.type, op))
 
 
-
 @fast.pattern(E.Div)
 def div_self(op, rw):
     """x / x -> 1 (wrong for 0, inf and NaN)"""
     x, y = op.operands
     if x is y:
         replace_as(rw, op, scalar_like(1, op.result.type, op))
-
 
 
 @fast.pattern(E.Div)
@@ -326,7 +301,6 @@ def div_by_constant(op, rw):
             replace_as(rw, op, T.mul(x, constant_like(inv, x)))
 
 
-
 @fast.pattern(E.Pow)
 def pow_half(op, rw):
     """x ** 0.5 -> sqrt(x) (pow(-0.0, 0.5) is 0.0 but sqrt(-0.0) is -0.0; pow(-inf, 0.5) is inf,
@@ -334,7 +308,6 @@ def pow_half(op, rw):
     x, y = op.operands
     if x.type.dtype.is_float and is_splat(y, 0.5):
         replace_as(rw, op, T.sqrt(x))
-
 
 
 @fast.pattern(E.Add, E.Mul)

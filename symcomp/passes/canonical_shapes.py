@@ -29,7 +29,6 @@ def transpose_identity(op, rw):
         rw.replace(op, op.operands[0])
 
 
-
 @exact.pattern(S.Transpose)
 def transpose_transpose(op, rw):
     """transpose(transpose(x, p), q) -> transpose(x, [p[i] for i in q])"""
@@ -37,7 +36,6 @@ def transpose_transpose(op, rw):
     if inner is not None:
         perm = [inner.perm[i] for i in op.perm]
         rw.replace(op, T.transpose(inner.operands[0], perm))
-
 
 
 @exact.pattern(S.Transpose)
@@ -57,7 +55,6 @@ def transpose_expand_dims(op, rw):
     rw.replace(op, T.expand_dims(T.transpose(inner.operands[0], q), new))
 
 
-
 @exact.pattern(S.Squeeze)
 def squeeze_transpose(op, rw):
     """squeeze(transpose(x, p), a) -> transpose(squeeze(x, p[a]), q): squeezes move inwards"""
@@ -70,13 +67,11 @@ def squeeze_transpose(op, rw):
     rw.replace(op, T.transpose(build(S.Squeeze, [x], axes=tuple(removed)), q))
 
 
-
 @exact.pattern(S.ExpandDims, S.Squeeze)
 def no_axes(op, rw):
     """expand_dims(x, []) -> x; squeeze(x, []) -> x"""
     if not op.axes:
         rw.replace(op, op.operands[0])
-
 
 
 @exact.pattern(S.ExpandDims)
@@ -92,7 +87,6 @@ def expand_dims_expand_dims(op, rw):
     rw.replace(op, T.expand_dims(inner.operands[0], new))
 
 
-
 @exact.pattern(S.Squeeze)
 def squeeze_squeeze(op, rw):
     """squeeze(squeeze(x, a), b) -> squeeze(x, a and b composed)"""
@@ -103,7 +97,6 @@ def squeeze_squeeze(op, rw):
     remaining = [i for i in range(x.type.ndim) if i not in inner.axes]
     removed = sorted(set(inner.axes) | {remaining[j] for j in op.axes})
     rw.replace(op, build(S.Squeeze, [x], axes=tuple(removed)))
-
 
 
 @exact.pattern(S.Squeeze)
@@ -126,7 +119,6 @@ def squeeze_expand_dims(op, rw):
     new_pos = [j for j, it in enumerate(kept) if it is None]
     y = build(S.Squeeze, [x], axes=tuple(removed_x)) if removed_x else x
     rw.replace(op, T.expand_dims(y, new_pos))
-
 
 
 @exact.pattern(S.ExpandDims)
@@ -172,7 +164,6 @@ def _static_dyn(op, first_dyn: int):
     return tuple(spec), rest
 
 
-
 @exact.pattern(S.Reshape, S.BroadcastTo)
 def constant_sizes(op, rw):
     """reshape/broadcast_to with a '?' size given by a constant -> the size in the attribute"""
@@ -182,14 +173,12 @@ def constant_sizes(op, rw):
         rw.replace(op, build(type(op), [op.operands[0], *rest], shape=spec))
 
 
-
 @exact.pattern(S.Reshape)
 def reshape_identity(op, rw):
     """reshape(x, s) -> x when the result has x's type and at most one size is dynamic"""
     x = op.operands[0]
     if op.result.type == x.type and sum(d is None for d in x.type.shape) <= 1:
         rw.replace(op, x)
-
 
 
 @exact.pattern(S.Reshape)
@@ -211,7 +200,6 @@ def reduce_no_axes(op, rw):
     """reduce(x, axes=[]) -> x"""
     if not op.axes:
         rw.replace(op, op.operands[0])
-
 
 
 def _sum_of_broadcast(op, rw, dynamic_ok: bool):
@@ -245,7 +233,6 @@ def _sum_of_broadcast(op, rw, dynamic_ok: bool):
         rw.replace(op, y)
 
 
-
 @exact.pattern(R.Sum)
 def sum_of_broadcast(op, rw):
     """sum(broadcast_to(x), axes) -> sum(x, axes x really has) * count of the broadcast axes
@@ -255,7 +242,6 @@ def sum_of_broadcast(op, rw):
 
 # -- sizes -----------------------------------------------------------------------------
 _SAME_SHAPE = ("sc.softmax", "sc.log_softmax", "sc.copy")
-
 
 
 @exact.pattern(S.Dim)

@@ -21,7 +21,6 @@ _lock = threading.Lock()
 _state = {}
 
 
-
 @dataclass(frozen=True)
 class Target:
     """The host CPU as LLVM sees it.

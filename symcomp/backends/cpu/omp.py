@@ -141,7 +141,6 @@ def available() -> bool:
 _HANDLES: list = []
 
 
-
 def _stop_team_at_exit(pause) -> None:
     """Shut libgomp's worker threads down before the interpreter finalizes (omp_pause_resource_all,
     OpenMP 5.0): workers still spinning while the process tears down crashed it on exit."""
