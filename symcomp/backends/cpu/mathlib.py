@@ -29,10 +29,9 @@ INTRINSICS = {"sqrt": "llvm.sqrt", "fabs": "llvm.fabs", "floor": "llvm.floor", "
 
 _ISA = {128: "b", 256: "d", 512: "e"}
 # Vector functions emitted inline instead of calling libmvec (symcomp/backends/cpu/vexp.py), for
-# the element types where that measured faster (docs/performance.md): libmvec's tanhf beats an
-# expm1-based tanh in float32.
+# the element types where that measured faster (docs/performance.md).
 _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
-           "tanh": (vexp.emit_tanh, (ir.DoubleType,))}
+           "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType))}
 
 
 def _elem(t: ir.Type) -> ir.Type:
