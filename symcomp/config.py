@@ -1,4 +1,4 @@
-"""Global settings: ``symcomp.config.floatX``, ``device``, ``num_threads``, ``mode``.
+"""Global settings: ``symcomp.config.floatX``, ``device``, ``num_threads``, ``mode``, ``cache``, ``tier_up``.
 
 Each can also be set before import through the environment variable
 ``SYMCOMP_FLAGS`` (``SYMCOMP_FLAGS="floatX=float32,num_threads=1"``), as
@@ -25,11 +25,15 @@ class Config:
         mode: default compilation mode ('fast', 'fast_compile', 'reference', 'debug', 'nanguard').
         num_threads: threads for large loops (0 = all cores).
         cache: whether compiled object code is cached on disk.
+        tier_up: whether a function too large for optimized machine code up front starts on
+            quickly generated code and switches to optimized code compiled in a background
+            thread (symcomp/backends/cpu/tiering.py); False keeps the first code.
     """
 
     def __init__(self):
         object.__setattr__(self, "_values", {
             "floatX": "float64", "device": "cpu", "mode": "fast", "num_threads": 0, "cache": True,
+            "tier_up": True,
         })
         object.__setattr__(self, "_listeners", {})
         for item in filter(None, os.environ.get("SYMCOMP_FLAGS", "").split(",")):
@@ -37,7 +41,7 @@ class Config:
             key = key.strip()
             if key in ("num_threads",):
                 setattr(self, key, int(value))
-            elif key == "cache":
+            elif key in ("cache", "tier_up"):
                 setattr(self, key, value.strip().lower() in ("1", "true", "yes", "on"))
             else:
                 setattr(self, key, value.strip())
@@ -53,6 +57,8 @@ class Config:
             raise AttributeError(f"symcomp.config has no setting {key!r} (settings: {', '.join(self._values)})")
         if key in _CHOICES and value not in _CHOICES[key]:
             raise ValueError(f"config.{key} must be one of {_CHOICES[key]}, got {value!r}")
+        if key in ("cache", "tier_up") and not isinstance(value, bool):
+            raise ValueError(f"config.{key} must be True or False, got {value!r}")
         if key == "num_threads" and (not isinstance(value, int) or value < 0):
             raise ValueError(f"config.num_threads must be an int >= 0 (0 = all cores), got {value!r}")
         self._values[key] = value

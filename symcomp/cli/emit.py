@@ -117,7 +117,7 @@ def _cpu(func, kind: str) -> str:
         return llvm_ir
     ref = jit.parse(llvm_ir)
     jit.optimize(ref)
-    return jit.assembly(ref, jit.codegen_level(llvm_ir.count("\n")))  # the level symcomp.function uses
+    return jit.assembly(ref, jit.steady_level(llvm_ir.count("\n")))  # the level symcomp.function runs
 
 
 def _ptx(module: ModuleOp) -> str:

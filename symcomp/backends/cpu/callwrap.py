@@ -338,6 +338,13 @@ class FastCall:
         new_fn.restype, new_fn.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
         self.callable = new_fn(ctypes.addressof(self._def), self._capsule, None)
 
+    def retarget(self, entry: int) -> None:
+        """Call the function at ``entry`` from now on (the same function, recompiled: tiered
+        compilation).  One aligned 8-byte store: a call under way finishes on the old code,
+        which the caller keeps loaded."""
+        if self.callable is not None:
+            self._ctx[_ENTRY] = entry
+
     def install(self, plan, arrays, ws_root: int) -> None:
         """Arm the wrapper for the signature of ``arrays`` (the checked arguments of a Python-path call)."""
         if self.callable is None:

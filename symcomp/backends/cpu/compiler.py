@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from symcomp.backends.cpu import jit
 from symcomp.backends.cpu.lower import load_all, lookup
 from symcomp.compile.errors import where
+from symcomp.config import config
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
 from symcomp.ir.ops.elementwise import Copy
@@ -253,9 +254,10 @@ class LLVMStages:
         return str(self._module())
 
     def asm(self) -> str:
-        """The assembly of the machine code that runs: generated at the module's own level."""
+        """The assembly of the machine code that runs once the first calls are over (the level of
+        :func:`jit.steady_level`: a large module runs level-2 code after tiered compilation)."""
         ref = self._module()
-        return jit.assembly(ref, jit.codegen_level(self.c.llvm_ir.count("\n")))
+        return jit.assembly(ref, jit.steady_level(self.c.llvm_ir.count("\n")))
 
 
 def _init_llvm(timings: dict) -> None:
@@ -273,7 +275,9 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     initializes LLVM; without one (no linker, damaged, not loadable) it loads the object with MCJIT.
 
     Returns:
-        (Compiled, JitModule or SharedModule, LLVMStages).
+        (Compiled, JitModule or SharedModule, LLVMStages, tier_up): ``tier_up`` is None, or,
+        for a module just compiled at level 0, ``tier_up(install)`` starts its level-2
+        compilation in the background (:mod:`symcomp.backends.cpu.tiering`).
     """
     from symcomp.backends.cpu import cache, shared
 
@@ -293,15 +297,19 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         ref = jit.parse(text)
         jit.optimize(ref)
         t3 = time.perf_counter()
-        obj = jit.emit_object(ref, jit.codegen_level(text.count("\n")))
+        level = jit.codegen_level(text.count("\n"))
+        obj = jit.emit_object(ref, level)
         t4 = time.perf_counter()
         timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": t4 - t3})
-        meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref)}
+        meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref), "level": level}
+        if level < jit.CODEGEN_LEVEL_SMALL:
+            built["text"] = text
         if key is not None:
             meta.update(shared.build(key, obj, jit.declared_functions(ref)))
             timings["link"] = time.perf_counter() - t4
         return cache.Entry(obj, meta)
 
+    built: dict = {}
     t1 = time.perf_counter()
     key = cache.key_for(ir_text) if cache.enabled() else None
     entry, hit = cache.get_or_build(ir_text, build, key)
@@ -318,4 +326,10 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         t2 = time.perf_counter()
         engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
         timings["load"] = time.perf_counter() - t2
-    return c, engine, stages
+    if "text" not in built or not config.tier_up:
+        return c, engine, stages, None
+    from symcomp.backends.cpu import tiering
+
+    def tier_up(install):
+        return tiering.start(built["text"], entry.meta["needs_blas"], key, entry.meta, install)
+    return c, engine, stages, tier_up

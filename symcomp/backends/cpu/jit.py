@@ -70,7 +70,8 @@ def _init():
 # in stack slots and spills vector registers around libmvec calls, which makes in-cache
 # transcendental loops about 1.4x slower.  Modules up to SMALL_MODULE_LINES lines of LLVM IR
 # (a fused expression, a reduction, a softmax: machine code in 20-80 ms at level 2) get level 2;
-# larger ones (a training step) get level 0 (docs/performance.md has the measurements).
+# larger ones (a training step) get level 0 first, then level 2 from a background thread
+# (tiering.py; docs/performance.md has the measurements).
 CODEGEN_LEVEL = 0
 CODEGEN_LEVEL_SMALL = 2
 SMALL_MODULE_LINES = 3000
@@ -83,6 +84,15 @@ that a later process loads without LLVM (:mod:`symcomp.backends.cpu.shared`); MC
 def codegen_level(ir_lines: int) -> int:
     """The machine-code optimization level for a module of ``ir_lines`` lines of LLVM IR."""
     return CODEGEN_LEVEL_SMALL if ir_lines <= SMALL_MODULE_LINES else CODEGEN_LEVEL
+
+
+def steady_level(ir_lines: int) -> int:
+    """The level of the code a module of ``ir_lines`` lines runs once its first calls are over:
+    :func:`codegen_level`, or the small-module level where tiered compilation replaces level-0
+    code (``symcomp.config.tier_up``, :mod:`symcomp.backends.cpu.tiering`)."""
+    from symcomp.config import config
+
+    return CODEGEN_LEVEL_SMALL if config.tier_up else codegen_level(ir_lines)
 
 
 def _new_target_machine(llvm, cpu, features, opt=CODEGEN_LEVEL):

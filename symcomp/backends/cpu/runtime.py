@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -44,11 +45,20 @@ class CPUExecutable:
     def __init__(self, module, sig, timings):
         self.sig = sig
         self.c: Compiled
-        self.c, self.jit, self._llvm = compile_to_machine_code(module, sig, timings, module.func().sym_name)
+        self.c, self.jit, self._llvm, tier_up = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
         # One native entry per Function using this executable (unpickled copies share one); each
         # must stay alive as long as its Function, whose type holds the builtin that points into it.
         self._fasts: list = []
+        # Code replaced by tiered compilation stays loaded: a call may still be running it.
+        self._retired: list = []
+        self._tier_lock = threading.Lock()
+        # Started when the second call returns (the first, where a native entry may take the later
+        # calls), so that a function called once costs nothing more, and neither the first call
+        # nor the compilations that usually follow it (a program's other functions) wait for it.
+        self._tier_up = tier_up
+        self._calls = 0
+        self.tier_thread = None
         self._plans: OrderedDict = OrderedDict()
         # Constants live in NumPy arrays owned here, passed by address (codegen: not embedded in LLVM).
         consts = sorted(self.c.const_roots, key=self.c.const_roots.get)
@@ -64,6 +74,16 @@ class CPUExecutable:
             "llvm-optimized": self._llvm.optimized,
             "asm": self._llvm.asm,
         }
+
+    def _tier_install(self, engine) -> None:
+        """Switch every caller to ``engine``, the same module compiled at a higher level (called
+        from the tiering thread; each switch is one atomic store)."""
+        entry = engine.address(self.c.symbol)
+        with self._tier_lock:
+            self._retired.append((self.jit, self._fn))
+            self.jit, self._fn = engine, _ENTRY(entry)
+            for fc in self._fasts:
+                fc.retarget(entry)
 
     # -- planning --------------------------------------------------------------------------
     def _plan(self, arrays, shared_inplace: bool = True) -> Plan:
@@ -114,11 +134,12 @@ class CPUExecutable:
         if self.sig.shared or self.c.n_updates or self._value_params:
             return None
         ret = self.c.func.return_op
-        fc = FastCall(self.jit.address(self.c.symbol), [a.type.ndim for a in self.c.func.args],
-                      [v.type.ndim for v in ret.operands], single, fallback)
-        if fc.callable is None:
-            return None
-        self._fasts.append(fc)
+        with self._tier_lock:
+            fc = FastCall(self.jit.address(self.c.symbol), [a.type.ndim for a in self.c.func.args],
+                          [v.type.ndim for v in ret.operands], single, fallback)
+            if fc.callable is None:
+                return None
+            self._fasts.append(fc)
         return fc.callable
 
     def _get_plan(self, key, arrays, shared_inplace: bool = True) -> Plan:
@@ -167,9 +188,19 @@ class CPUExecutable:
         finally:
             if owned:
                 plan.lock.release()
+        if self._tier_up is not None:
+            self._calls += 1
+            if self._calls >= 2 or self._fasts:
+                self._start_tier_up()
         if status:
             self._raise(status)
         return outs, upds
+
+    def _start_tier_up(self) -> None:
+        with self._tier_lock:
+            start, self._tier_up = self._tier_up, None
+        if start is not None:
+            self.tier_thread = start(self._tier_install)
 
     def __reduce__(self):
         """Pickle support: recompiled from the module's IR text (:mod:`symcomp.compile.pickling`)."""

@@ -1,0 +1,117 @@
+"""Tiered compilation (symcomp/backends/cpu/tiering.py): a module too large for level-2 machine
+code up front runs level-0 code first, then switches to level-2 code compiled in the background.
+Both tiers must compute bit-identical results, equal to the NumPy reference backend's."""
+
+import numpy as np
+import pytest
+
+import symcomp
+from symcomp import tensor as T
+from symcomp.backends.cpu import cache, callwrap, jit, tiering
+
+
+@pytest.fixture
+def tier_up():
+    """Tiering on, the disk cache off (a hit would load the level-2 code another test left)."""
+    saved = symcomp.config.tier_up, symcomp.config.cache
+    symcomp.config.tier_up, symcomp.config.cache = True, False
+    yield
+    symcomp.config.tier_up, symcomp.config.cache = saved
+
+
+def _loss_and_grads(mode="fast"):
+    """Loss and gradients of a two-hidden-layer tanh MLP: a pure function (no updates, so the
+    native call wrapper serves it) whose module is larger than jit.SMALL_MODULE_LINES."""
+    x, y = T.dmatrix("x"), T.lvector("y")
+    params = [T.dmatrix("W1"), T.dvector("b1"), T.dmatrix("W2"), T.dvector("b2"), T.dmatrix("W3"), T.dvector("b3")]
+    W1, b1, W2, b2, W3, b3 = params
+    h1 = T.tanh(T.dot(x, W1) + b1)
+    h2 = T.tanh(T.dot(h1, W2) + b2)
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h2, W3) + b3), y))
+    return symcomp.function([x, y] + params, [loss] + T.grad(loss, params), mode=mode)
+
+
+def _args():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((300, 20))
+    y = rng.integers(0, 5, 300)
+    shapes = [(20, 32), (32,), (32, 16), (16,), (16, 5), (5,)]
+    return [x, y] + [rng.standard_normal(s) * 0.3 for s in shapes]
+
+
+def _same(a, b):
+    return all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_large_module_switches_to_level_2_code_with_identical_results(tier_up):
+    f = _loss_and_grads()
+    assert jit.codegen_level(f.dump("llvm").count("\n")) == jit.CODEGEN_LEVEL < jit.CODEGEN_LEVEL_SMALL
+    ex = f.executable
+    args = _args()
+    first = [np.copy(o) for o in f(*args)]
+    assert ex.tier_thread is not None  # native-call functions start it after the first call
+    assert tiering.wait(120)
+    assert len(ex._retired) == 1
+    assert ex._fasts and all(fc._ctx[callwrap._ENTRY] == ex.jit.address(ex.c.symbol) for fc in ex._fasts)
+    second = f(*args)
+    assert _same(first, second)
+    want = _loss_and_grads(mode="reference")(*args)
+    for got, ref in zip(second, want):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_switch_is_safe_while_other_threads_call(tier_up):
+    """Calls on four threads while the entry address changes under them: every result equal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    f = _loss_and_grads()
+    args = _args()
+    want = [np.copy(o) for o in f(*args)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: [np.copy(o) for o in f(*args)], range(200)))
+    assert tiering.wait(120)
+    assert f.executable._retired
+    assert all(_same(want, r) for r in results)
+
+
+def test_updates_start_the_background_compile_at_the_second_call(tier_up):
+    W = symcomp.shared(np.zeros((20, 5)), name="W")
+    x, y = T.dmatrix("x"), T.lvector("y")
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.tanh(T.dot(x, W))), y))
+    step = symcomp.function([x, y], loss, updates=[(W, W - 0.1 * T.grad(loss, W))])
+    ex = step.executable
+    assert jit.codegen_level(step.dump("llvm").count("\n")) == jit.CODEGEN_LEVEL
+    args = _args()[:2]
+    step(*args)
+    assert ex.tier_thread is None
+    step(*args)
+    assert ex.tier_thread is not None
+    assert tiering.wait(120)
+
+
+def test_tier_up_off_keeps_level_0_code(tier_up):
+    symcomp.config.tier_up = False
+    f = _loss_and_grads()
+    args = _args()
+    for _ in range(3):
+        f(*args)
+    assert f.executable.tier_thread is None and not f.executable._retired
+
+
+def test_cache_entry_is_replaced_by_the_level_2_code(tier_up, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(tmp_path))
+    symcomp.config.cache = True
+    f = _loss_and_grads()
+    args = _args()
+    first = [np.copy(o) for o in f(*args)]
+    assert tiering.wait(120)
+    entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]
+    assert [e.meta["level"] for e in entries] == [jit.CODEGEN_LEVEL_SMALL]
+    g = _loss_and_grads()  # a hit: the level-2 code, nothing left to tier up
+    assert g.executable._tier_up is None
+    assert _same(first, g(*args))
+
+
+def test_config_rejects_non_bool():
+    with pytest.raises(ValueError, match="tier_up"):
+        symcomp.config.tier_up = "yes"
