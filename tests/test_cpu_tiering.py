@@ -115,3 +115,28 @@ def test_cache_entry_is_replaced_by_the_level_2_code(tier_up, tmp_path, monkeypa
 def test_config_rejects_non_bool():
     with pytest.raises(ValueError, match="tier_up"):
         symcomp.config.tier_up = "yes"
+
+
+def test_exit_while_the_background_compile_runs_is_clean(tmp_path):
+    """A process that exits right after starting the tier-up waits for it (the thread is not a
+    daemon) instead of unloading LLVM under it: exit status 0, nothing on stderr but warnings."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "exit_early.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        import symcomp
+        symcomp.config.cache = False
+        import test_cpu_tiering as t
+        f = t._loss_and_grads()
+        f(*t._args())
+        assert f.executable.tier_thread is not None and f.executable.tier_thread.is_alive()
+        print("exiting")
+    """))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "exiting"
