@@ -124,6 +124,15 @@ class _Emitter:
         half = self.call("trunc", b.fmul(n, self.splat(0.5)))
         return b.fmul(b.fmul(v, self.pow2(half)), self.pow2(b.fsub(n, half)))
 
+    def expm1_reduced(self, n: ir.Value, r: ir.Value) -> tuple[ir.Value, ir.Value]:
+        """(expm1 of n ln2 + r, q) for n in the normal exponent range, where exp(r) - 1 = q r:
+        fma(2**n q, r, 2**n - 1), the product 2**n q exact, so rounded once (no cancellation
+        near 0).  For n above the mantissa width the -1 is lost (see :func:`emit_expm1`)."""
+        b = self.b
+        q = self.horner(self.p["poly"][:-1], r)
+        s = self.pow2(n)
+        return self.call("fma", b.fmul(s, q), r, b.fsub(s, self.splat(1.0))), q
+
     def nan_through(self, x: ir.Value, y: ir.Value) -> ir.Value:
         return self.b.select(self.b.fcmp_unordered("uno", x, x), x, y)
 
@@ -153,10 +162,8 @@ def emit_expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     e = _Emitter(b, x.type, "emit_expm1")
     p = e.p
     n, r = e.reduce(e.clamp(x, p["lo"], p["hi"]))
-    q = e.horner(p["poly"][:-1], r)  # 1 + r g(r), so that exp(r) - 1 = q r
     lim = float(p["mant"] + 1)
-    s = e.pow2(e.clamp(n, -lim - 8, lim + 8))
-    small = e.call("fma", b.fmul(s, q), r, b.fsub(s, e.splat(1.0)))  # s q exact: one rounding
+    small, q = e.expm1_reduced(e.clamp(n, -lim - 8, lim + 8), r)
     big = b.fsub(e.scale(e.call("fma", q, r, e.splat(1.0)), n), e.splat(1.0))
     y = b.select(b.fcmp_ordered(">", n, e.splat(lim)), big, small)
     y = b.select(b.fcmp_ordered("==", x, e.splat(0.0)), x, y)
@@ -176,9 +183,6 @@ def emit_tanh(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """
     e = _Emitter(b, x.type, "emit_tanh")
     a = e.call("minnum", e.call("fabs", x), e.splat(20.0 if e.p["bits"] == 64 else 9.0))
-    n, r = e.reduce(b.fadd(a, a))
-    q = e.horner(e.p["poly"][:-1], r)  # exp(r) - 1 = q r
-    s = e.pow2(n)
-    t = e.call("fma", b.fmul(s, q), r, b.fsub(s, e.splat(1.0)))
+    t, _ = e.expm1_reduced(*e.reduce(b.fadd(a, a)))
     y = b.fdiv(t, b.fadd(t, e.splat(2.0)))
     return e.nan_through(x, e.call("copysign", y, x))
