@@ -112,6 +112,25 @@ def test_cache_entry_is_replaced_by_the_level_2_code(tier_up, tmp_path, monkeypa
     assert _same(first, g(*args))
 
 
+def test_level_0_cache_entry_is_upgraded_by_the_process_that_loads_it(tier_up, tmp_path, monkeypatch):
+    """An entry still at level 0 (its first process never tiered up) is compiled again at level 2
+    by the next process that loads it, from LLVM IR generated again."""
+    monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(tmp_path))
+    symcomp.config.cache = True
+    symcomp.config.tier_up = False
+    args = _args()
+    first = [np.copy(o) for o in _loss_and_grads()(*args)]
+    symcomp.config.tier_up = True
+    g = _loss_and_grads()  # a hit on the level-0 entry
+    assert g.executable._tier_up is not None
+    assert _same(first, g(*args))
+    assert tiering.wait(120)
+    assert g.executable._retired
+    assert _same(first, g(*args))
+    entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]
+    assert [e.meta["level"] for e in entries] == [jit.CODEGEN_LEVEL_SMALL]
+
+
 def test_config_rejects_non_bool():
     with pytest.raises(ValueError, match="tier_up"):
         symcomp.config.tier_up = "yes"

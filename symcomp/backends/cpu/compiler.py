@@ -276,8 +276,8 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
 
     Returns:
         (Compiled, JitModule or SharedModule, LLVMStages, tier_up): ``tier_up`` is None, or,
-        for a module just compiled at level 0, ``tier_up(install)`` starts its level-2
-        compilation in the background (:mod:`symcomp.backends.cpu.tiering`).
+        for level-0 code (just compiled or from the cache), ``tier_up(install)`` starts its
+        level-2 compilation in the background (:mod:`symcomp.backends.cpu.tiering`).
     """
     from symcomp.backends.cpu import cache, shared
 
@@ -302,8 +302,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         t4 = time.perf_counter()
         timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": t4 - t3})
         meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref), "level": level}
-        if level < jit.CODEGEN_LEVEL_SMALL:
-            built["text"] = text
+        built["text"] = text
         if key is not None:
             meta.update(shared.build(key, obj, jit.declared_functions(ref)))
             timings["link"] = time.perf_counter() - t4
@@ -326,10 +325,17 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         t2 = time.perf_counter()
         engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
         timings["load"] = time.perf_counter() - t2
-    if "text" not in built or not config.tier_up:
+    if not config.tier_up or entry.meta.get("level", jit.CODEGEN_LEVEL_SMALL) >= jit.CODEGEN_LEVEL_SMALL:
         return c, engine, stages, None
     from symcomp.backends.cpu import tiering
 
+    # A cache hit may hold level-0 code too (its first process ended before the upgrade): the
+    # LLVM IR is then generated again, in the background thread.
+    text = built.get("text")
+
+    def source() -> str:
+        return text if text is not None else str(codegen(c, name, embed_constants=False).module)
+
     def tier_up(install):
-        return tiering.start(built["text"], entry.meta["needs_blas"], key, entry.meta, install)
+        return tiering.start(source, entry.meta["needs_blas"], key, entry.meta, install)
     return c, engine, stages, tier_up

@@ -17,10 +17,13 @@ core; another compilation in the process waits at most for the LLVM call under w
 runs at the program's priority.  It does take a core from a program that uses both (on this
 2-core machine, 1500 MLP steps right after the switch-on: about 0.15 s lost while it compiles,
 made up after about 1000 steps at 1.65 instead of 1.8 ms), but at the lowest priority (nice 19)
-it got so little time next to a busy program that 1500 steps ended before it did.  When the
-new code is loaded, the cache entry (object and shared object) is replaced too, so
-that later processes start on level-2 code.  The thread is not a daemon: an interpreter that
-exits meanwhile waits for it (at most the level-2 compile time) rather than unloading LLVM under it.
+it got so little time next to a busy program that 1500 steps ended before it did.
+
+When the new code is loaded, the cache entry (object and shared object) is replaced too, so
+that later processes start on level-2 code.  A process that loads a level-0 entry (its first
+process ended before the upgrade) tiers it up the same way, generating the LLVM IR again.  The
+thread is not a daemon: an interpreter that exits meanwhile waits for it (at most the level-2
+compile time) rather than unloading LLVM under it.
 
 ``symcomp.config.tier_up = False`` keeps level-0 code (deterministic timings, e.g. for profiling).
 """
@@ -35,12 +38,14 @@ _threads: list[threading.Thread] = []
 _threads_lock = threading.Lock()
 
 
-def start(text: str, needs_blas: bool, key: Optional[str], meta: dict, install: Callable) -> threading.Thread:
-    """Compile ``text`` (the LLVM IR of a module now running level-0 code) at level 2 in a
-    background thread, then call ``install(engine)`` with the loaded code.
+def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta: dict,
+          install: Callable) -> threading.Thread:
+    """Compile a module now running level-0 code at level 2 in a background thread, then call
+    ``install(engine)`` with the loaded code.
 
     Args:
-        text: the module's LLVM IR, before optimization.
+        source: returns the module's LLVM IR, before optimization (called in the thread: after a
+            cache hit the IR is generated again there).
         needs_blas: whether it calls BLAS (see :class:`~symcomp.backends.cpu.jit.JitModule`).
         key: its disk-cache key, or None with the cache off; with a key, the entry is replaced
             by one holding the level-2 object.
@@ -52,7 +57,7 @@ def start(text: str, needs_blas: bool, key: Optional[str], meta: dict, install: 
         The started thread (see :func:`wait`).  A failure in it is reported as a RuntimeWarning;
         the level-0 code then stays in use.
     """
-    t = threading.Thread(target=_work, args=(text, needs_blas, key, dict(meta), install),
+    t = threading.Thread(target=_work, args=(source, needs_blas, key, dict(meta), install),
                          name="symcomp-tier-up", daemon=False)
     with _threads_lock:
         _threads[:] = [x for x in _threads if x.is_alive()]
@@ -70,11 +75,11 @@ def wait(timeout: Optional[float] = None) -> bool:
     return not any(t.is_alive() for t in pending)
 
 
-def _work(text: str, needs_blas: bool, key: Optional[str], meta: dict, install: Callable) -> None:
+def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta: dict, install: Callable) -> None:
     from symcomp.backends.cpu import cache, jit, shared
 
     try:
-        ref = jit.parse(text)
+        ref = jit.parse(source())
         jit.optimize(ref)
         obj = jit.emit_object(ref, jit.CODEGEN_LEVEL_SMALL)
         declared = jit.declared_functions(ref)
