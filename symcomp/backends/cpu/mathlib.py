@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import vexp
+from symcomp.backends.cpu import vexp, vlog, vtrig
 from symcomp.backends.cpu.jit import target
 
 # Functions with libmvec variants (f64 names; f32 adds an 'f').
@@ -31,7 +31,9 @@ _ISA = {128: "b", 256: "d", 512: "e"}
 # Vector functions emitted inline instead of calling libmvec (symcomp/backends/cpu/vexp.py), for
 # the element types where that measured faster (docs/performance.md).
 _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
-           "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType))}
+           "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType)),
+           "log": (vlog.emit_log, (ir.FloatType,)), "log1p": (vlog.emit_log1p, (ir.FloatType,)),
+           "sin": (vtrig.emit_sin, (ir.FloatType,)), "cos": (vtrig.emit_cos, (ir.FloatType,))}
 
 
 def _elem(t: ir.Type) -> ir.Type:
@@ -77,6 +79,19 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
         raise KeyError(f"no lowering for math function {name}")
     if name in _INLINE and vexp.supported(t) and isinstance(t.element, _INLINE[name][1]):
         return _INLINE[name][0](builder, args[0])
+    return libmvec_call(builder, name, *args)
+
+
+def libmvec_call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
+    """``name(args)`` by glibc: libm for scalars, libmvec for vectors where this target has it,
+    else one libm call per lane (never inline code; the inline functions fall back to it).
+
+    Raises:
+        KeyError: for a function libm lacks (see ``LIBMVEC``).
+    """
+    if name not in LIBMVEC:
+        raise KeyError(f"no libm function {name}")
+    t = args[0].type
     module = builder.module
     if not isinstance(t, ir.VectorType):
         return builder.call(_declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
@@ -90,5 +105,5 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
     for lane in range(t.count):
         idx = ir.Constant(ir.IntType(32), lane)
         scalars = [builder.extract_element(a, idx) for a in args]
-        out = builder.insert_element(out, call(builder, name, *scalars), idx)
+        out = builder.insert_element(out, libmvec_call(builder, name, *scalars), idx)
     return out
