@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
@@ -76,10 +78,27 @@ def emit(bench: str, peer_name: str, threads, result: dict | None = None, **extr
     print(json.dumps(row), flush=True)
 
 
+HEAP_REGION_MIB = 210
+
+
+def prime_heap() -> None:
+    """Give the next peer the same heap as every other: a free region of HEAP_REGION_MIB at the top
+    of glibc's main heap (7 blocks of 30 MiB, each below MALLOC_MMAP_THRESHOLD_, allocated and freed;
+    the region stays below MALLOC_TRIM_THRESHOLD_, so it is not returned to the kernel).
+
+    A large result (80 MB for 1e7 float64) is then served from that region on every call, for
+    every peer, instead of from whatever the peers before had left: without this, Numba's a*b+c
+    took 3.7 ms in one process where a free region happened to exist and 26 ms in another,
+    where each call mapped and page-faulted fresh memory; symcomp, given the same region, 3.7 ms."""
+    blocks = [np.ones(30 << 17) for _ in range(HEAP_REGION_MIB // 30)]  # 30 MiB of float64 each
+    del blocks
+
+
 def run_peers(bench: str, peers: list, check=None) -> None:
     """Time each ``(name, threads, make)`` where ``make()`` returns a no-argument callable giving
     the result; ``check(result)`` returns the max relative error against the reference."""
     for name, threads, make in peers:
+        prime_heap()
         try:
             fn = make()
         except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, not fatal
