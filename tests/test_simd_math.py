@@ -2,8 +2,8 @@
 exact special values.
 
 Transcendental functions in vector loops call glibc's libmvec (``_ZGV*``
-symbols), except exp, expm1 and tanh (symcomp.backends.cpu.vexp) and, for float32, log, log1p
-(vlog), sin and cos (vtrig), emitted inline; these tests hold the generated code to <= 4 ULP over each
+symbols), except exp, expm1 and tanh (symcomp.backends.cpu.vexp), log and log1p (vlog), sin and
+cos (vtrig), emitted inline; these tests hold the generated code to <= 4 ULP over each
 function's domain (sampled log-uniformly from tiny to huge magnitudes) and to
 exact IEEE results at the special points (signed zeros, infinities, NaN,
 subnormals, overflow and underflow thresholds).
@@ -230,7 +230,7 @@ def test_exp_is_inline_packed_code(name, dtype, suffix):
     assert "_ZGV" not in asm and not re.search(r"call\w*\s+(exp|expm1|tanh)f?(@PLT)?\s*$", asm, re.M)
 
 
-LIBMVEC_CASES = [(n, "float64") for n in ("log", "log1p", "sin", "cos", "erf", "softplus")] + [("erf", "float32")]
+LIBMVEC_CASES = [("erf", "float64"), ("erf", "float32")]
 
 
 @pytest.mark.parametrize("name,dtype", LIBMVEC_CASES)
@@ -249,54 +249,65 @@ def test_transcendentals_call_libmvec(name, dtype):
     assert not re.search(rf"call\w*\s+{callee}{f}(@PLT)?\s*$", asm, re.M)
 
 
+@pytest.mark.parametrize("dtype,suffix", [("float64", "pd"), ("float32", "ps")])
 @pytest.mark.parametrize("name", ["log", "log1p", "softplus"])
-def test_float32_log_is_inline_packed_code(name):
-    """float32 log and log1p (and softplus, through log1p) are inline (symcomp.backends.cpu.vlog):
-    packed FMAs, no division, no call."""
+def test_log_is_inline_packed_code(name, dtype, suffix):
+    """log and log1p (and softplus, through log1p) are inline (symcomp.backends.cpu.vlog): packed
+    FMAs and no call; float32 has no division either (float64 has fdlibm's one)."""
     reg, _ = _register()
-    asm = _asm(lambda x, y: FUNCS[name][0](x) + y, "float32")
-    assert re.search(rf"vfmadd\w*ps\s+.*%{reg}", asm), f"no packed FMA on {reg}"
-    assert "_ZGV" not in asm and "vdivps" not in asm
-    assert not re.search(r"call\w*\s+log1?p?f(@PLT)?\s*$", asm, re.M)
+    asm = _asm(lambda x, y: FUNCS[name][0](x) + y, dtype)
+    assert re.search(rf"vfmadd\w*{suffix}\s+.*%{reg}", asm), f"no packed FMA on {reg}"
+    assert "_ZGV" not in asm and not re.search(r"call\w*\s+log1?p?f?(@PLT)?\s*$", asm, re.M)
+    if dtype == "float32":
+        assert "vdivps" not in asm
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["sin", "cos"])
-def test_float32_trig_is_inline_with_a_libmvec_fallback(name):
-    """float32 sin and cos are inline (symcomp.backends.cpu.vtrig); libmvec is called only for a
-    vector holding an argument beyond the inline reduction's range."""
+def test_trig_is_inline_with_a_libmvec_fallback(name, dtype):
+    """sin and cos are inline (symcomp.backends.cpu.vtrig); libmvec is called only for a vector
+    holding an argument beyond the inline reduction's range."""
     tgt = jit.target()
     reg, bits = _register()
-    x = T.tensor("float32", (None,), "x")
+    elem, f = ("double", "") if dtype == "float64" else ("float", "f")
+    x = T.tensor(dtype, (None,), "x")
     llvm = symcomp.function([x], FUNCS[name][0](x) * 2.0).dump("llvm")
-    assert re.search(r"call <\d+ x float> @\"?llvm\.fma", llvm)
+    assert re.search(rf"call <\d+ x {elem}> @\"?llvm\.fma", llvm)
     if tgt.has_libmvec:  # the fallback, in a block of its own behind a branch
-        lanes = bits // 32
-        calls = re.findall(rf"call <{lanes} x float> @\"?_ZGV\w+_{name}f", llvm)
+        lanes = bits // (64 if dtype == "float64" else 32)
+        calls = re.findall(rf"call <{lanes} x {elem}> @\"?_ZGV\w+_{name}{f}\b", llvm)
         assert calls and "br i1" in llvm
 
 
-def _trig_hard_cases():
-    """float32 arguments closest to multiples of pi (sin) and pi/2 + k pi (cos) below the inline
-    reduction's limit (found by a search over every float32 there), then far beyond it."""
+def _trig_hard_cases(dtype):
+    """Arguments closest to multiples of pi (sin) and pi/2 + k pi (cos) below the inline
+    reduction's limit (for float32 found by a search over every float32 there; for float64 the
+    doubles nearest k pi and (k + 1/2) pi), then beyond it."""
     from symcomp.backends.cpu import vtrig
 
-    near = {"sin": [105032.87, 113986.41, 96079.33, 122939.945, 505.79642, 1011.59283, 3.1415927, 6.2831855],
-            "cos": [52516.434, 56993.203, 48039.664, 61469.973, 65946.74, 126211.914, 1.5707964, 4.712389]}
-    limit = np.float32(vtrig.FAST_LIMIT)
-    beyond = [float(np.nextafter(limit, np.float32(np.inf))), 1e6, 12345678.0, 1e20, 3.4e38]
+    if dtype == "float32":
+        near = {"sin": [105032.87, 113986.41, 96079.33, 122939.945, 505.79642, 1011.59283, 3.1415927, 6.2831855],
+                "cos": [52516.434, 56993.203, 48039.664, 61469.973, 65946.74, 126211.914, 1.5707964, 4.712389]}
+    else:
+        ks = [1, 2, 3, 7, 100, 355, 1000, 33102, 41000]
+        near = {"sin": [float(k * mpmath.pi) for k in ks], "cos": [float((k + 0.5) * mpmath.pi) for k in [0] + ks]}
+    dt = np.dtype(dtype)
+    limit = dt.type(vtrig.FAST_LIMIT)
+    beyond = [float(np.nextafter(limit, dt.type(np.inf))), 1e6, 12345678.0, 1e20, 3.4e38]
     return {k: v + beyond + [float(limit)] for k, v in near.items()}
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["sin", "cos"])
-def test_float32_trig_hard_arguments(name):
+def test_trig_hard_arguments(name, dtype):
     """Arguments where the reduction cancels most, and large ones that take the libmvec fallback:
     alone, and mixed with small ones in one vector (the fallback must not disturb the others)."""
-    dt = np.dtype("float32")
-    hard = _trig_hard_cases()[name]
+    dt = np.dtype(dtype)
+    hard = _trig_hard_cases(dtype)[name]
     rng = np.random.default_rng(7)
     x = np.concatenate([hard, -np.array(hard), rng.uniform(-10, 10, 37)]).astype(dt)
     rng.shuffle(x)
-    got = _fn(name, "float32")(x)
+    got = _fn(name, dtype)(x)
     exact = [FUNCS[name][1](mpmath.mpf(float(v))) for v in x]
     err = ulps(got, exact, dt)
     worst = int(np.argmax(err))

@@ -32,8 +32,8 @@ _ISA = {128: "b", 256: "d", 512: "e"}
 # the element types where that measured faster (docs/performance.md).
 _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
            "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType)),
-           "log": (vlog.emit_log, (ir.FloatType,)), "log1p": (vlog.emit_log1p, (ir.FloatType,)),
-           "sin": (vtrig.emit_sin, (ir.FloatType,)), "cos": (vtrig.emit_cos, (ir.FloatType,))}
+           "log": (vlog.emit_log, (ir.FloatType, ir.DoubleType)), "log1p": (vlog.emit_log1p, (ir.FloatType, ir.DoubleType)),
+           "sin": (vtrig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (vtrig.emit_cos, (ir.FloatType, ir.DoubleType))}
 
 
 def _elem(t: ir.Type) -> ir.Type:

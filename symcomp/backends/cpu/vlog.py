@@ -1,11 +1,11 @@
-"""log and log1p on SIMD vectors of float32, emitted inline as LLVM IR (no call, no division).
+"""log and log1p on SIMD vectors of float32 and float64, emitted inline as LLVM IR (no call).
 
 In ``exp(-x*x/2)*sin(y) + log1p(z)`` over float32, the call to libmvec's ``_ZGVeN16v_log1pf``
 took a fifth of the time, and around it the loop kept every live vector and constant on the
 stack (the vector ABI preserves no vector register); inline code stays in registers and is
 scheduled with the rest of the loop body (docs/performance.md).
 
-Algorithm (the division-free scheme of Intel's SVML ``log1pf``, as shipped in glibc's libmvec;
+float32 (the division-free scheme of Intel's SVML ``log1pf``, as shipped in glibc's libmvec;
 Muller, "Elementary Functions", 3rd ed., 2016, ch. 11 for the reduction):
 
 * u = 1 + x as an unevaluated sum hi + lo: hi = max(1, x) + min(1, x) rounded and
@@ -18,14 +18,21 @@ Muller, "Elementary Functions", 3rd ed., 2016, ch. 11 for the reduction):
   to 0.2 ULP);
 * log1p(x) = k ln2_hi + (k ln2_lo + log1p(r)).
 
-log(x) is the same with hi = x, lo = 0 (subnormal x scaled by 2**23 first).
+float64 (fdlibm's ``log1p``/``log``, Sun Microsystems 1993, whose polynomial in float64 would
+otherwise need about 20 terms): the same hi + lo, m in [sqrt(2)/2, sqrt(2)), f = m - 1, one
+division s = f / (2 + f), and log1p(f) = f - (f**2/2 - s (f**2/2 + z G(z))) with z = s**2 and G
+a degree-7 Chebyshev fit (error 3.7e-17 on [0, 0.0295]); where k = 0, f is x itself.  The terms
+are added smallest first and k ln2_hi last, so the cancellation at k = -1 meets two roundings.
+
+log(x) is the same with hi = x, lo = 0 (subnormal x scaled by 2**23, or 2**52, first).
 
 Special values are exact: log1p(-1) = log(0) = -inf, x below the domain gives NaN, +inf and NaN
 return themselves, and log1p keeps -0 and tiny arguments (r = x there).
 
 Accuracy, worst case over every float32 argument (against glibc's float64 log and log1p):
-log1p 1.60 ULP, log 0.95 ULP (tests/exhaustive_f32.py);
-tests/test_simd_math.py checks <= 4 ULP over each domain and the special values exactly.
+log1p 1.60 ULP, log 0.95 ULP (tests/exhaustive_f32.py); float64 over 1.6e7 arguments spread over
+the domain, against long double: log1p 0.88 ULP, log 0.82 ULP.  tests/test_simd_math.py checks
+<= 4 ULP over each domain and the special values exactly.
 """
 
 from __future__ import annotations
@@ -41,10 +48,48 @@ _LN2_HI, _LN2_LO = 0.6931471824645996, -1.9046542121259336e-09
 _TWO_THIRDS_BITS = 0x3F2AAAAB  # float32 bits of 2/3 (rounded up)
 
 
+_G64 = (0.13086767009948175, 0.13268759668560612, 0.15386240205813478, 0.18181795630884753,
+        0.2222222239180047, 0.2857142857080323, 0.4000000000000088, 0.6666666666666666)
+"""G(z) ~ (2 atanh(s) - 2s) / (s z), z = s**2 on [0, 0.02944], highest coefficient first (float64)."""
+_LN2_HI64, _LN2_LO64 = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_SQRT_HALF_BITS64 = 0x3FE6A09E667F3BCD  # float64 bits of sqrt(2)/2
+
+
 def _emitter(b: ir.IRBuilder, x: ir.Value, what: str) -> _Emitter:
-    if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, ir.FloatType)):
-        raise TypeError(f"vlog.{what}: expected a vector of float, got {x.type}")
+    if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, (ir.FloatType, ir.DoubleType))):
+        raise TypeError(f"vlog.{what}: expected a vector of float or double, got {x.type}")
     return _Emitter(b, x.type, what)
+
+
+def _log_core64(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value | None = None,
+                x1: ir.Value | None = None) -> ir.Value:
+    """The float64 :func:`_log_core`, after fdlibm's ``log1p``: m = hi 2**-k in [sqrt(2)/2, sqrt(2)),
+    f = m - 1 exact, s = f / (2 + f), log1p(f) = f - (f**2/2 - s (f**2/2 + z G(z))), z = s**2,
+    plus lo 2**-k / m, the division by m done as (1 - f + f**2) (relative error |f|**3 on a term
+    below 2**-53 |m|, where the result is at least 0.34).  Where k = 0, ``x1`` (if given, with
+    hi + lo = 1 + x1) is f itself, unrounded, and lo is not needed."""
+    b = e.b
+    off = b.sub(b.bitcast(hi, e.it), e.isplat(_SQRT_HALF_BITS64))
+    k = b.ashr(off, e.isplat(52))
+    m = b.bitcast(b.add(b.and_(off, e.isplat((1 << 52) - 1)), e.isplat(_SQRT_HALF_BITS64)), e.t)
+    f = b.fsub(m, e.splat(1.0))  # exact
+    if x1 is not None:
+        k0 = b.icmp_signed("==", k, e.isplat(0))
+        f = b.select(k0, x1, f)
+        lo = b.select(k0, e.splat(0.0), lo)
+    s = b.fdiv(f, b.fadd(f, e.splat(2.0)))
+    z = b.fmul(s, s)
+    hfsq = b.fmul(e.splat(0.5), b.fmul(f, f))
+    kf = b.sitofp(k if k_add is None else b.add(k, k_add), e.t)
+    # fdlibm's order: the small terms first, f and k ln2_hi (exact) last, so that the cancellation
+    # between them (k = -1, f ~ 0.4) meets only two roundings
+    t = e.call("fma", s, b.fadd(hfsq, b.fmul(z, e.horner(_G64, z))), b.fmul(kf, e.splat(_LN2_LO64)))
+    if lo is not None:
+        kc = b.select(b.icmp_signed("<", k, e.isplat(1022)), k, e.isplat(1022))
+        c = b.fmul(lo, b.bitcast(b.sub(e.isplat(0x3FF0000000000000), b.shl(kc, e.isplat(52))), e.t))
+        inv_m = e.call("fma", f, b.fsub(f, e.splat(1.0)), e.splat(1.0))  # 1 - f + f**2
+        t = e.call("fma", c, inv_m, t)
+    return e.call("fma", kf, e.splat(_LN2_HI64), b.fsub(f, b.fsub(hfsq, t)))
 
 
 def _log_core(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value | None = None) -> ir.Value:
@@ -67,7 +112,7 @@ def _log_core(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value | 
 
 
 def emit_log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """log1p(x) = log(1 + x) for a vector ``x`` of float32, elementwise, as inline instructions.
+    """log1p(x) = log(1 + x) for a vector ``x`` of float32 or float64, elementwise, as inline instructions.
 
     Raises:
         TypeError: for any other type.
@@ -77,9 +122,10 @@ def emit_log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     big, small = e.call("maxnum", x, one), e.call("minnum", x, one)
     hi = b.fadd(big, small)
     lo = b.fadd(b.fsub(big, hi), small)
-    r = _log_core(e, hi, lo)
+    r = _log_core64(e, hi, lo, x1=x) if e.p["bits"] == 64 else _log_core(e, hi, lo)
     # -0 stays -0: the sign of x is the sign of log1p(x) wherever that is defined
-    r = b.bitcast(b.or_(b.bitcast(r, e.it), b.and_(b.bitcast(x, e.it), e.isplat(-0x80000000))), e.t)
+    sign = e.isplat(-(1 << (e.p["bits"] - 1)))
+    r = b.bitcast(b.or_(b.bitcast(r, e.it), b.and_(b.bitcast(x, e.it), sign)), e.t)
     r = b.select(b.fcmp_ordered("==", x, e.splat(-1.0)), e.splat(float("-inf")), r)
     r = b.select(b.fcmp_ordered("<", x, e.splat(-1.0)), e.splat(float("nan")), r)
     r = b.select(b.fcmp_ordered("==", x, e.splat(float("inf"))), x, r)
@@ -87,15 +133,17 @@ def emit_log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 
 def emit_log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """log(x) for a vector ``x`` of float32, elementwise, as inline instructions.
+    """log(x) for a vector ``x`` of float32 or float64, elementwise, as inline instructions.
 
     Raises:
         TypeError: for any other type.
     """
     e = _emitter(b, x, "emit_log")
-    tiny = b.fcmp_ordered("<", x, e.splat(2.0 ** -126))  # subnormal (or not positive)
-    xs = b.select(tiny, b.fmul(x, e.splat(2.0 ** 23)), x)
-    r = _log_core(e, xs, None, b.select(tiny, e.isplat(-23), e.isplat(0)))
+    wide = e.p["bits"] == 64
+    mant, min_exp = (52, -1022) if wide else (23, -126)
+    tiny = b.fcmp_ordered("<", x, e.splat(2.0 ** min_exp))  # subnormal (or not positive)
+    xs = b.select(tiny, b.fmul(x, e.splat(2.0 ** mant)), x)
+    r = (_log_core64 if wide else _log_core)(e, xs, None, b.select(tiny, e.isplat(-mant), e.isplat(0)))
     r = b.select(b.fcmp_ordered("==", x, e.splat(0.0)), e.splat(float("-inf")), r)
     r = b.select(b.fcmp_ordered("<", x, e.splat(0.0)), e.splat(float("nan")), r)
     r = b.select(b.fcmp_ordered("==", x, e.splat(float("inf"))), x, r)
