@@ -338,3 +338,33 @@ def test_exp_without_vscalef(without_vscalef, dtype):
         test_accuracy_within_4_ulp(name, dtype)
         test_special_values_exact(name, np.dtype(dtype))
     test_overflow_and_underflow_thresholds(dtype)
+
+
+@pytest.fixture(params=[256, 128], ids=["256-bit", "128-bit"])
+def narrow_vectors(request, monkeypatch):
+    """Compile with AVX2-wide (or SSE-wide) vectors, as on a CPU without AVX-512: the inline math
+    must not depend on the lane count (bit masks of 4 or 2 lanes, libmvec's ``_ZGVd``/``_ZGVb``)."""
+    import dataclasses
+
+    state = jit.ensure_initialized()
+    monkeypatch.setitem(state, "target", dataclasses.replace(state["target"], vector_bits=request.param))
+    symcomp.config.cache = False
+    saved = dict(_compiled)
+    _compiled.clear()
+    try:
+        yield request.param
+    finally:
+        symcomp.config.cache = True
+        _compiled.clear()
+        _compiled.update(saved)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_inline_math_with_narrower_vectors(narrow_vectors, dtype):
+    lanes = narrow_vectors // (64 if dtype == "float64" else 32)
+    assert f"<{lanes} x {'double' if dtype == 'float64' else 'float'}>" in _fn("sin", dtype).dump("llvm")
+    for name in ("exp", "expm1", "tanh", "log", "log1p", "sin", "cos"):
+        test_accuracy_within_4_ulp(name, dtype)
+        test_special_values_exact(name, np.dtype(dtype))
+    for name in ("sin", "cos"):
+        test_trig_hard_arguments(name, dtype)
