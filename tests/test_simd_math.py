@@ -9,6 +9,7 @@ exact IEEE results at the special points (signed zeros, infinities, NaN,
 subnormals, overflow and underflow thresholds).
 """
 
+import contextlib
 import re
 import zlib
 
@@ -314,13 +315,11 @@ def test_trig_hard_arguments(name, dtype):
     assert err[worst] <= 4.0, f"{name}({x[worst]!r}) = {got[worst]!r}: {err[worst]:.2f} ULP"
 
 
-@pytest.fixture
-def without_vscalef(monkeypatch):
-    """Compile with vexp's portable scaling (exponent-field powers of two) instead of AVX-512's vscalef."""
-    from symcomp.backends.cpu import vexp
-
-    monkeypatch.setattr(vexp, "_has_avx512f", lambda: False)
-    symcomp.config.cache = False  # the IR is the same: do not reuse the other code
+@contextlib.contextmanager
+def _fresh_compiles():
+    """Compile anew inside (no disk cache: a changed code generator can emit the same IR text, so
+    the cache would hand back the other code), then restore this module's compiled functions."""
+    symcomp.config.cache = False
     saved = dict(_compiled)
     _compiled.clear()
     try:
@@ -329,6 +328,16 @@ def without_vscalef(monkeypatch):
         symcomp.config.cache = True
         _compiled.clear()
         _compiled.update(saved)
+
+
+@pytest.fixture
+def without_vscalef(monkeypatch):
+    """Compile with vexp's portable scaling (exponent-field powers of two) instead of AVX-512's vscalef."""
+    from symcomp.backends.cpu import vexp
+
+    monkeypatch.setattr(vexp, "_has_avx512f", lambda: False)
+    with _fresh_compiles():
+        yield
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -348,15 +357,8 @@ def narrow_vectors(request, monkeypatch):
 
     state = jit.ensure_initialized()
     monkeypatch.setitem(state, "target", dataclasses.replace(state["target"], vector_bits=request.param))
-    symcomp.config.cache = False
-    saved = dict(_compiled)
-    _compiled.clear()
-    try:
+    with _fresh_compiles():
         yield request.param
-    finally:
-        symcomp.config.cache = True
-        _compiled.clear()
-        _compiled.update(saved)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
