@@ -3,7 +3,7 @@ exact special values.
 
 Transcendental functions in vector loops call glibc's libmvec (``_ZGV*``
 symbols), except exp, expm1 and tanh (symcomp.backends.cpu.vexp), log and log1p (vlog), sin and
-cos (vtrig), emitted inline; these tests hold the generated code to <= 4 ULP over each
+cos (vtrig) and, for float32 with AVX-512, erf (verf), emitted inline; these tests hold the generated code to <= 4 ULP over each
 function's domain (sampled log-uniformly from tiny to huge magnitudes) and to
 exact IEEE results at the special points (signed zeros, infinities, NaN,
 subnormals, overflow and underflow thresholds).
@@ -231,7 +231,7 @@ def test_exp_is_inline_packed_code(name, dtype, suffix):
     assert "_ZGV" not in asm and not re.search(r"call\w*\s+(exp|expm1|tanh)f?(@PLT)?\s*$", asm, re.M)
 
 
-LIBMVEC_CASES = [("erf", "float64"), ("erf", "float32")]
+LIBMVEC_CASES = [("erf", "float64")]
 
 
 @pytest.mark.parametrize("name,dtype", LIBMVEC_CASES)
@@ -278,6 +278,18 @@ def test_trig_is_inline_with_a_libmvec_fallback(name, dtype):
         lanes = bits // (64 if dtype == "float64" else 32)
         calls = re.findall(rf"call <{lanes} x {elem}> @\"?_ZGV\w+_{name}{f}\b", llvm)
         assert calls and "br i1" in llvm
+
+
+def test_float32_erf_is_inline_table_code():
+    """float32 erf is inline with AVX-512 (symcomp.backends.cpu.verf): coefficients read by
+    vpermt2ps/vpermi2ps from 32-entry tables, packed FMAs, no call; elsewhere libmvec's erff."""
+    reg, bits = _register()
+    asm = _asm(lambda x, y: T.erf(x) + y, "float32")
+    if "+avx512f" in jit.target().features.split(",") and bits == 512:
+        assert re.search(r"vperm[ti]2ps\s+.*%zmm", asm) and re.search(r"vfmadd\w*ps\s+.*%zmm", asm)
+        assert "_ZGV" not in asm and not re.search(r"call\w*\s+erff(@PLT)?\s*$", asm, re.M)
+    elif jit.target().has_libmvec:
+        assert "_ZGV" in asm and "erff" in asm
 
 
 def _trig_hard_cases(dtype):
@@ -365,7 +377,7 @@ def narrow_vectors(request, monkeypatch):
 def test_inline_math_with_narrower_vectors(narrow_vectors, dtype):
     lanes = narrow_vectors // (64 if dtype == "float64" else 32)
     assert f"<{lanes} x {'double' if dtype == 'float64' else 'float'}>" in _fn("sin", dtype).dump("llvm")
-    for name in ("exp", "expm1", "tanh", "log", "log1p", "sin", "cos"):
+    for name in ("exp", "expm1", "tanh", "log", "log1p", "sin", "cos", "erf"):
         test_accuracy_within_4_ulp(name, dtype)
         test_special_values_exact(name, np.dtype(dtype))
     for name in ("sin", "cos"):

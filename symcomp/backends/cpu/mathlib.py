@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import vexp, vlog, vtrig
+from symcomp.backends.cpu import verf, vexp, vlog, vtrig
 from symcomp.backends.cpu.jit import target
 
 # Functions with libmvec variants (f64 names; f32 adds an 'f').
@@ -33,7 +33,8 @@ _ISA = {128: "b", 256: "d", 512: "e"}
 _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
            "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType)),
            "log": (vlog.emit_log, (ir.FloatType, ir.DoubleType)), "log1p": (vlog.emit_log1p, (ir.FloatType, ir.DoubleType)),
-           "sin": (vtrig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (vtrig.emit_cos, (ir.FloatType, ir.DoubleType))}
+           "sin": (vtrig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (vtrig.emit_cos, (ir.FloatType, ir.DoubleType)),
+           "erf": (verf.emit_erf, (ir.FloatType,))}
 
 
 def _elem(t: ir.Type) -> ir.Type:
