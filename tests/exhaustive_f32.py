@@ -1,11 +1,11 @@
 """Every float32 argument through symcomp's inline float32 sin, cos, log and log1p, against
 glibc's float64 functions (correctly reduced; their own error is about 2**-29 float32 ULP), and
-the inline float32 erf against SciPy's float64 erf.
+the inline float32 erf and erfc against SciPy's float64 ones.
 
 Not collected by pytest (it takes 5 minutes on 2 cores); run it after changing
 ``symcomp/backends/cpu/vlog.py``, ``vtrig.py`` or ``verf.py``::
 
-    python tests/exhaustive_f32.py [sin] [cos] [log] [log1p] [erf]
+    python tests/exhaustive_f32.py [sin] [cos] [log] [log1p] [erf] [erfc]
 
 It prints the worst error in float32 ULPs per range and any argument whose non-finite result
 differs (NaN, ±inf).  Results of the last run are in docs/performance.md ("SIMD math").
@@ -36,8 +36,10 @@ def worst_error(name: str, lo_bits: int, hi_bits: int, signs=(0,), chunk: int = 
     bit patterns lie in [lo_bits, hi_bits), each also with the sign bits in ``signs``."""
     v = T.tensor("float32", (None,), "x")
     f = symcomp.function([v], getattr(T, name)(v))
-    if name == "erf":
-        from scipy.special import erf as reference
+    if name in ("erf", "erfc"):
+        from scipy import special
+
+        reference = getattr(special, name)
     else:
         reference = getattr(np, name)
     worst, worst_x = 0.0, float("nan")
@@ -70,15 +72,15 @@ def ranges(name: str):
                 (f"{FAST_LIMIT:g} < |x| < 1e6 (libmvec)", _bits(FAST_LIMIT) + 1, _bits(1e6), both)]
     if name == "log":
         return [("0 <= x <= inf", 0, 0x7F800001, (0,))]
-    if name == "erf":
+    if name in ("erf", "erfc"):
         return [("|x| <= inf", 0, 0x7F800001, (0, 0x80000000))]
     return [("0 <= x <= inf", 0, 0x7F800001, (0,)), ("-1 <= x <= -0", 0x80000000, _bits(-1.0) + 1, (0,))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", default=["sin", "cos", "log", "log1p", "erf"],
-                        choices=["sin", "cos", "log", "log1p", "erf"])
+    parser.add_argument("names", nargs="*", default=["sin", "cos", "log", "log1p", "erf", "erfc"],
+                        choices=["sin", "cos", "log", "log1p", "erf", "erfc"])
     args = parser.parse_args()
     symcomp.config.cache = False
     for name in args.names:

@@ -32,6 +32,7 @@ FUNCS = {
     "cos": (T.cos, mpmath.cos),
     "tanh": (T.tanh, mpmath.tanh),
     "erf": (T.erf, mpmath.erf),
+    "erfc": (T.erfc, mpmath.erfc),
     "sigmoid": (T.nnet.sigmoid, lambda x: 1 / (1 + mpmath.exp(-x))),
     "softplus": (T.nnet.softplus, lambda x: mpmath.log1p(mpmath.exp(x))),
 }
@@ -39,11 +40,11 @@ FUNCS = {
 DOMAIN = {
     "float64": {"exp": (1e-300, 709.7, True), "log": (1e-307, 1e308, False), "log1p": (1e-300, 1e308, False),
                 "expm1": (1e-300, 709.7, True), "sin": (1e-300, 1e5, True), "cos": (1e-300, 1e5, True),
-                "tanh": (1e-300, 40.0, True), "erf": (1e-300, 7.0, True), "sigmoid": (1e-300, 800.0, True),
+                "tanh": (1e-300, 40.0, True), "erf": (1e-300, 7.0, True), "erfc": (1e-300, 27.0, True), "sigmoid": (1e-300, 800.0, True),
                 "softplus": (1e-300, 800.0, True)},
     "float32": {"exp": (1e-37, 88.7, True), "log": (1e-37, 3e38, False), "log1p": (1e-37, 3e38, False),
                 "expm1": (1e-37, 88.7, True), "sin": (1e-37, 1e4, True), "cos": (1e-37, 1e4, True),
-                "tanh": (1e-37, 20.0, True), "erf": (1e-37, 5.0, True), "sigmoid": (1e-37, 110.0, True),
+                "tanh": (1e-37, 20.0, True), "erf": (1e-37, 5.0, True), "erfc": (1e-37, 10.5, True), "sigmoid": (1e-37, 110.0, True),
                 "softplus": (1e-37, 110.0, True)},
 }
 N_SAMPLES = 600  # per function and dtype: ~25k mpmath evaluations in all
@@ -116,6 +117,8 @@ SPECIAL = {
     "tanh": [(0.0, 0.0), (-0.0, -0.0), (INF, 1.0), (-INF, -1.0), (NAN, NAN), ("tiny", "tiny"), ("-tiny", "-tiny"),
              ("max", 1.0), ("-max", -1.0)],
     "erf": [(0.0, 0.0), (-0.0, -0.0), (INF, 1.0), (-INF, -1.0), (NAN, NAN), ("max", 1.0), ("-max", -1.0)],
+    "erfc": [(0.0, 1.0), (-0.0, 1.0), (INF, 0.0), (-INF, 2.0), (NAN, NAN), ("max", 0.0), ("-max", 2.0),
+             ("tiny", 1.0)],
     "sigmoid": [(0.0, 0.5), (-0.0, 0.5), (INF, 1.0), (-INF, 0.0), (NAN, NAN), (-800.0, 0.0), (800.0, 1.0),
                 ("max", 1.0), ("-max", 0.0)],
     "softplus": [(INF, INF), (-INF, 0.0), (NAN, NAN), (800.0, 800.0), (-800.0, 0.0), ("max", "max"),
@@ -231,7 +234,7 @@ def test_exp_is_inline_packed_code(name, dtype, suffix):
     assert "_ZGV" not in asm and not re.search(r"call\w*\s+(exp|expm1|tanh)f?(@PLT)?\s*$", asm, re.M)
 
 
-LIBMVEC_CASES = [("erf", "float64")]
+LIBMVEC_CASES = [("erf", "float64"), ("erfc", "float64")]
 
 
 @pytest.mark.parametrize("name,dtype", LIBMVEC_CASES)
@@ -280,16 +283,17 @@ def test_trig_is_inline_with_a_libmvec_fallback(name, dtype):
         assert calls and "br i1" in llvm
 
 
-def test_float32_erf_is_inline_table_code():
-    """float32 erf is inline with AVX-512 (symcomp.backends.cpu.verf): coefficients read by
-    vpermt2ps/vpermi2ps from 32-entry tables, packed FMAs, no call; elsewhere libmvec's erff."""
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_float32_erf_is_inline_table_code(name):
+    """float32 erf and erfc are inline with AVX-512 (symcomp.backends.cpu.verf): coefficients read
+    by vpermt2ps/vpermi2ps from 32-entry tables, packed FMAs, no call; elsewhere libmvec's."""
     reg, bits = _register()
-    asm = _asm(lambda x, y: T.erf(x) + y, "float32")
+    asm = _asm(lambda x, y: FUNCS[name][0](x) + y, "float32")
     if "+avx512f" in jit.target().features.split(",") and bits == 512:
         assert re.search(r"vperm[ti]2ps\s+.*%zmm", asm) and re.search(r"vfmadd\w*ps\s+.*%zmm", asm)
-        assert "_ZGV" not in asm and not re.search(r"call\w*\s+erff(@PLT)?\s*$", asm, re.M)
+        assert "_ZGV" not in asm and not re.search(rf"call\w*\s+{name}f(@PLT)?\s*$", asm, re.M)
     elif jit.target().has_libmvec:
-        assert "_ZGV" in asm and "erff" in asm
+        assert "_ZGV" in asm and f"{name}f" in asm
 
 
 def _trig_hard_cases(dtype):
@@ -377,7 +381,7 @@ def narrow_vectors(request, monkeypatch):
 def test_inline_math_with_narrower_vectors(narrow_vectors, dtype):
     lanes = narrow_vectors // (64 if dtype == "float64" else 32)
     assert f"<{lanes} x {'double' if dtype == 'float64' else 'float'}>" in _fn("sin", dtype).dump("llvm")
-    for name in ("exp", "expm1", "tanh", "log", "log1p", "sin", "cos", "erf"):
+    for name in ("exp", "expm1", "tanh", "log", "log1p", "sin", "cos", "erf", "erfc"):
         test_accuracy_within_4_ulp(name, dtype)
         test_special_values_exact(name, np.dtype(dtype))
     for name in ("sin", "cos"):

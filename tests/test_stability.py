@@ -41,6 +41,14 @@ CASES = [
     ("log(1 / (1 + exp(-x)))", T.log(1 / (1 + T.exp(-X))), [-1000.0, -40.0, 2.0],
      lambda x: -mpmath.log(1 + E ** -x)),
     ("log(sum(exp(x)))", T.log(T.sum(T.exp(X))), [1000.0, 1000.0], None),
+    ("1 - erf(x)", 1 - T.erf(X), [5.0, 10.0, 26.0], lambda x: mpmath.erfc(x)),
+    ("1 + erf(x)", 1 + T.erf(X), [-5.0, -10.0, -26.0], lambda x: mpmath.erfc(-x)),
+    ("erf(x) + 1", T.erf(X) + 1, [-5.0, -10.0], lambda x: mpmath.erfc(-x)),
+    ("1 - erfc(x)", 1 - T.erfc(X), [1e-20, 1e-10, -3e-9], lambda x: mpmath.erf(x)),
+    # the reference takes erfc of the rounded product x * c, as the code does (erfc's condition
+    # number there, 2 z**2, would otherwise dominate)
+    ("exact GELU", 0.5 * X * (1 + T.erf(X * 0.7071067811865476)), [-8.0, -20.0],
+     lambda x: x / 2 * mpmath.erfc(-mpmath.mpf(float(x) * 0.7071067811865476))),
 ]
 
 
@@ -57,6 +65,22 @@ def test_stable_form_is_accurate_where_the_naive_form_is_not(rule, expr, xs, ref
     assert max(errors) <= 1, f"{rule}: {stable} vs {[float(w) for w in want]} ({errors} ULP)"
     naive_err = max(ulps(n, w) if np.isfinite(n) else np.inf for n, w in zip(naive, want))
     assert naive_err > 1e3, f"{rule}: the naive form was already accurate ({naive})"
+
+
+def test_float32_gelu_keeps_its_relative_accuracy_in_the_negative_tail():
+    """float32 GELU over the negative tail: with the rewrite (and the inline float32 erfc) within a
+    few ulps of mpmath; the naive 1 + erf(x) cancels to 0 or to a result off by up to 100%."""
+    x = T.fvector("x")
+    f = symcomp.function([x], 0.5 * x * (1 + T.erf(x * np.float32(0.7071067811865476))))
+    text = f.dump("optimized")
+    assert "sc.erfc" in text and "sc.erf " not in text
+    xs = np.linspace(-13, -3, 101).astype(np.float32)
+    got = f(xs)
+    for v, g in zip(xs, got):
+        z = float(v * np.float32(0.7071067811865476))  # the float32 product the code takes erfc of
+        want = mpmath.mpf(float(v)) / 2 * mpmath.erfc(-mpmath.mpf(z))
+        rel = abs(float(g) - want) / abs(want)
+        assert rel < 4 * 2.0 ** -23, f"gelu({v!r}) = {g!r}, exact {float(want)!r} (relative error {float(rel):.2e})"
 
 
 def test_log1p_of_1e_minus_20_to_one_ulp():

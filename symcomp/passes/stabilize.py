@@ -18,7 +18,10 @@ Forward rules (each is a pattern below; its docstring is the rule):
 * ``log(softmax(x)) -> log_softmax(x)``, also through selections of the softmax
   (the integer-label indexing of ``categorical_crossentropy``) and views;
 * ``log(sum(exp(x))) -> m + log(sum(exp(x - m)))`` with ``m = max(x)`` (the
-  log-sum-exp trick), also with keepdims.
+  log-sum-exp trick), also with keepdims;
+* ``1 - erf(x) -> erfc(x)``, ``1 + erf(x) -> erfc(-x)``, ``1 - erfc(x) -> erf(x)``
+  (Theano's ``local_one_minus_erf`` family): the exact GELU ``0.5 x (1 + erf(x / sqrt 2))``
+  then keeps its relative accuracy for negative x, where ``1 + erf`` cancels.
 
 Gradients.  ``T.grad`` differentiates each log / log1p / logistic quotient
 through the value these forward rules give it (:func:`stable_form`), so the
@@ -207,6 +210,30 @@ def exp_plus_minus_one(op, rw):
     for e, c in _pairs(op):
         x = _arg_of(e, "sc.exp")
         if x is not None and is_splat(c, -1) and replace_as(rw, op, _T().expm1(x)):
+            return
+
+
+@stable.pattern(E.Sub)
+def one_minus_erf(op, rw):
+    """1 - erf(x) -> erfc(x); 1 - erfc(x) -> erf(x)"""
+    c, v = op.operands
+    if not is_splat(c, 1):
+        return
+    x = _arg_of(v, "sc.erf")
+    if x is not None:
+        replace_as(rw, op, _T().erfc(x))
+        return
+    x = _arg_of(v, "sc.erfc")
+    if x is not None:
+        replace_as(rw, op, _T().erf(x))
+
+
+@stable.pattern(E.Add)
+def one_plus_erf(op, rw):
+    """1 + erf(x) -> erfc(-x)"""
+    for c, v in _pairs(op):
+        x = _arg_of(v, "sc.erf")
+        if x is not None and is_splat(c, 1) and replace_as(rw, op, _T().erfc(_negated(x))):
             return
 
 

@@ -34,7 +34,7 @@ _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emi
            "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType)),
            "log": (vlog.emit_log, (ir.FloatType, ir.DoubleType)), "log1p": (vlog.emit_log1p, (ir.FloatType, ir.DoubleType)),
            "sin": (vtrig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (vtrig.emit_cos, (ir.FloatType, ir.DoubleType)),
-           "erf": (verf.emit_erf, (ir.FloatType,))}
+           "erf": (verf.emit_erf, (ir.FloatType,)), "erfc": (verf.emit_erfc, (ir.FloatType,))}
 
 
 def _elem(t: ir.Type) -> ir.Type:
