@@ -1,5 +1,6 @@
 """Fused elementwise work, 10^7 elements, fresh output every call:
-``exp(-x*x/2)*sin(y)+log1p(z)`` in float64 and float32, and ``a*b+c`` in float64.
+``exp(-x*x/2)*sin(y)+log1p(z)`` in float64 and float32, ``a*b+c`` in float64, and GELU
+(``0.5 x (1 + erf(x / sqrt 2))``, the exact form, not tanh's approximation) in float32.
 
 symcomp beside NumPy, numexpr, Numba (parallel), JAX, PyTensor and PyTorch (eager and torch.compile).
 """
@@ -101,6 +102,77 @@ def peers_for(kind: str, dtype, args):
     ]
 
 
+def gelu_peers(x):
+    """(name, threads, make) for every peer computing the exact GELU of float32 ``x``."""
+    import math
+
+    import symcomp
+    from symcomp import tensor as T
+
+    numba, jax, pytensor, torch = (peer(m) for m in ("numba", "jax", "pytensor", "torch"))
+    c = 1 / math.sqrt(2)
+
+    def sc(trust):
+        def make():
+            v = T.tensor("float32", (None,), "x")
+            f = symcomp.function([v], 0.5 * v * (1 + T.erf(v * c)), trust_input=trust)
+            return lambda: f(x)
+        return make
+
+    def np_scipy():
+        from scipy.special import erf
+
+        h = np.float32(0.5)
+        return lambda: h * x * (1 + erf(x * np.float32(c)))
+
+    def nb():
+        if numba is None:
+            return None
+        from numba import njit, prange
+
+        @njit(parallel=True, fastmath=True)
+        def k(v):
+            out = np.empty_like(v)
+            for i in prange(v.size):
+                out[i] = 0.5 * v[i] * (1 + math.erf(v[i] * c))
+            return out
+        return lambda: k(x)
+
+    def jx():
+        if jax is None:
+            return None
+        f = jax.jit(lambda v: jax.nn.gelu(v, approximate=False))
+        d = jax.device_put(x)
+        return lambda: f(d).block_until_ready()
+
+    def pt():
+        if pytensor is None:
+            return None
+        import pytensor.tensor as pt_
+
+        v = pt_.vector("x", dtype="float32")
+        f = pytensor.function([v], 0.5 * v * (1 + pt_.erf(v * np.float32(c))))
+        return lambda: f(x)
+
+    def te(compiled):
+        def make():
+            if torch is None:
+                return None
+            t = torch.from_numpy(x)
+            fn = torch.nn.functional.gelu
+            if compiled:
+                fn = torch.compile(fn)
+            return lambda: fn(t)
+        return make
+
+    return [
+        ("symcomp", THREADS, sc(False)), ("symcomp trust_input", THREADS, sc(True)),
+        ("numpy + scipy.special.erf", 1, np_scipy), ("numba parallel fastmath", THREADS, nb),
+        ("jax.jit (jax.nn.gelu exact)", "XLA default", jx), ("pytensor (default mode)", 1, pt),
+        ("torch eager (F.gelu)", THREADS, te(False)), ("torch.compile (F.gelu)", THREADS, te(True)),
+    ]
+
+
 def main():
     peer("numexpr"), peer("numba"), peer("torch")
     set_threads()
@@ -118,6 +190,12 @@ def main():
             return np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-30))
 
         run_peers(bench, peers_for(kind, dtype, args), check)
+    x = rng.standard_normal(N).astype(np.float32)
+    from scipy.special import erf
+
+    want = 0.5 * x.astype(np.float64) * (1 + erf(x.astype(np.float64) / np.sqrt(2)))
+    run_peers("gelu_f32", gelu_peers(x),
+              lambda got: np.max(np.abs(np.asarray(got, np.float64) - want) / np.maximum(np.abs(want), 1e-30)))
 
 
 if __name__ == "__main__":

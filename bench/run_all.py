@@ -34,6 +34,7 @@ TITLES = {
     "ew_f64": ("exp(-x*x/2)*sin(y)+log1p(z), 1e7 float64", "bw", 4 * 8 * 10**7),
     "ew_f32": ("same in float32", "bw", 4 * 4 * 10**7),
     "abc_f64": ("a*b+c, 1e7 float64, fresh output", "bw", 4 * 8 * 10**7),
+    "gelu_f32": ("GELU 0.5x(1+erf(x/sqrt2)), 1e7 float32", "bw", 2 * 4 * 10**7),
     "sumexp": ("sum(exp(x)), 2000x5000 float64", "bw_read", 8 * 10**7),
     "softmax": ("softmax over rows, 2000x5000 float64", "bw", 2 * 8 * 10**7),
     "mlp_1797": ("digits MLP train step, 1797 rows", "gemm", None),
