@@ -386,3 +386,24 @@ def test_inline_math_with_narrower_vectors(narrow_vectors, dtype):
         test_special_values_exact(name, np.dtype(dtype))
     for name in ("sin", "cos"):
         test_trig_hard_arguments(name, dtype)
+
+
+def test_kernels_with_table_driven_math_are_not_unrolled(monkeypatch):
+    """A loop body using float32 erf/erfc (16 zmm of coefficient tables) is emitted once per
+    main-loop iteration, other bodies UNROLL times (symcomp.backends.cpu.loops.emit_kernel)."""
+    from symcomp.backends.cpu import loops, verf
+
+    seen = []
+    real = loops._inner_simd
+    monkeypatch.setattr(loops, "_inner_simd", lambda *a, **k: seen.append(a[-1]) or real(*a, **k))
+    with _fresh_compiles():
+        x = T.fvector("x")
+        symcomp.function([x], 0.5 * x * (1 + T.erf(x * np.float32(0.7071))))
+        gelu = list(seen)
+        seen.clear()
+        symcomp.function([x], T.exp(x) * 2)
+    from llvmlite import ir
+
+    table = verf.supported(ir.VectorType(ir.FloatType(), 16)) and jit.target().vector_bits == 512
+    assert gelu and set(gelu) == ({1} if table else {loops.UNROLL})
+    assert seen and set(seen) == {loops.UNROLL}

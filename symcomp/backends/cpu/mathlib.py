@@ -37,6 +37,13 @@ _INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emi
            "erf": (verf.emit_erf, (ir.FloatType,)), "erfc": (verf.emit_erfc, (ir.FloatType,))}
 
 
+def table_driven(name: str, t: ir.Type) -> bool:
+    """Whether ``name`` on values of type ``t`` is emitted as inline code whose coefficient tables
+    take vector registers of their own (float32 erf and erfc with AVX-512: 14 and 16 zmm), so that
+    a loop should not hold two copies of it (:func:`symcomp.backends.cpu.loops.emit_kernel`)."""
+    return name in ("erf", "erfc") and verf.supported(t)
+
+
 def _elem(t: ir.Type) -> ir.Type:
     return t.element if isinstance(t, ir.VectorType) else t
 

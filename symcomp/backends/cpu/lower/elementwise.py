@@ -103,6 +103,28 @@ class _LoopNest(Lowering):
         """SIMD lanes for the loop (None: from the operand and result dtypes)."""
         return None
 
+    def body_ops(self, op) -> list:
+        """The ops the loop body computes (for a plain elementwise op, the op itself)."""
+        return [op]
+
+    def unroll(self, op, E) -> int:
+        """Vectors per main-loop iteration: 1 where the body uses a math function whose inline code
+        holds coefficient tables in registers (:func:`symcomp.backends.cpu.mathlib.table_driven`),
+        else 0 (the default, :data:`symcomp.backends.cpu.loops.UNROLL`)."""
+        from llvmlite import ir
+
+        from symcomp.backends.cpu import mathlib
+        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
+
+        lanes = self.lanes(op, E) or E.lanes_for([v.type.dtype for v in op.operands] + [op.result.type.dtype])
+        for o in self.body_ops(op):
+            name = MATH_FUNCTIONS.get(o.name)
+            if name and o.result.type.dtype.is_float and mathlib.table_driven(
+                    name, ir.VectorType(llvm_type(o.result.type.dtype), lanes)):
+                return 1
+        return 0
+
     def emit(self, op, E):
         from symcomp.backends.cpu.loops import emit_fill, emit_kernel, identity
 
@@ -116,7 +138,7 @@ class _LoopNest(Lowering):
         if kind:
             emit_fill(E, od.ptr, out_dtype, E.param("n_out"), identity(kind, out_dtype))
         emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind, lanes=self.lanes(op, E),
-                    parallel=True)
+                    parallel=True, unroll=self.unroll(op, E))
 
 
 def _count(shape):
@@ -140,6 +162,9 @@ class FusedLowering(_LoopNest):
 
     def body(self, op):
         return _fused_body(op)
+
+    def body_ops(self, op) -> list:
+        return list(op.body.ops)
 
     def lanes(self, op, E):
         """Lanes for the widest dtype anywhere in the body (a float32 loop computing in float64
