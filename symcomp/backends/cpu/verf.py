@@ -27,6 +27,8 @@ Accuracy, worst case over every float32 argument against SciPy's float64 functio
 
 from __future__ import annotations
 
+import functools
+
 from llvmlite import ir
 
 from symcomp.backends.cpu import vexp
@@ -187,30 +189,43 @@ class _Tables:
         return acc
 
 
-def emit_erf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+def _inline_where_supported(name: str):
+    """Decorator: ``emit(tables, x)`` becomes ``emit(builder, x)``, which checks that ``x`` is a
+    vector of float (TypeError otherwise) and calls libmvec's ``name`` where the inline code is
+    not :func:`supported`."""
+    def wrap(inline):
+        @functools.wraps(inline)
+        def emit(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+            if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, ir.FloatType)):
+                raise TypeError(f"verf.emit_{name}: expected a vector of float, got {x.type}")
+            if not supported(x.type):
+                from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
+
+                return libmvec_call(b, name, x)
+            return inline(_Tables(b, x, f"emit_{name}"), x)
+        return emit
+    return wrap
+
+
+@_inline_where_supported("erf")
+def emit_erf(tab: _Tables, x: ir.Value) -> ir.Value:
     """erf(x) for a vector ``x`` of float32, elementwise: inline where :func:`supported`, else
-    libmvec's call.
+    libmvec's call.  Called as ``emit_erf(builder, x)``.
 
     Raises:
         TypeError: for a type other than a vector of float.
     """
-    if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, ir.FloatType)):
-        raise TypeError(f"verf.emit_erf: expected a vector of float, got {x.type}")
-    if not supported(x.type):
-        from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
-
-        return libmvec_call(b, "erf", x)
-    tab = _Tables(b, x, "emit_erf")
-    e = tab.e
+    b, e = tab.b, tab.e
     a = e.call("fabs", x)
     y = b.fmul(a, tab.poly(_TABLES, *tab.interval(a, float(_INTERVALS_PER_UNIT))))
     y = b.select(b.fcmp_ordered(">=", a, e.splat(_LIMIT)), e.splat(1.0), y)
     return e.nan_through(x, e.call("copysign", y, x))
 
 
-def emit_erfc(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+@_inline_where_supported("erfc")
+def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
     """erfc(x) = 1 - erf(x) for a vector ``x`` of float32, elementwise, accurate where it is tiny:
-    inline where :func:`supported`, else libmvec's call.
+    inline where :func:`supported`, else libmvec's call.  Called as ``emit_erfc(builder, x)``.
 
     erfc(a) = exp(-a**2) R_i(a - c_i) for a = |x| (R_i degree 6 on 32 intervals of [0, 10.25),
     where erfc reaches the float32 underflow; its constant term in two parts); a**2 is kept as
@@ -220,14 +235,7 @@ def emit_erfc(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for a type other than a vector of float.
     """
-    if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, ir.FloatType)):
-        raise TypeError(f"verf.emit_erfc: expected a vector of float, got {x.type}")
-    if not supported(x.type):
-        from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
-
-        return libmvec_call(b, "erfc", x)
-    tab = _Tables(b, x, "emit_erfc")
-    e = tab.e
+    b, e = tab.b, tab.e
     a = e.call("minnum", e.call("fabs", x), e.splat(_ERFC_TOP))  # erfc(10.25) underflows to 0
     hi = b.fmul(a, a)
     lo = e.call("fma", a, a, b.fneg(hi))
