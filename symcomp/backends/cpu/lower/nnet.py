@@ -1,6 +1,11 @@
 """softmax and log_softmax along one axis: three passes over each row (max; exp and sum; scale),
 each a SIMD loop when the row is contiguous; the rows are split across threads when there
-are enough elements (:func:`symcomp.backends.cpu.threads.emit_parallel_for`)."""
+are enough elements (:func:`symcomp.backends.cpu.threads.emit_parallel_for`).
+
+The max pass is the one that reads a row from memory, and the exp pass is the one that computes;
+the exp pass of a 2-D input prefetches the next row, one cache line per vector, so that the two
+overlap (2000x5000 float64: 9.05-9.39 to 7.84-7.89 ms on one thread, 4.79-5.00 to 3.99-4.53 ms
+on two, docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -65,6 +70,8 @@ def _rows(E, dt, rank, log, lo, hi, live):
                 rem = b.udiv(rem, dims[k])
             xoff, ooff = b.add(xoff, b.mul(idx, xs[k])), b.add(ooff, b.mul(idx, os_[k]))
         n = dims[-1]
+        # the next row, read by the next max pass (rows of a 2-D input are xs[0] apart)
+        ahead = xs[0] if rank == 2 else None
         xr = Array(E.elem_ptr(xptr, dt, xoff), dt, [xs[-1]])
         orow = Array(E.elem_ptr(optr, dt, ooff), dt, [os_[-1]])
         b.store(ir.Constant(ft, -math.inf), m_cell)
@@ -72,13 +79,15 @@ def _rows(E, dt, rank, log, lo, hi, live):
         b.store(ir.Constant(ft, 0.0), s_cell)
         if log:
             emit_kernel(E, [n], [xr, cell(m_cell)], cell(s_cell),
-                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add")
+                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add",
+                        prefetch_ahead=ahead)
             b.store(mathlib.call(b, "log", b.load(s_cell)), t_cell)
             emit_kernel(E, [n], [xr, cell(m_cell), cell(t_cell)], orow,
                         lambda cx, v: cx.b.fsub(cx.b.fsub(v[0], v[1]), v[2]), dt)
         else:
             emit_kernel(E, [n], [xr, cell(m_cell)], orow,
-                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt)
+                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt,
+                        prefetch_ahead=ahead)
             emit_kernel(E, [n], [orow], cell(s_cell), lambda cx, v: v[0], dt, reduce="add")
             # one division, then a multiply per element
             b.store(b.fdiv(ir.Constant(ft, 1.0), b.load(s_cell)), t_cell)
