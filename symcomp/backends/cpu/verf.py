@@ -239,7 +239,10 @@ def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
     a = e.call("minnum", e.call("fabs", x), e.splat(_ERFC_TOP))  # erfc(10.25) underflows to 0
     hi = b.fmul(a, a)
     lo = e.call("fma", a, a, b.fneg(hi))
-    decay = vexp.emit(b, b.fneg(hi))
+    # exp(-hi) for hi in [0, 105.1] (a is clamped and never NaN): vexp.emit without its argument
+    # clamp and NaN select; vscalef rounds the subnormal results once.  GELU 1e7: 2.04 -> 1.78 ms.
+    n, r = e.reduce(b.fneg(hi))
+    decay = e.scale(e.horner(e.p["poly"], r), n)
     idx, u = tab.interval(a, 32 / _ERFC_TOP)
     r = b.fadd(tab.poly(_ERFC_TABLES[:-1], idx, u), tab.poly(_ERFC_TABLES[-1:], idx, u))  # (S u + lo) + hi
     y = b.fmul(decay, e.call("fma", b.fneg(lo), r, r))  # exp(-hi) (1 - lo) R
