@@ -409,3 +409,19 @@ def test_kernels_with_table_driven_math_are_not_unrolled(monkeypatch):
     table = verf.supported(ir.VectorType(ir.FloatType(), 16)) and jit.target().vector_bits == 512
     assert gelu and set(gelu) == ({1} if table else {loops.UNROLL})
     assert seen and set(seen) == {loops.UNROLL}
+
+
+@pytest.mark.parametrize("module,name", [("vexp", "emit"), ("vexp", "emit_tanh"), ("vlog", "emit_log1p"),
+                                         ("vtrig", "emit_sin"), ("verf", "emit_erf")])
+def test_inline_math_rejects_non_float_vectors_by_name(module, name):
+    """The inline emitters take vectors of float (or double); anything else is a TypeError naming
+    the emitter, not a silently wrong instruction sequence."""
+    import importlib
+
+    from llvmlite import ir
+
+    emit = getattr(importlib.import_module(f"symcomp.backends.cpu.{module}"), name)
+    m = ir.Module()
+    fn = ir.Function(m, ir.FunctionType(ir.VoidType(), [ir.VectorType(ir.IntType(32), 8)]), "f")
+    with pytest.raises(TypeError, match=rf"{module}\.{name}: expected a vector of float"):
+        emit(ir.IRBuilder(fn.append_basic_block()), fn.args[0])

@@ -202,7 +202,7 @@ def _inline_where_supported(name: str):
                 from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
 
                 return libmvec_call(b, name, x)
-            return inline(_Tables(b, x, f"emit_{name}"), x)
+            return inline(_Tables(b, x, f"verf.emit_{name}"), x)
         return emit
     return wrap
 
@@ -244,7 +244,7 @@ def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
     n, r = e.reduce(b.fneg(hi))
     decay = e.scale(e.horner(e.p["poly"], r), n)
     idx, u = tab.interval(a, 32 / _ERFC_TOP)
-    r = b.fadd(tab.poly(_ERFC_TABLES[:-1], idx, u), tab.poly(_ERFC_TABLES[-1:], idx, u))  # (S u + lo) + hi
-    y = b.fmul(decay, e.call("fma", b.fneg(lo), r, r))  # exp(-hi) (1 - lo) R
+    big_r = b.fadd(tab.poly(_ERFC_TABLES[:-1], idx, u), tab.poly(_ERFC_TABLES[-1:], idx, u))  # (S u + lo) + hi
+    y = b.fmul(decay, e.call("fma", b.fneg(lo), big_r, big_r))  # exp(-hi) (1 - lo) R
     y = b.select(b.fcmp_ordered("<", x, e.splat(0.0)), b.fsub(e.splat(2.0), y), y)
     return e.nan_through(x, y)

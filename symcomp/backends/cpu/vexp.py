@@ -68,7 +68,7 @@ class _Emitter:
 
     def __init__(self, b: ir.IRBuilder, t: ir.Type, what: str):
         if not supported(t):
-            raise TypeError(f"vexp.{what}: expected a vector of float or double, got {t}")
+            raise TypeError(f"{what}: expected a vector of float or double, got {t}")
         self.b, self.t = b, t
         self.p = _PARAMS["float" if isinstance(t.element, ir.FloatType) else "double"]
         self.lanes = t.count
@@ -143,7 +143,7 @@ def emit(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "emit")
+    e = _Emitter(b, x.type, "vexp.emit")
     n, r = e.reduce(e.clamp(x, e.p["lo"], e.p["hi"]))
     return e.nan_through(x, e.scale(e.horner(e.p["poly"], r), n))
 
@@ -159,7 +159,7 @@ def emit_expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "emit_expm1")
+    e = _Emitter(b, x.type, "vexp.emit_expm1")
     p = e.p
     n, r = e.reduce(e.clamp(x, p["lo"], p["hi"]))
     lim = float(p["mant"] + 1)
@@ -181,7 +181,7 @@ def emit_tanh(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "emit_tanh")
+    e = _Emitter(b, x.type, "vexp.emit_tanh")
     a = e.call("minnum", e.call("fabs", x), e.splat(20.0 if e.p["bits"] == 64 else 9.0))
     t, _ = e.expm1_reduced(*e.reduce(b.fadd(a, a)))
     y = b.fdiv(t, b.fadd(t, e.splat(2.0)))

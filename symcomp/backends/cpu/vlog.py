@@ -55,10 +55,13 @@ _LN2_HI64, _LN2_LO64 = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _SQRT_HALF_BITS64 = 0x3FE6A09E667F3BCD  # float64 bits of sqrt(2)/2
 
 
-def _emitter(b: ir.IRBuilder, x: ir.Value, what: str) -> _Emitter:
-    if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, (ir.FloatType, ir.DoubleType))):
-        raise TypeError(f"vlog.{what}: expected a vector of float or double, got {x.type}")
-    return _Emitter(b, x.type, what)
+def _times_pow2_neg(e: _Emitter, v: ir.Value, k: ir.Value) -> ir.Value:
+    """v 2**-k for an integer vector k, 2**-k built in the exponent field with k capped at the
+    largest normal exponent (lo 2**-k is far below the result's rounding for larger k)."""
+    b, p = e.b, e.p
+    cap = e.isplat(p["bias"] - 1)
+    kc = b.select(b.icmp_signed("<", k, cap), k, cap)
+    return b.fmul(v, b.bitcast(b.sub(e.isplat(p["bias"] << p["mant"]), b.shl(kc, e.isplat(p["mant"]))), e.t))
 
 
 def _log_core64(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value | None = None,
@@ -85,8 +88,7 @@ def _log_core64(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value 
     # between them (k = -1, f ~ 0.4) meets only two roundings
     t = e.call("fma", s, b.fadd(hfsq, b.fmul(z, e.horner(_G64, z))), b.fmul(kf, e.splat(_LN2_LO64)))
     if lo is not None:
-        kc = b.select(b.icmp_signed("<", k, e.isplat(1022)), k, e.isplat(1022))
-        c = b.fmul(lo, b.bitcast(b.sub(e.isplat(0x3FF0000000000000), b.shl(kc, e.isplat(52))), e.t))
+        c = _times_pow2_neg(e, lo, k)
         inv_m = e.call("fma", f, b.fsub(f, e.splat(1.0)), e.splat(1.0))  # 1 - f + f**2
         t = e.call("fma", c, inv_m, t)
     return e.call("fma", kf, e.splat(_LN2_HI64), b.fsub(f, b.fsub(hfsq, t)))
@@ -102,10 +104,7 @@ def _log_core(e: _Emitter, hi: ir.Value, lo: ir.Value | None, k_add: ir.Value | 
     m = b.bitcast(b.add(b.and_(off, e.isplat(0x7FFFFF)), e.isplat(_TWO_THIRDS_BITS)), e.t)
     r = b.fsub(m, e.splat(1.0))  # exact
     if lo is not None:
-        # 2**-k in the exponent field; k <= 126 keeps it normal (for larger k, lo 2**-k is far
-        # below the rounding of the result)
-        kc = b.select(b.icmp_signed("<", k, e.isplat(126)), k, e.isplat(126))
-        r = b.fadd(r, b.fmul(lo, b.bitcast(b.sub(e.isplat(0x3F800000), b.shl(kc, e.isplat(23))), e.t)))
+        r = b.fadd(r, _times_pow2_neg(e, lo, k))
     y = e.call("fma", b.fmul(e.horner(_P, r), r), r, r)
     kf = b.sitofp(k if k_add is None else b.add(k, k_add), e.t)
     return e.call("fma", kf, e.splat(_LN2_HI), e.call("fma", kf, e.splat(_LN2_LO), y))
@@ -117,7 +116,7 @@ def emit_log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _emitter(b, x, "emit_log1p")
+    e = _Emitter(b, x.type, "vlog.emit_log1p")
     one = e.splat(1.0)
     big, small = e.call("maxnum", x, one), e.call("minnum", x, one)
     hi = b.fadd(big, small)
@@ -138,7 +137,7 @@ def emit_log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _emitter(b, x, "emit_log")
+    e = _Emitter(b, x.type, "vlog.emit_log")
     wide = e.p["bits"] == 64
     mant, min_exp = (52, -1022) if wide else (23, -126)
     tiny = b.fcmp_ordered("<", x, e.splat(2.0 ** min_exp))  # subnormal (or not positive)

@@ -63,8 +63,6 @@ class _Trig(_Emitter):
     """The constants of this module for one vector type, float32 or float64."""
 
     def __init__(self, b: ir.IRBuilder, t: ir.Type, what: str):
-        if not (isinstance(t, ir.VectorType) and isinstance(t.element, (ir.FloatType, ir.DoubleType))):
-            raise TypeError(f"vtrig.{what}: expected a vector of float or double, got {t}")
         super().__init__(b, t, what)
         wide = self.p["bits"] == 64
         self.poly, self.pi_parts = (_P64, _PI64) if wide else (_P, _PI)
@@ -72,11 +70,11 @@ class _Trig(_Emitter):
         self.sign_bit = self.isplat(-(1 << (self.p["bits"] - 1)))
         self.cos_one_below = 2.0 ** -27 if wide else 2.0 ** -12
 
-    def round_with_parity(self, v: ir.Value) -> tuple[ir.Value, ir.Value]:
-        """(roundeven(v), its parity in the sign bit) for 0 <= v < 2**(mantissa - 1); the parity is
-        read from the bits of v + shifter, so no float-to-integer conversion is needed."""
-        t = self.b.fadd(v, self.splat(self.shifter))
-        return self.b.fsub(t, self.splat(self.shifter)), self.b.shl(self.b.bitcast(t, self.it), self.isplat(self.p["bits"] - 1))
+    def unshift(self, t: ir.Value) -> tuple[ir.Value, ir.Value]:
+        """(q, q's parity in the sign bit) from t = q + shifter, the rounded sum of a value in
+        [-1/2, 2**(mantissa - 1)) and the shifter: no float-to-integer conversion is needed."""
+        b = self.b
+        return b.fsub(t, self.splat(self.shifter)), b.shl(b.bitcast(t, self.it), self.isplat(self.p["bits"] - 1))
 
     def sin_reduced(self, a: ir.Value, q: ir.Value, flip: ir.Value) -> ir.Value:
         """(-1)**flip sin(a - q pi) for |a - q pi| <= pi/2 (``flip``: integer vector, the sign bit)."""
@@ -113,13 +111,10 @@ def emit_sin(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Trig(b, x.type, "emit_sin")
+    e = _Trig(b, x.type, "vtrig.emit_sin")
     sign = b.and_(b.bitcast(x, e.it), e.sign_bit)
     a = e.call("fabs", x)
-    # one rounding: fma(a, 1/pi, shifter)
-    t = e.call("fma", a, e.splat(1.0 / math.pi), e.splat(e.shifter))
-    q = b.fsub(t, e.splat(e.shifter))
-    flip = b.shl(b.bitcast(t, e.it), e.isplat(e.p["bits"] - 1))
+    q, flip = e.unshift(e.call("fma", a, e.splat(1.0 / math.pi), e.splat(e.shifter)))  # one rounding
     y = e.sin_reduced(a, q, flip)
     y = b.bitcast(b.xor(b.bitcast(y, e.it), sign), e.t)  # after the sum, so that sin(-0) = -0
     return _large_to_libmvec(e, "sin", x, a, y)
@@ -131,9 +126,10 @@ def emit_cos(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Trig(b, x.type, "emit_cos")
+    e = _Trig(b, x.type, "vtrig.emit_cos")
     a = e.call("fabs", x)
-    m, parity = e.round_with_parity(e.call("fma", a, e.splat(1.0 / math.pi), e.splat(-0.5)))
+    # a/pi - 1/2 rounded, then to an integer (the shifter minus 1/2 is not representable)
+    m, parity = e.unshift(b.fadd(e.call("fma", a, e.splat(1.0 / math.pi), e.splat(-0.5)), e.splat(e.shifter)))
     y = e.sin_reduced(a, b.fadd(m, e.splat(0.5)), b.xor(parity, e.sign_bit))  # parity of m + 1
     # near 0, cos rounds to 1 (1 - x**2/2 is within half an ulp); sin(-pi/2 rounded) is 1 ulp off
     y = b.select(b.fcmp_ordered("<", a, e.splat(e.cos_one_below)), e.splat(1.0), y)
