@@ -177,13 +177,14 @@ def test_softmax_rows_split_across_threads(nthreads, rng, log, shape, axis):
 
 
 @pytest.mark.parametrize("log", [False, True])
-def test_softmax_of_a_matrix_prefetches_the_next_row(log):
-    """The exp pass of a 2-D (log_)softmax prefetches the next row, which the max pass reads next
-    (symcomp.backends.cpu.lower.nnet); a 3-D input, whose rows are not evenly spaced, does not."""
+def test_softmax_prefetches_the_next_row(log):
+    """The exp pass of a (log_)softmax over rows prefetches the next row, which the max pass reads
+    next (symcomp.backends.cpu.lower.nnet); a vector is one row, with nothing to prefetch."""
     op = T.nnet.log_softmax if log else T.nnet.softmax
-    m, t = T.dmatrix("m"), T.tensor("float64", (None, None, None), "t")
+    m, t, v = T.dmatrix("m"), T.tensor("float64", (None, None, None), "t"), T.dvector("v")
     assert "@\"llvm.prefetch.p0\"" in symcomp.function([m], op(m)).dump("llvm")
-    assert "llvm.prefetch" not in symcomp.function([t], op(t, axis=2)).dump("llvm")
+    assert "@\"llvm.prefetch.p0\"" in symcomp.function([t], op(t, axis=2)).dump("llvm")
+    assert "llvm.prefetch" not in symcomp.function([v], op(v)).dump("llvm")
 
 
 _EXIT_CHILD = textwrap.dedent("""

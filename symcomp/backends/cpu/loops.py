@@ -148,9 +148,10 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         unroll: vectors per iteration of the main SIMD loop (0: :data:`UNROLL`).
         prefetch_ahead: None, or an i64 element distance: each full vector step of the inner SIMD
             loop also prefetches input 0 that far ahead (the next row of a row-wise pass, so that
-            its memory reads overlap this row's arithmetic).  Only for a nest that is not parallel.
+            its memory reads overlap this row's arithmetic).
     """
     b = E.b
+    unroll = unroll or UNROLL
     rank = len(dims)
     lanes = lanes or E.lanes_for([a.dtype for a in inputs] + [out_dtype])
     if rank == 0:
@@ -165,7 +166,8 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         from symcomp.backends.cpu import threads
 
         def ranged(W, wdims, w_in, w_out, outer, inner):
-            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner, unroll)
+            _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner, unroll,
+                         prefetch_ahead)
 
         threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
         return
@@ -188,7 +190,8 @@ def threads_available() -> bool:
     return omp.available()
 
 
-def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner, unroll=0):
+def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner, unroll,
+                 prefetch_ahead):
     """The nest restricted to flat outer iterations ``outer`` = [lo, hi) (the outer axes taken
     as one loop in C order) and to inner iterations ``inner`` = [lo, hi)."""
     b = E.b
@@ -205,10 +208,10 @@ def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes
             if k:
                 rem = b.udiv(rem, dims[k])
             offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
-        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll)
+        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead)
 
 
-def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll=0, prefetch_ahead=None):
+def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead):
     b = E.b
     in_offs, out_off = offsets[:-1], offsets[-1]
     out_inner_reduced = out.inner_bcast  # for reductions: stride 0 along the inner axis
@@ -219,8 +222,7 @@ def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes
             contiguous = b.and_(contiguous, b.icmp_signed("==", a.strides[-1], i64(1)))
     with b.if_else(contiguous, likely=True) as (simd, scalar):
         with simd:
-            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll or UNROLL,
-                        prefetch_ahead)
+            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead)
         with scalar:
             _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce)
 
@@ -257,8 +259,7 @@ tables of :mod:`symcomp.backends.cpu.verf`) is emitted once per iteration instea
 copy spilled the tables (float32 GELU at 1e7, 2 threads: 2.65 ms unrolled, 2.04-2.12 ms not)."""
 
 
-def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll=UNROLL,
-                prefetch_ahead=None):
+def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead):
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}

@@ -3,9 +3,9 @@ each a SIMD loop when the row is contiguous; the rows are split across threads w
 are enough elements (:func:`symcomp.backends.cpu.threads.emit_parallel_for`).
 
 The max pass is the one that reads a row from memory, and the exp pass is the one that computes;
-the exp pass of a 2-D input prefetches the next row, one cache line per vector, so that the two
-overlap (2000x5000 float64: 9.05-9.39 to 7.84-7.89 ms on one thread, 4.79-5.00 to 3.99-4.53 ms
-on two, docs/performance.md)."""
+the exp pass prefetches the next row, one cache line per vector, so that the two overlap
+(2000x5000 float64: 9.05-9.39 to 7.84-7.89 ms on one thread, 4.79-5.00 to 3.99-4.53 ms on two,
+docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -70,8 +70,9 @@ def _rows(E, dt, rank, log, lo, hi, live):
                 rem = b.udiv(rem, dims[k])
             xoff, ooff = b.add(xoff, b.mul(idx, xs[k])), b.add(ooff, b.mul(idx, os_[k]))
         n = dims[-1]
-        # the next row, read by the next max pass (rows of a 2-D input are xs[0] apart)
-        ahead = xs[0] if rank == 2 else None
+        # the next row, read by the next max pass: xs[-2] apart, except across the boundary of an
+        # outer axis (a wasted prefetch there is harmless)
+        ahead = xs[-2] if rank >= 2 else None
         xr = Array(E.elem_ptr(xptr, dt, xoff), dt, [xs[-1]])
         orow = Array(E.elem_ptr(optr, dt, ooff), dt, [os_[-1]])
         b.store(ir.Constant(ft, -math.inf), m_cell)
