@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import THREADS, peer, run_peers, set_threads
+from common import THREADS, jax_call, peer, run_peers, set_threads
 
 N = 10_000_000
 
@@ -66,10 +66,8 @@ def peers_for(kind: str, dtype, args):
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
 
-        f = jax.jit((lambda x, y, z: jnp.exp(-x * x / 2) * jnp.sin(y) + jnp.log1p(z)) if trans else
-                    (lambda x, y, z: x * y + z))
-        dev = [jax.device_put(a) for a in args]
-        return lambda: f(*dev).block_until_ready()
+        return jax_call(jax, (lambda x, y, z: jnp.exp(-x * x / 2) * jnp.sin(y) + jnp.log1p(z)) if trans else
+                        (lambda x, y, z: x * y + z), *args)
 
     def pt():
         if pytensor is None:
@@ -139,11 +137,7 @@ def gelu_peers(x):
         return lambda: k(x)
 
     def jx():
-        if jax is None:
-            return None
-        f = jax.jit(lambda v: jax.nn.gelu(v, approximate=False))
-        d = jax.device_put(x)
-        return lambda: f(d).block_until_ready()
+        return jax_call(jax, lambda v: jax.nn.gelu(v, approximate=False), x)
 
     def pt():
         if pytensor is None:

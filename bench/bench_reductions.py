@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import THREADS, peer, run_peers, set_threads
+from common import THREADS, jax_call, peer, run_peers, set_threads
 
 SHAPE = (2000, 5000)
 
@@ -67,9 +67,7 @@ def peers_for(kind: str, x):
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
 
-        f = jax.jit((lambda a: jax.nn.softmax(a, axis=1)) if sm else (lambda a: jnp.sum(jnp.exp(a))))
-        d = jax.device_put(x)
-        return lambda: f(d).block_until_ready()
+        return jax_call(jax, (lambda a: jax.nn.softmax(a, axis=1)) if sm else (lambda a: jnp.sum(jnp.exp(a))), x)
 
     def pt():
         if pytensor is None:

@@ -78,6 +78,16 @@ def emit(bench: str, peer_name: str, threads, result: dict | None = None, **extr
     print(json.dumps(row), flush=True)
 
 
+def jax_call(jax, fn, *arrays):
+    """A no-argument callable running ``jax.jit(fn)`` on device copies of ``arrays`` and waiting for
+    its result (JAX dispatches asynchronously); None when JAX is not installed (``jax`` is None)."""
+    if jax is None:
+        return None
+    f = jax.jit(fn)
+    dev = [jax.device_put(a) for a in arrays]
+    return lambda: f(*dev).block_until_ready()
+
+
 HEAP_REGION_MIB = 210
 
 
