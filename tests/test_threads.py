@@ -205,16 +205,3 @@ def test_process_exits_cleanly_whatever_the_wait_policy(tmp_path, policy):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path), OMP_WAIT_POLICY=policy)
     out = subprocess.run([sys.executable, "-c", _EXIT_CHILD], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
-
-
-def test_functions_calling_blas_keep_their_loops_on_the_calling_thread():
-    """OpenBLAS's workers busy-wait after each call; a thread team of ours would fight them
-    for the cores (the digits MLP step was 1.6x slower), so such functions get no team."""
-    from symcomp import tensor as T
-    import symcomp
-
-    x, w = T.dmatrix("x"), T.dmatrix("w")
-    with_blas = symcomp.function([x, w], T.tanh(T.dot(x, w)) * 2.0)
-    without = symcomp.function([x], T.tanh(x) * 2.0)
-    assert "GOMP_parallel" not in with_blas.dump("llvm-optimized")
-    assert "GOMP_parallel" in without.dump("llvm-optimized")

@@ -195,14 +195,25 @@ def needed_values(ops) -> set:
 
 
 def calls_blas(ops) -> bool:
-    """Whether the function calls BLAS (float matrix products).
-
-    Such a function runs its loops on the calling thread: after each BLAS call OpenBLAS's worker
-    threads busy-wait for more work, and a thread team of ours then fights them for the cores
-    (measured on 2 cores: the digits MLP step 3.5 ms with threaded loops against 2.1 ms
-    without, 125 ms against 118 ms at 60,000 rows); BLAS itself stays multithreaded.
-    """
+    """Whether the function calls BLAS (float matrix products)."""
     return any(o.name in ("sc.dot", "sc.gemm") and o.results[0].type.dtype.is_float for o in ops)
+
+
+def blas_mode(ops) -> str:
+    """How the function calls BLAS: ``"none"``, ``"team"`` or ``"shared"`` (part of the cache key).
+
+    ``"team"``: each product is split across symcomp's thread team, every thread calling a private
+    single-threaded OpenBLAS (:mod:`symcomp.backends.cpu.teamblas`), and the loops are threaded
+    too.  ``"shared"`` (no private copy, or no OpenMP runtime): one call of a multithreaded BLAS
+    per product, and the loops run on the calling thread, because after each call OpenBLAS's
+    workers busy-wait for more work and a team of ours would fight them for the cores (2 cores:
+    the digits MLP step 3.5 ms with threaded loops against 2.1 ms without).
+    """
+    if not calls_blas(ops):
+        return "none"
+    from symcomp.backends.cpu import omp, teamblas
+
+    return "team" if omp.available() and teamblas.available() else "shared"
 
 
 def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitter:
@@ -217,7 +228,8 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
 
     load_all()
     ids = {v: i for i, v in enumerate(c.values)}
-    mod = ModuleEmitter(name, ids, threads=not calls_blas(c.ops))
+    blas = blas_mode(c.ops)
+    mod = ModuleEmitter(name, ids, threads=blas != "shared", team_blas=blas == "team")
     for i, op in enumerate(c.ops):
         low = lookup(op)
         if op.name == "sc.constant" and embed_constants:
@@ -283,8 +295,9 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
 
     t0 = time.perf_counter()
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
-    ir_text = str(module) if cache.enabled() else ""  # the canonical IR: the cache key (unused when off)
     c = prepare(module, sig)
+    # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).
+    ir_text = f"{module}\n// blas: {blas_mode(c.ops)}" if cache.enabled() else ""
     c.symbol = f"symcomp_{name}"
     stages = LLVMStages(c, name)
     timings["prepare"] = time.perf_counter() - t0

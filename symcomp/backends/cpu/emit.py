@@ -105,11 +105,12 @@ def structure_key(op: Operation) -> str:
 class ModuleEmitter:
     """Builds the LLVM module of one compiled function."""
 
-    def __init__(self, name: str, value_ids: dict, threads: bool = True):
+    def __init__(self, name: str, value_ids: dict, threads: bool = True, team_blas: bool = False):
         self.module = ir.Module(name=f"symcomp.{name}")
         st = ensure_initialized()  # the host's triple and data layout, so that dumped IR is usable by llc
         self.module.triple, self.module.data_layout = st["triple"], st["data_layout"]
         self.threads = threads  # may loops be split across a thread team (threads.py)
+        self.team_blas = team_blas  # are matrix products split across the team (teamblas.py)
         self.slots = Slots()
         self.value_ids = value_ids
         self.calls: list[tuple[ir.Function, int, int]] = []  # (function, slot base, op index) in op order

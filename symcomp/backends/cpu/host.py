@@ -8,9 +8,10 @@ questions with ``/proc`` and ctypes only:
 * the CPU: vendor, family, model and feature flags from ``/proc/cpuinfo``
   (LLVM derives its host CPU name and feature string from the same CPUID bits);
 * whether glibc's libmvec can be loaded;
-* the BLAS the generated code calls and the width of its integers: NumPy's
-  own OpenBLAS when it exports the ILP64 interface (``scipy_dgemm_64_``...),
-  else SciPy's ``scipy.linalg.cython_blas`` (32-bit integers).
+* the BLAS the generated code calls and the width of its integers: a private
+  single-threaded copy of NumPy's own OpenBLAS when NumPy has the ILP64 build
+  (``scipy_dgemm_64_``...; :mod:`symcomp.backends.cpu.teamblas`), else NumPy's
+  OpenBLAS itself, else SciPy's ``scipy.linalg.cython_blas`` (32-bit integers).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 BLAS_ROUTINES = ("dgemm", "sgemm", "dgemv", "sgemv", "ddot", "sdot")
 _CPUINFO_KEYS = ("vendor_id", "cpu family", "model", "model name", "flags", "CPU implementer", "CPU architecture",
                  "CPU variant", "CPU part", "Features")
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: one fact's computation may ask for another
 _memo: dict = {}
 
 
@@ -120,7 +121,9 @@ def blas_symbols() -> dict:
     """
 
     def find():
-        ilp64 = numpy_ilp64_blas()
+        from symcomp.backends.cpu import teamblas
+
+        ilp64 = teamblas.addresses() or numpy_ilp64_blas()
         if ilp64:
             return {f"symcomp_{n}": a for n, a in ilp64.items()}
         from scipy.linalg import cython_blas

@@ -89,24 +89,33 @@ def _open_own_libgomp() -> "ctypes.CDLL | None":
 
 def gomp_symbols() -> dict:
     """``{name: address}`` of the OpenMP entry points generated code calls, from this process's
-    private libgomp (loaded on the first call, workers sleeping between parallel regions); {} where
+    private libgomp (loaded on the first call, workers spinning briefly after a parallel region); {} where
     libgomp cannot be loaded (every loop then runs on the calling thread)."""
     return host.once("libgomp", _load_gomp)
 
 
+SPIN_COUNT = 10000
+"""``GOMP_SPINCOUNT`` of symcomp's libgomp: after a parallel region its workers spin this many
+times (about 0.2 ms of CPU time on the 2-core AMD EPYC of docs/performance.md) before they sleep.
+
+That bridges the serial work between the parallel regions of one call: sleeping workers took
+about 50 us to wake, once per region, which made the digits MLP step (five matrix products on
+the team and its threaded loops) 1.87 ms instead of 1.52 ms.  libgomp's default (300000, some
+6 ms) and OpenBLAS's (2^28 cycles, about 0.1 s) keep a core busy far longer after the last call,
+taking it from other thread pools and processes."""
+
+
 def _load_gomp() -> dict:
     # libgomp reads its settings from the environment when it is loaded.  Unless the user chose a
-    # wait policy, its workers sleep between parallel regions instead of spinning: a spinning
-    # worker takes the core that OpenBLAS's threads (and other processes) need, which made the
-    # digits MLP step 3-20x slower on this 2-core machine (docs/performance.md).
+    # wait policy, its workers spin for SPIN_COUNT rounds, then sleep (docs/performance.md).
     override = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if override:
-        os.environ["OMP_WAIT_POLICY"] = "passive"
+        os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     try:
         lib = _open_own_libgomp()
     finally:
         if override:  # the process environment is left as it was (child processes inherit it)
-            del os.environ["OMP_WAIT_POLICY"]
+            del os.environ["GOMP_SPINCOUNT"]
     if lib is None:
         return {}
     try:

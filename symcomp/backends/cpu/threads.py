@@ -23,7 +23,7 @@ the calling thread alone).
 
 Threads are used when the loop has at least
 :data:`~symcomp.backends.cpu.omp.MIN_PARALLEL_ELEMENTS` (128Ki) elements: below
-that, waking the team (sleeping workers) costs about as much as it saves
+that, handing the work to the team costs about as much as it saves
 (docs/performance.md).  The team size is read on every call from the native
 global ``symcomp_num_threads`` that :mod:`symcomp.backends.cpu.omp` keeps equal
 to ``symcomp.config.num_threads``; that module also loads the runtime.

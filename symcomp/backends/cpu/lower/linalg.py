@@ -117,69 +117,57 @@ class DotLowering(Lowering):
         return b.select(copy, scratch, d.ptr)
 
     def _blas(self, E, op, ptrs, od, alpha: float = 1.0, beta: float = 0.0):
-        """C = alpha * A @ B + beta * C (gemm), or gemv/dot for vectors (alpha 1, beta 0)."""
-        from llvmlite import ir
+        """C = alpha * A @ B + beta * C (gemm), or gemv/dot for vectors (alpha 1, beta 0).
 
-        from symcomp.backends.cpu.emit import PTR, i64
-        from symcomp.backends.cpu.scalar import llvm_type
+        In a function whose products run on the thread team (``E.mod.team_blas``,
+        :mod:`symcomp.backends.cpu.teamblas`), a large gemm or gemv is cut into blocks of
+        :data:`TEAM_BLOCK` rows (or columns, when the result has more of them) of its result,
+        and each thread computes its contiguous run of blocks with one single-threaded call."""
+        from symcomp.backends.cpu.emit import i64
 
         a, b_ = op.operands[:2]
         b = E.b
-        dt = op.result.type.dtype
-        ft = llvm_type(dt)
-        pfx = "d" if dt.bits == 64 else "s"
-
-        def cell(t, v):
-            p = b.alloca(t)
-            b.store(v, p)
-            return p
-
-        bint = ir.IntType(host.blas_int_bits())
-
-        def i32(v):  # a BLAS integer argument (by reference)
-            return cell(bint, v if bint.width == 64 else b.trunc(v, bint))
-
-        def ch(v):
-            return cell(ir.IntType(8), b.trunc(v, ir.IntType(8)))
-
-        one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
-        c_alpha, c_beta = cell(ft, ir.Constant(ft, alpha)), cell(ft, ir.Constant(ft, beta))
+        kind = "dot" if a.type.ndim == 1 and b_.type.ndim == 1 else \
+            ("gemm" if a.type.ndim == 2 and b_.type.ndim == 2 else ("gemv_a" if a.type.ndim == 2 else "gemv_b"))
         m, n, k = E.param("m"), E.param("n"), E.param("k")
-        pa, pb = ptrs
-        ta, tb = E.param("atrans"), E.param("btrans")
-        lda, ldb = E.param("ald"), E.param("bld")
-        module = b.module
+        vals = {"m": m, "n": n, "k": k, "ta": E.param("atrans"), "tb": E.param("btrans"), "lda": E.param("ald"),
+                "ldb": E.param("bld"), "ldc": b.select(b.icmp_signed(">", n, i64(1)), n, i64(1)),
+                "pa": ptrs[0], "pb": ptrs[1], "pc": od.ptr}
+        call = _BlasCall(op.result.type.dtype, kind, alpha, beta)
+        if kind == "dot" or not E.mod.team_blas:
+            call.emit(E, b, vals)
+            return
+        from symcomp.backends.cpu import threads
 
-        def declare(name, ret, nargs):
-            fn = module.globals.get(name)
-            if fn is None:
-                fn = ir.Function(module, ir.FunctionType(ret, [PTR] * nargs), name)
-            return fn
+        # Split the longer side of the result (a gemv's only side); blocks of TEAM_BLOCK.
+        split_m = b.icmp_signed(">=", m, n) if kind == "gemm" else _bool(kind == "gemv_a")
+        extent = b.select(split_m, m, n)
+        blocks = b.udiv(b.add(extent, i64(TEAM_BLOCK - 1)), i64(TEAM_BLOCK))
+        mnk = b.mul(b.mul(m, n), k)
+        work = b.lshr(mnk, i64(3)) if kind == "gemm" else mnk  # a gemm does k multiply-adds per element read
+        names = list(vals)
 
-        if a.type.ndim == 2 and b_.type.ndim == 2:
-            ldc = i32(b.select(b.icmp_signed(">", n, i64(1)), n, i64(1)))
-            gemm = declare(f"symcomp_{pfx}gemm", ir.VoidType(), 13)
-            b.call(gemm, [ch(tb), ch(ta), i32(n), i32(m), i32(k), c_alpha, pb, i32(ldb), pa, i32(lda), c_beta,
-                          od.ptr, ldc])
-            return
-        gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
-        flip = b.select(b.icmp_signed("==", ta, i64(_N)), i64(_T), i64(_N))
-        if a.type.ndim == 2:  # y(m) = A(m,k) x(k)
-            is_n = b.icmp_signed("==", ta, i64(_N))
-            rows, cols = b.select(is_n, k, m), b.select(is_n, m, k)
-            b.call(gemv, [ch(flip), i32(rows), i32(cols), one, pa, i32(lda), pb, i32(ldb), zero, od.ptr,
-                          i32(i64(1))])
-            return
-        if b_.type.ndim == 2:  # y(n) = B(k,n)^T x(k)
-            is_n = b.icmp_signed("==", tb, i64(_N))
-            rows, cols = b.select(is_n, n, k), b.select(is_n, k, n)
-            trans = b.select(is_n, i64(_N), i64(_T))
-            b.call(gemv, [ch(trans), i32(rows), i32(cols), one, pb, i32(ldb), pa, i32(lda), zero, od.ptr,
-                          i32(i64(1))])
-            return
-        dot = declare(f"symcomp_{pfx}dot", ft, 5)
-        r = b.call(dot, [i32(k), pa, i32(lda), pb, i32(ldb)])
-        E.store(r, od.ptr, dt, i64(0))
+        def body(W, lo, hi, live):
+            wb = W.b
+            v = dict(zip(names, live[:-1]))
+            by_rows = wb.icmp_signed("!=", live[-1], i64(0))
+            ext = wb.select(by_rows, v["m"], v["n"])
+            r0 = wb.mul(lo, i64(TEAM_BLOCK))
+            r1 = wb.mul(hi, i64(TEAM_BLOCK))
+            r1 = wb.select(wb.icmp_signed("<", r1, ext), r1, ext)
+            with wb.if_then(wb.icmp_signed(">", r1, r0)):
+                ldc = v["ldc"] if kind == "gemm" else i64(1)
+                part = dict(v)
+                part["m"] = wb.select(by_rows, wb.sub(r1, r0), v["m"])
+                part["n"] = wb.select(by_rows, v["n"], wb.sub(r1, r0))
+                part["pa"] = wb.select(by_rows, W.elem_ptr(v["pa"], call.dt, _row_offset(wb, v["ta"], v["lda"], r0)),
+                                       v["pa"])
+                part["pb"] = wb.select(by_rows, v["pb"],
+                                       W.elem_ptr(v["pb"], call.dt, _col_offset(wb, v["tb"], v["ldb"], r0)))
+                part["pc"] = W.elem_ptr(v["pc"], call.dt, wb.select(by_rows, wb.mul(r0, ldc), r0))
+                call.emit(W, wb, part)
+
+        threads.emit_parallel_for(E, blocks, work, list(vals.values()) + [b.zext(split_m, i64(0).type)], body)
 
     def _loops(self, E, op, od):
         """Integer matrix products: plain loops (exact, wrapping like NumPy)."""
@@ -240,6 +228,99 @@ class GemmLowering(DotLowering):
         with bld.if_then(bld.icmp_signed("==", E.param("mode"), i64(2))):
             ptrs = [self._operand(E, v, name) for name, v in (("a", op.a), ("b", op.b))]
             self._blas(E, op, ptrs, od, alpha=op.alpha, beta=1.0)
+
+
+TEAM_BLOCK = 16
+"""Rows (or columns) of a result per block when a product is split across the thread team.  A
+thread's share is a whole number of blocks, so that it fills the register blocks of OpenBLAS's
+x86 kernels, and column blocks start at a multiple of 64 bytes from the start of a row."""
+
+
+def _bool(value: bool):
+    from llvmlite import ir
+
+    return ir.Constant(ir.IntType(1), int(value))
+
+
+def _row_offset(b, trans, ld, r):
+    """Elements from a row-major matrix handed to BLAS as ``(trans, ld)`` (:func:`blas_layout`) to its row ``r``."""
+    from symcomp.backends.cpu.emit import i64
+
+    return b.select(b.icmp_signed("==", trans, i64(_N)), b.mul(r, ld), r)
+
+
+def _col_offset(b, trans, ld, c):
+    """Elements from a row-major matrix handed to BLAS as ``(trans, ld)`` to its column ``c``."""
+    from symcomp.backends.cpu.emit import i64
+
+    return b.select(b.icmp_signed("==", trans, i64(_N)), c, b.mul(c, ld))
+
+
+class _BlasCall:
+    """One BLAS call computing a whole product, or one block of it, from the values ``v``: ``m``,
+    ``n``, ``k``, ``ta``, ``tb``, ``lda``, ``ldb``, ``ldc`` (i64; ``ldc`` the whole result's row
+    length, also for a block of its columns) and the pointers ``pa``, ``pb``, ``pc``.
+
+    BLAS is column-major: the row-major ``C = A @ B`` is computed as ``C^T = B^T @ A^T``.
+    """
+
+    def __init__(self, dt, kind: str, alpha: float, beta: float):
+        self.dt, self.kind, self.alpha, self.beta = dt, kind, alpha, beta
+
+    def emit(self, E, b, v) -> None:
+        from llvmlite import ir
+
+        from symcomp.backends.cpu.emit import PTR, i64
+        from symcomp.backends.cpu.scalar import llvm_type
+
+        ft = llvm_type(self.dt)
+        pfx = "d" if self.dt.bits == 64 else "s"
+        bint = ir.IntType(host.blas_int_bits())
+        module = b.module
+
+        def cell(t, x):
+            p = E.entry_alloca(t)
+            b.store(x, p)
+            return p
+
+        def num(x):  # a BLAS integer argument (by reference)
+            return cell(bint, x if bint.width == 64 else b.trunc(x, bint))
+
+        def ch(x):
+            return cell(ir.IntType(8), b.trunc(x, ir.IntType(8)))
+
+        def declare(name, ret, nargs):
+            fn = module.globals.get(name)
+            if fn is None:
+                fn = ir.Function(module, ir.FunctionType(ret, [PTR] * nargs), name)
+            return fn
+
+        one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
+        m, n, k, ta, tb, lda, ldb = (v[x] for x in ("m", "n", "k", "ta", "tb", "lda", "ldb"))
+        if self.kind == "gemm":
+            gemm = declare(f"symcomp_{pfx}gemm", ir.VoidType(), 13)
+            b.call(gemm, [ch(tb), ch(ta), num(n), num(m), num(k), cell(ft, ir.Constant(ft, self.alpha)), v["pb"],
+                          num(ldb), v["pa"], num(lda), cell(ft, ir.Constant(ft, self.beta)), v["pc"], num(v["ldc"])])
+            return
+        if self.kind == "gemv_a":  # y(m) = A(m,k) x(k)
+            gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
+            is_n = b.icmp_signed("==", ta, i64(_N))
+            rows, cols = b.select(is_n, k, m), b.select(is_n, m, k)
+            flip = b.select(is_n, i64(_T), i64(_N))
+            b.call(gemv, [ch(flip), num(rows), num(cols), one, v["pa"], num(lda), v["pb"], num(ldb), zero, v["pc"],
+                          num(i64(1))])
+            return
+        if self.kind == "gemv_b":  # y(n) = B(k,n)^T x(k)
+            gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
+            is_n = b.icmp_signed("==", tb, i64(_N))
+            rows, cols = b.select(is_n, n, k), b.select(is_n, k, n)
+            trans = b.select(is_n, i64(_N), i64(_T))
+            b.call(gemv, [ch(trans), num(rows), num(cols), one, v["pb"], num(ldb), v["pa"], num(lda), zero, v["pc"],
+                          num(i64(1))])
+            return
+        dot = declare(f"symcomp_{pfx}dot", ft, 5)
+        r = b.call(dot, [num(k), v["pa"], num(lda), v["pb"], num(ldb)])
+        E.store(r, v["pc"], self.dt, i64(0))
 
 
 def _prod(shape):

@@ -1,0 +1,134 @@
+"""A private, single-threaded copy of NumPy's OpenBLAS, called by every thread of symcomp's team.
+
+Why.  NumPy's OpenBLAS runs its own pthreads pool, and after each call its workers busy-wait
+for more work (OpenBLAS's ``THREAD_TIMEOUT``: 2^28 cycles, about 0.1 s).  A function that
+calls BLAS and also runs threaded loops then has two thread pools fighting for the cores, so
+such functions used to run their loops on one thread.  Instead, a function that calls BLAS now
+splits each matrix product into blocks of rows or columns itself, one block per thread of its
+libgomp team (:func:`symcomp.backends.cpu.threads.emit_parallel_for`, called by
+:mod:`symcomp.backends.cpu.lower.linalg`), and each thread calls this copy, set to one thread.
+One pool then runs the products and the loops around them.  The digits MLP step (1797 rows,
+2 cores) went from 1.64 to 1.52-1.56 ms (docs/performance.md, "Threads").
+
+How.  The dynamic linker hands back the library already loaded for the same file, so the copy
+is a real file:
+
+* with the disk cache on, it is written once to ``<cache_dir>/blas/`` under the source's name
+  and size: a temporary name, then ``os.replace``, so that concurrent writers are harmless;
+* with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
+
+It is loaded with ``OPENBLAS_NUM_THREADS=1`` in the environment, which OpenBLAS's constructor
+reads, so that it starts no threads of its own.  The previous value is restored right after.
+OpenBLAS is thread-safe for concurrent calls (its buffers are allocated under a lock).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional
+
+from symcomp.backends.cpu import host
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def addresses() -> dict:
+    """``{routine: address}`` for every routine of :data:`host.BLAS_ROUTINES` in the private copy
+    (ILP64 interface, like NumPy's), or {} where there is none.
+
+    There is none when NumPy bundles no ILP64 OpenBLAS, or when the copy can be neither written
+    nor loaded, for example with a cache directory on a ``noexec`` file system.  Generated code
+    then calls NumPy's OpenBLAS once per product and runs its loops on the calling thread.
+    Computed once per process.
+    """
+    if "addresses" not in _state:
+        with _lock:
+            if "addresses" not in _state:
+                _state["addresses"] = _load()
+    return _state["addresses"]
+
+
+def available() -> bool:
+    """Whether BLAS calls run on the thread team through the private copy (see :func:`addresses`)."""
+    return bool(addresses())
+
+
+def _source() -> Optional[Path]:
+    """The OpenBLAS NumPy has loaded, when it is the ILP64 build."""
+    if not host.numpy_ilp64_blas():
+        return None
+    import numpy
+
+    libs = Path(numpy.__file__).resolve().parent.parent / "numpy.libs"
+    return next(iter(sorted(libs.glob("libscipy_openblas64_*.so"))), None)
+
+
+def _cached_copy(src: Path) -> Path:
+    """The copy in the cache directory, written on first use."""
+    from symcomp.backends.cpu import cache
+
+    folder = cache.cache_dir() / "blas"
+    size = src.stat().st_size
+    dst = folder / f"{src.stem}-{size}.so"
+    if dst.exists() and dst.stat().st_size == size:
+        return dst
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".so")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in folder.glob("libscipy_openblas64_*.so"):  # copies of an OpenBLAS NumPy no longer has
+        if old != dst:
+            old.unlink(missing_ok=True)
+    return dst
+
+
+def _load() -> dict:
+    from symcomp.backends.cpu import cache
+
+    src = _source()
+    if src is None:
+        return {}
+    scratch = None
+    try:
+        if cache.enabled():
+            path = _cached_copy(src)
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="symcomp-blas-"))
+            path = scratch / src.name
+            shutil.copyfile(src, path)
+        lib = _open_single_threaded(path)
+    except OSError:
+        return {}
+    finally:
+        if scratch is not None:  # the mapping outlives the file
+            shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        found = {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in host.BLAS_ROUTINES}
+        lib.scipy_openblas_set_num_threads64_(ctypes.c_int(1))
+    except AttributeError:
+        return {}
+    _state["handle"] = lib  # kept for the life of the process
+    return found
+
+
+def _open_single_threaded(path: Path) -> ctypes.CDLL:
+    old = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        return ctypes.CDLL(str(path), mode=os.RTLD_LOCAL)
+    finally:
+        if old is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = old
