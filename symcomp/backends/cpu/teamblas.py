@@ -14,7 +14,9 @@ How.  The dynamic linker hands back the library already loaded for the same file
 is a real file:
 
 * with the disk cache on, it is written once to ``<cache_dir>/blas/`` under the source's name
-  and size: a temporary name, then ``os.replace``, so that concurrent writers are harmless;
+  and size (25 MB for NumPy 2.4's): a temporary name, then ``os.replace``, so that concurrent
+  writers are harmless.  Copies of older OpenBLAS builds are not removed, since another
+  environment sharing the cache directory may still use them;
 * with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
 
 It is loaded with ``OPENBLAS_NUM_THREADS=1`` in the environment, which OpenBLAS's constructor
@@ -87,9 +89,6 @@ def _cached_copy(src: Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    for old in folder.glob("libscipy_openblas64_*.so"):  # copies of an OpenBLAS NumPy no longer has
-        if old != dst:
-            old.unlink(missing_ok=True)
     return dst
 
 
