@@ -302,20 +302,15 @@ class _BlasCall:
             b.call(gemm, [ch(tb), ch(ta), num(n), num(m), num(k), cell(ft, ir.Constant(ft, self.alpha)), v["pb"],
                           num(ldb), v["pa"], num(lda), cell(ft, ir.Constant(ft, self.beta)), v["pc"], num(v["ldc"])])
             return
-        if self.kind == "gemv_a":  # y(m) = A(m,k) x(k)
+        if self.kind in ("gemv_a", "gemv_b"):  # y(m) = A(m,k) x(k), or y(n) = B(k,n)^T x(k)
             gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
-            is_n = b.icmp_signed("==", ta, i64(_N))
-            rows, cols = b.select(is_n, k, m), b.select(is_n, m, k)
-            flip = b.select(is_n, i64(_T), i64(_N))
-            b.call(gemv, [ch(flip), num(rows), num(cols), one, v["pa"], num(lda), v["pb"], num(ldb), zero, v["pc"],
-                          num(i64(1))])
-            return
-        if self.kind == "gemv_b":  # y(n) = B(k,n)^T x(k)
-            gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
-            is_n = b.icmp_signed("==", tb, i64(_N))
-            rows, cols = b.select(is_n, n, k), b.select(is_n, k, n)
-            trans = b.select(is_n, i64(_N), i64(_T))
-            b.call(gemv, [ch(trans), num(rows), num(cols), one, v["pb"], num(ldb), v["pa"], num(lda), zero, v["pc"],
+            on_a = self.kind == "gemv_a"
+            mat, ld, vec, inc, out = (v["pa"], lda, v["pb"], ldb, m) if on_a else (v["pb"], ldb, v["pa"], lda, n)
+            is_n = b.icmp_signed("==", ta if on_a else tb, i64(_N))
+            trans = b.select(is_n, i64(_T), i64(_N)) if on_a else b.select(is_n, i64(_N), i64(_T))
+            plain = b.icmp_signed("==", trans, i64(_N))  # BLAS's matrix is out x k
+            rows, cols = b.select(plain, out, k), b.select(plain, k, out)
+            b.call(gemv, [ch(trans), num(rows), num(cols), one, mat, num(ld), vec, num(inc), zero, v["pc"],
                           num(i64(1))])
             return
         dot = declare(f"symcomp_{pfx}dot", ft, 5)
