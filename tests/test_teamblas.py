@@ -146,3 +146,28 @@ def test_private_copy_is_single_threaded_and_leaves_numpy_and_the_environment_al
         assert len(copies) == 1 and copies[0].stat().st_size == teamblas._source().stat().st_size
     else:  # a temporary copy, removed once loaded
         assert copies == [] and list(tmp.iterdir()) == []
+
+
+@needs_team
+def test_concurrent_callers_each_get_their_own_split_products(nthreads):
+    """Four Python threads call one function whose product and loops are split across the team:
+    libgomp gives every calling thread a team of its own, and all of them call the private
+    OpenBLAS at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, w, c = T.dmatrix("x"), T.dmatrix("w"), T.dmatrix("c")
+    f = symcomp.function([x, w, c], [T.tanh(x @ w) * 2.0, c - 0.5 * (x.T @ (x @ w))])
+    rng = np.random.default_rng(7)
+    cases = [(rng.standard_normal((rows, 64)), rng.standard_normal((64, 256)), rng.standard_normal((64, 256)))
+             for rows in (1797, 900, 1797, 3000)]
+
+    def work(k):
+        X, W, C = cases[k % len(cases)]
+        want = [np.tanh(X @ W) * 2.0, C - 0.5 * (X.T @ (X @ W))]
+        for _ in range(10):
+            for g, e in zip(f(X, W, C), want):
+                np.testing.assert_allclose(g, e, rtol=1e-11, atol=1e-9)
+        return k
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(work, range(8))) == list(range(8))
