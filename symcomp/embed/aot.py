@@ -17,6 +17,11 @@ the header list it per kernel):
   Fortran-ABI symbols ``dgemm_`` etc. of ``-lopenblas`` or ``-lblas``, or any
   prefixed build, e.g. SciPy's bundled OpenBLAS with ``blas_prefix="scipy_"``
   (``scipy_dgemm_``).  Integer products and every other op need no BLAS.
+  Where the compiling process split products across its thread team
+  (:mod:`symcomp.backends.cpu.teamblas`), the object does too: every thread
+  of its OpenMP team calls the BLAS for its own block at the same time, so the
+  BLAS must be thread-safe, and is best single-threaded
+  (``OPENBLAS_NUM_THREADS=1``), or its threads and the team's share the cores.
 """
 
 from __future__ import annotations
