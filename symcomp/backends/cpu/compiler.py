@@ -296,11 +296,15 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     t0 = time.perf_counter()
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
     c = prepare(module, sig)
-    # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).
-    ir_text = f"{module}\n// blas: {blas_mode(c.ops)}" if cache.enabled() else ""
     c.symbol = f"symcomp_{name}"
     stages = LLVMStages(c, name)
     timings["prepare"] = time.perf_counter() - t0
+    if calls_blas(c.ops):  # load the BLAS (teamblas: the first process may copy 25 MB)
+        tb = time.perf_counter()
+        blas_mode(c.ops)
+        timings["blas_load"] = time.perf_counter() - tb
+    # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).
+    ir_text = f"{module}\n// blas: {blas_mode(c.ops)}" if cache.enabled() else ""
 
     def build(key) -> cache.Entry:
         _init_llvm(timings)
