@@ -127,11 +127,11 @@ def table(rows, lim) -> str:
                 out.append(f"symcomp / best peer ({best_peer['peer']}): **{mine / best_peer['median_s']:.2f}x** "
                            f"({'symcomp fastest' if mine <= best_peer['median_s'] else 'a peer is faster'})")
                 out.append("")
-        head = "| peer | threads | median | min | x best | cores used | load avg | limit | check |"
-        out += [head, "|---|---|---|---|---|---|---|---|---|"]
+        head = "| peer | threads | median | min | x best | cores used | page faults/call | load avg | limit | check |"
+        out += [head, "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rs:
             if r.get("skipped"):
-                out.append(f"| {r['peer']} | {r['threads']} | skipped | | | | | | {r.get('note', '')} |")
+                out.append(f"| {r['peer']} | {r['threads']} | skipped | | | | | | | {r.get('note', '')} |")
                 continue
             lim_txt = ""
             if kind in ("bw", "bw_read") and lim.get(kind):
@@ -149,9 +149,10 @@ def table(rows, lim) -> str:
             if "import_s" in r:
                 check = f"import {r['import_s']:.2f} s; " + check
             cores = f"{r['cores']:.2f}" if "cores" in r else ""
+            faults = f"{r['faults']:.0f}" if "faults" in r else ""
             out.append(f"| {r['peer']} | {r['threads']} | {fmt_time(bench, r['median_s'])} | "
                        f"{fmt_time(bench, r.get('min_s', r['median_s']))} | {r['median_s'] / best_all:.2f} | "
-                       f"{cores} | {r.get('load', 0):.1f} | {lim_txt} | {check} |")
+                       f"{cores} | {faults} | {r.get('load', 0):.1f} | {lim_txt} | {check} |")
         out.append("")
     return "\n".join(out)
 
@@ -190,7 +191,8 @@ def main(argv=None):
         "PyTensor's loops are single-threaded).",
         "Medians of repeated calls in one process per benchmark, peers side by side; `x best` = median / best "
         "median of the table; `load avg` = the machine's 1-minute load average when the row ran (2 cores: "
-        "above 2, other processes were competing for them).",
+        "above 2, other processes were competing for them); `page faults/call` = minor page faults per timed call "
+        "(about 19500 for an 80 MB result in fresh pages: that peer paid for the kernel mapping its result).",
         f"Limits measured in this run: read+write bandwidth {lim['bw'] / 1e9:.1f} GB/s, read-only "
         f"{lim['bw_read'] / 1e9:.1f} GB/s, DGEMM {lim['gemm'] / 1e9:.0f} GFLOP/s.", "",
         table(rows, lim),
