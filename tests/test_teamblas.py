@@ -119,7 +119,9 @@ _CHILD = textwrap.dedent("""
     A, B = np.arange(600.0).reshape(30, 20), np.ones((20, 40))
     ok = bool(np.allclose(symcomp.function([a, b], a @ b)(A, B), A @ B))
     lib = teamblas._state.get("handle")
-    print(json.dumps({{"ok": ok, "team": teamblas.available(), "numpy_threads": [before, numpy_threads()],
+    seen = [i["filepath"] for i in threadpool_info()
+            if os.path.basename(i["filepath"]) == os.path.basename(teamblas._state["path"])]
+    print(json.dumps({{"ok": ok, "team": teamblas.available(), "numpy_threads": [before, numpy_threads()], "seen": seen,
                       "copy_threads": lib.scipy_openblas_get_num_threads64_() if lib else None,
                       "env": os.environ.get("OPENBLAS_NUM_THREADS")}}))
 """)
@@ -127,7 +129,7 @@ _CHILD = textwrap.dedent("""
 
 @pytest.mark.skipif(not teamblas.available(), reason="no private OpenBLAS copy in this environment")
 @pytest.mark.parametrize("cache", [True, False])
-def test_private_copy_is_single_threaded_and_leaves_numpy_and_the_environment_alone(tmp_path, cache):
+def test_private_copy_is_single_threaded_hidden_and_leaves_numpy_and_the_environment_alone(tmp_path, cache):
     import json
 
     cache_dir, tmp = tmp_path / "cache", tmp_path / "tmp"
@@ -141,6 +143,7 @@ def test_private_copy_is_single_threaded_and_leaves_numpy_and_the_environment_al
     assert res["ok"] and res["team"] and res["copy_threads"] == 1 and res["env"] is None
     before, after = res["numpy_threads"]
     assert before and after == before
+    assert res["seen"] == []  # threadpoolctl cannot find the copy, so it cannot give it threads
     copies = sorted((cache_dir / "blas").glob("*.so")) if (cache_dir / "blas").exists() else []
     if cache:  # written once, whole, under the source's name and size
         assert len(copies) == 1 and copies[0].stat().st_size == teamblas._source().stat().st_size

@@ -14,7 +14,7 @@ How.  The dynamic linker hands back the library already loaded for the same file
 is a real file:
 
 * with the disk cache on, it is written once to ``<cache_dir>/blas/`` under the source's name
-  and size (25 MB for NumPy 2.4's): a temporary name, then ``os.replace``, so that concurrent
+  (behind :data:`_PREFIX`) and size (25 MB for NumPy 2.4's): a temporary name, then ``os.replace``, so that concurrent
   writers are harmless.  Copies of older OpenBLAS builds are not removed, since another
   environment sharing the cache directory may still use them;
 * with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
@@ -38,6 +38,10 @@ from symcomp.backends.cpu import host
 
 _lock = threading.Lock()
 _state: dict = {}
+_PREFIX = "symcomp-private-"
+"""Start of the copy's file name.  Not ``lib...``: threadpoolctl recognizes OpenBLAS by file name
+(``libscipy_openblas``...), and a ``threadpool_limits(4)`` would then give every thread of the team
+a 4-thread BLAS.  symcomp's own threads follow ``symcomp.config.num_threads``."""
 
 
 def addresses() -> dict:
@@ -77,7 +81,7 @@ def _cached_copy(src: Path) -> Path:
 
     folder = cache.cache_dir() / "blas"
     size = src.stat().st_size
-    dst = folder / f"{src.stem}-{size}.so"
+    dst = folder / f"{_PREFIX}{src.stem}-{size}.so"
     if dst.exists() and dst.stat().st_size == size:
         return dst
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +108,7 @@ def _load() -> dict:
             path = _cached_copy(src)
         else:
             scratch = Path(tempfile.mkdtemp(prefix="symcomp-blas-"))
-            path = scratch / src.name
+            path = scratch / f"{_PREFIX}{src.name}"
             shutil.copyfile(src, path)
         lib = _open_single_threaded(path)
     except OSError:
@@ -117,7 +121,7 @@ def _load() -> dict:
         lib.scipy_openblas_set_num_threads64_(ctypes.c_int(1))
     except AttributeError:
         return {}
-    _state["handle"] = lib  # kept for the life of the process
+    _state["handle"], _state["path"] = lib, str(path)  # kept for the life of the process
     return found
 
 
