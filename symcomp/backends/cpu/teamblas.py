@@ -8,15 +8,16 @@ splits each matrix product into blocks of rows or columns itself, one block per 
 libgomp team (:func:`symcomp.backends.cpu.threads.emit_parallel_for`, called by
 :mod:`symcomp.backends.cpu.lower.linalg`), and each thread calls this copy, set to one thread.
 One pool then runs the products and the loops around them.  The digits MLP step (1797 rows,
-2 cores) went from 1.64 to 1.52-1.56 ms (docs/performance.md, "Threads").
+2 cores) went from 1.64 to 1.44-1.49 ms, against JAX's 1.63-1.68 (docs/performance.md,
+"Threads").
 
 How.  The dynamic linker hands back the library already loaded for the same file, so the copy
 is a real file:
 
 * with the disk cache on, it is written once to ``<cache_dir>/blas/`` under the source's name
-  (behind :data:`_PREFIX`) and size (25 MB for NumPy 2.4's): a temporary name, then ``os.replace``, so that concurrent
-  writers are harmless.  Copies of older OpenBLAS builds are not removed, since another
-  environment sharing the cache directory may still use them;
+  (behind :data:`_PREFIX`) and size (25 MB for NumPy 2.4's), through a temporary name and
+  ``os.replace``, so that concurrent writers are harmless.  Copies of older OpenBLAS builds are
+  not removed: another environment sharing the cache directory may still use them;
 * with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
 
 It is loaded with ``OPENBLAS_NUM_THREADS=1`` in the environment, which OpenBLAS's constructor
