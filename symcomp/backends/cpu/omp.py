@@ -100,7 +100,7 @@ times (about 0.2 ms of CPU time on the 2-core AMD EPYC of docs/performance.md) b
 
 That bridges the serial work between the parallel regions of one call: sleeping workers took
 about 50 us to wake, once per region, which made the digits MLP step (five matrix products on
-the team and its threaded loops) 1.87 ms instead of 1.52 ms.  libgomp's default (300000, some
+the team and its threaded loops) 1.76-1.80 ms instead of 1.42-1.44 ms.  libgomp's default (300000, some
 6 ms) and OpenBLAS's (2^28 cycles, about 0.1 s) keep a core busy far longer after the last call,
 taking it from other thread pools and processes."""
 
