@@ -25,7 +25,7 @@ needs_team = pytest.mark.skipif(not (threads_available() and teamblas.available(
                                 reason="no OpenMP runtime, or no private OpenBLAS copy (NumPy without ILP64 OpenBLAS)")
 
 
-@pytest.fixture(params=[2, 3])
+@pytest.fixture(params=[1, 2, 3])
 def nthreads(request):
     old = symcomp.config.num_threads
     symcomp.config.num_threads = request.param
