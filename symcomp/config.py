@@ -23,7 +23,8 @@ class Config:
         floatX: default float dtype of new variables ('float64' or 'float32').
         device: default device of compiled functions ('cpu' or 'cuda').
         mode: default compilation mode ('fast', 'fast_compile', 'reference', 'debug', 'nanguard').
-        num_threads: threads for large loops (0 = all cores).
+        num_threads: threads for large loops and matrix products (0 = all cores; always 1 in a
+            child process forked after libgomp was loaded, which cannot use it again).
         cache: whether compiled object code is cached on disk.
         tier_up: whether a function too large for optimized machine code up front starts on
             quickly generated code and switches to optimized code compiled in a background

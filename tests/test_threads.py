@@ -205,3 +205,39 @@ def test_process_exits_cleanly_whatever_the_wait_policy(tmp_path, policy):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path), OMP_WAIT_POLICY=policy)
     out = subprocess.run([sys.executable, "-c", _EXIT_CHILD], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+_FORK_CHILD = textwrap.dedent("""
+    import multiprocessing as mp, numpy as np, symcomp
+    from symcomp import tensor as T
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    f = symcomp.function([x, w], [T.exp(x) * 2.0, T.tanh(x @ w)])
+    X, W = np.linspace(-1, 1, 1797 * 256).reshape(1797, 256), np.full((256, 300), 0.01)
+    want = [np.exp(X) * 2.0, np.tanh(X @ W)]
+    f(X, W)  # the parent's team exists now
+
+    def child(q):
+        symcomp.config.num_threads = 2  # asked for, but a forked child gets one thread
+        got = f(X, W)
+        q.put([bool(np.allclose(g, e, rtol=1e-12)) for g, e in zip(got, want)]
+              + [symcomp.backends.cpu.omp.num_threads()])
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=child, args=(q,))
+    p.start()
+    print(q.get(timeout=120))
+    p.join()
+    print("parent", bool(np.allclose(f(X, W)[1], want[1], rtol=1e-12)), symcomp.backends.cpu.omp.num_threads())
+""")
+
+
+@needs_openmp
+def test_a_forked_child_runs_compiled_code_on_one_thread(tmp_path):
+    """libgomp cannot be used in a child forked after the parent ran a team (GCC bug 52303): the
+    child's first threaded call used to hang.  The child now runs on one thread; the parent keeps
+    its team."""
+    env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path), SYMCOMP_FLAGS="num_threads=2")
+    out = subprocess.run([sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[True,", "True,", "1]", "parent", "True", "2"], out.stdout

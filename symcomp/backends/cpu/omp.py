@@ -23,7 +23,13 @@ MAX_THREADS = 256
 _NUM_THREADS = ctypes.c_int32(1)
 
 
+_forked: list = []
+"""Non-empty in a child process forked after this process loaded libgomp (:func:`_after_fork`)."""
+
+
 def _effective(n: int) -> int:
+    if _forked:
+        return 1
     if n <= 0:
         try:
             n = len(os.sched_getaffinity(0))
@@ -152,11 +158,28 @@ _HANDLES: list = []
 
 def _stop_team_at_exit(pause) -> None:
     """Shut libgomp's worker threads down before the interpreter finalizes (omp_pause_resource_all,
-    OpenMP 5.0): workers still spinning while the process tears down crashed it on exit."""
+    OpenMP 5.0): workers still spinning while the process tears down crashed it on exit.  Not in
+    a forked child, whose libgomp still describes the parent's threads (:func:`_after_fork`)."""
     import atexit
 
     pause.restype, pause.argtypes = ctypes.c_int, [ctypes.c_int]
-    atexit.register(pause, 2)  # omp_pause_hard
+    atexit.register(lambda: None if _forked else pause(2))  # omp_pause_hard
+
+
+def _after_fork() -> None:
+    """In a child forked after libgomp was loaded, compiled code runs on one thread.
+
+    libgomp is not fork-safe: the child inherits the parent's thread-pool bookkeeping but not its
+    threads, and its next parallel region waits for them forever (GCC bug 52303; the child of
+    ``multiprocessing``'s default "fork" start method hung on the first threaded call).  With one
+    thread, generated code calls its outlined loops directly and never enters libgomp."""
+    if _HANDLES:
+        _forked.append(True)
+        set_num_threads(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 set_num_threads(config.num_threads)
