@@ -34,3 +34,14 @@ def _private_compile_cache(tmp_path_factory):
 def rng():
     """A seeded NumPy generator (tests are reproducible)."""
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=[1, 2, 3])
+def nthreads(request):
+    """Run the test with ``symcomp.config.num_threads`` at 1, 2 and 3 (restored afterwards)."""
+    import symcomp
+
+    old = symcomp.config.num_threads
+    symcomp.config.num_threads = request.param
+    yield request.param
+    symcomp.config.num_threads = old

@@ -25,14 +25,6 @@ needs_team = pytest.mark.skipif(not (threads_available() and teamblas.available(
                                 reason="no OpenMP runtime, or no private OpenBLAS copy (NumPy without ILP64 OpenBLAS)")
 
 
-@pytest.fixture(params=[1, 2, 3])
-def nthreads(request):
-    old = symcomp.config.num_threads
-    symcomp.config.num_threads = request.param
-    yield request.param
-    symcomp.config.num_threads = old
-
-
 def _operand(rng, rows, cols, transposed, padded, dtype):
     """A row-major ``rows x cols`` operand, given as the transpose of a stored matrix or as a view
     of a wider one (leading dimension larger than the row)."""

@@ -25,14 +25,6 @@ needs_openmp = pytest.mark.skipif(not threads_available(), reason="libgomp is no
 BIG = 4 * omp.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
 
 
-@pytest.fixture(params=[1, 2, 3])
-def nthreads(request):
-    old = symcomp.config.num_threads
-    symcomp.config.num_threads = request.param
-    yield request.param
-    symcomp.config.num_threads = old
-
-
 def test_num_threads_is_mirrored_into_native_code():
     old = symcomp.config.num_threads
     try:
