@@ -52,7 +52,8 @@ def _suffix(t: ir.Type) -> str:
     return "f" if isinstance(_elem(t), ir.FloatType) else ""
 
 
-def _declare(module: ir.Module, name: str, ret: ir.Type, args: list) -> ir.Function:
+def declare(module: ir.Module, name: str, ret: ir.Type, args: list) -> ir.Function:
+    """The function ``name`` of ``module``, declared (external, ``nounwind``) on first use."""
     fn = module.globals.get(name)
     if fn is None:
         fn = ir.Function(module, ir.FunctionType(ret, args), name)
@@ -71,7 +72,7 @@ def intrinsic(builder: ir.IRBuilder, base: str, *args: ir.Value) -> ir.Value:
     """A call to the LLVM intrinsic ``base`` (``"llvm.fma"``) overloaded on the type of ``args``
     (``llvm.fma.v8f64``), declared in the builder's module on first use."""
     t = args[0].type
-    return builder.call(_declare(builder.module, _intrinsic_name(base, t), t, [t] * len(args)), list(args))
+    return builder.call(declare(builder.module, _intrinsic_name(base, t), t, [t] * len(args)), list(args))
 
 
 def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
@@ -102,12 +103,12 @@ def libmvec_call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
     t = args[0].type
     module = builder.module
     if not isinstance(t, ir.VectorType):
-        return builder.call(_declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
+        return builder.call(declare(module, name + _suffix(t), t, [t] * len(args)), list(args))
     bits = t.count * (32 if isinstance(t.element, ir.FloatType) else 64)
     tgt = target()
     if tgt.has_libmvec and bits in _ISA and bits <= tgt.vector_bits:
         vname = f"_ZGV{_ISA[bits]}N{t.count}{'v' * len(args)}_{name}{_suffix(t)}"
-        return builder.call(_declare(module, vname, t, [t] * len(args)), list(args))
+        return builder.call(declare(module, vname, t, [t] * len(args)), list(args))
     # Fallback: one libm call per lane.
     out = ir.Constant(t, ir.Undefined)
     for lane in range(t.count):

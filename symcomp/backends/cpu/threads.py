@@ -37,15 +37,9 @@ from llvmlite import ir
 
 from symcomp.backends.cpu.emit import I32, I64, PTR, i64
 from symcomp.backends.cpu.loops import Array, combine, for_range, identity
+from symcomp.backends.cpu.mathlib import declare
 from symcomp.backends.cpu.omp import MAX_THREADS, MIN_PARALLEL_ELEMENTS
 from symcomp.backends.cpu.scalar import llvm_type
-
-
-def _declare(module: ir.Module, name: str, ret: ir.Type, args: list) -> ir.Function:
-    fn = module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ret, args), name)
-    return fn
 
 
 def _num_threads_global(module: ir.Module) -> ir.GlobalVariable:
@@ -99,8 +93,8 @@ class _Region:
         self.W = E.child(self.fn)
         wb, ctx = self.W.b, self.fn.args[0]
         parallel = wb.icmp_signed("!=", self.pk.load(wb, ctx, self.k_parallel, I64), i64(0))
-        tid = wb.zext(wb.call(_declare(module, "omp_get_thread_num", I32, []), []), I64)
-        nth = wb.zext(wb.call(_declare(module, "omp_get_num_threads", I32, []), []), I64)
+        tid = wb.zext(wb.call(declare(module, "omp_get_thread_num", I32, []), []), I64)
+        nth = wb.zext(wb.call(declare(module, "omp_get_num_threads", I32, []), []), I64)
         self.tid = wb.select(parallel, tid, i64(0))
         self.nth = wb.select(parallel, nth, i64(1))
         with wb.if_then(wb.icmp_signed("==", self.tid, i64(0))):
@@ -123,7 +117,7 @@ class _Region:
         nthr = b.load(_num_threads_global(module), typ=I32)
         with b.if_else(parallel) as (par, ser):
             with par:
-                b.call(_declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32]),
+                b.call(declare(module, "GOMP_parallel", ir.VoidType(), [PTR, PTR, I32, I32]),
                        [self.fn, ctx, nthr, ir.Constant(I32, 0)])
             with ser:
                 b.call(self.fn, [ctx])

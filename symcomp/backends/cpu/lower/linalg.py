@@ -123,7 +123,9 @@ class DotLowering(Lowering):
         :mod:`symcomp.backends.cpu.teamblas`), a large gemm or gemv is cut into blocks of
         :data:`TEAM_BLOCK` rows (or columns, when the result has more of them) of its result,
         and each thread computes its contiguous run of blocks with one single-threaded call."""
-        from symcomp.backends.cpu.emit import i64
+        from llvmlite import ir
+
+        from symcomp.backends.cpu.emit import I1, i64
 
         a, b_ = op.operands[:2]
         b = E.b
@@ -140,7 +142,7 @@ class DotLowering(Lowering):
         from symcomp.backends.cpu import threads
 
         # Split the longer side of the result (a gemv's only side); blocks of TEAM_BLOCK.
-        split_m = b.icmp_signed(">=", m, n) if kind == "gemm" else _bool(kind == "gemv_a")
+        split_m = b.icmp_signed(">=", m, n) if kind == "gemm" else ir.Constant(I1, kind == "gemv_a")
         extent = b.select(split_m, m, n)
         blocks = b.udiv(b.add(extent, i64(TEAM_BLOCK - 1)), i64(TEAM_BLOCK))
         mnk = b.mul(b.mul(m, n), k)
@@ -156,7 +158,6 @@ class DotLowering(Lowering):
             r1 = wb.mul(hi, i64(TEAM_BLOCK))
             r1 = wb.select(wb.icmp_signed("<", r1, ext), r1, ext)
             with wb.if_then(wb.icmp_signed(">", r1, r0)):
-                ldc = v["ldc"] if kind == "gemm" else i64(1)
                 part = dict(v)
                 part["m"] = wb.select(by_rows, wb.sub(r1, r0), v["m"])
                 part["n"] = wb.select(by_rows, v["n"], wb.sub(r1, r0))
@@ -164,7 +165,7 @@ class DotLowering(Lowering):
                                        v["pa"])
                 part["pb"] = wb.select(by_rows, v["pb"],
                                        W.elem_ptr(v["pb"], call.dt, _col_offset(wb, v["tb"], v["ldb"], r0)))
-                part["pc"] = W.elem_ptr(v["pc"], call.dt, wb.select(by_rows, wb.mul(r0, ldc), r0))
+                part["pc"] = W.elem_ptr(v["pc"], call.dt, wb.select(by_rows, wb.mul(r0, v["ldc"]), r0))
                 call.emit(W, wb, part)
 
         threads.emit_parallel_for(E, blocks, work, list(vals.values()) + [b.zext(split_m, i64(0).type)], body)
@@ -236,12 +237,6 @@ thread's share is a whole number of blocks, so that it fills the register blocks
 x86 kernels, and column blocks start at a multiple of 64 bytes from the start of a row."""
 
 
-def _bool(value: bool):
-    from llvmlite import ir
-
-    return ir.Constant(ir.IntType(1), int(value))
-
-
 def _row_offset(b, trans, ld, r):
     """Elements from a row-major matrix handed to BLAS as ``(trans, ld)`` (:func:`blas_layout`) to its row ``r``."""
     from symcomp.backends.cpu.emit import i64
@@ -259,7 +254,7 @@ def _col_offset(b, trans, ld, c):
 class _BlasCall:
     """One BLAS call computing a whole product, or one block of it, from the values ``v``: ``m``,
     ``n``, ``k``, ``ta``, ``tb``, ``lda``, ``ldb``, ``ldc`` (i64; ``ldc`` the whole result's row
-    length, also for a block of its columns) and the pointers ``pa``, ``pb``, ``pc``.
+    length, 1 for a vector, also for a block of its columns) and the pointers ``pa``, ``pb``, ``pc``.
 
     BLAS is column-major: the row-major ``C = A @ B`` is computed as ``C^T = B^T @ A^T``.
     """
@@ -271,6 +266,7 @@ class _BlasCall:
         from llvmlite import ir
 
         from symcomp.backends.cpu.emit import PTR, i64
+        from symcomp.backends.cpu.mathlib import declare
         from symcomp.backends.cpu.scalar import llvm_type
 
         ft = llvm_type(self.dt)
@@ -289,21 +285,18 @@ class _BlasCall:
         def ch(x):
             return cell(ir.IntType(8), b.trunc(x, ir.IntType(8)))
 
-        def declare(name, ret, nargs):
-            fn = module.globals.get(name)
-            if fn is None:
-                fn = ir.Function(module, ir.FunctionType(ret, [PTR] * nargs), name)
-            return fn
+        def blas(routine, ret, nargs):  # every argument by reference
+            return declare(module, f"symcomp_{pfx}{routine}", ret, [PTR] * nargs)
 
-        one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
         m, n, k, ta, tb, lda, ldb = (v[x] for x in ("m", "n", "k", "ta", "tb", "lda", "ldb"))
         if self.kind == "gemm":
-            gemm = declare(f"symcomp_{pfx}gemm", ir.VoidType(), 13)
+            gemm = blas("gemm", ir.VoidType(), 13)
             b.call(gemm, [ch(tb), ch(ta), num(n), num(m), num(k), cell(ft, ir.Constant(ft, self.alpha)), v["pb"],
                           num(ldb), v["pa"], num(lda), cell(ft, ir.Constant(ft, self.beta)), v["pc"], num(v["ldc"])])
             return
         if self.kind in ("gemv_a", "gemv_b"):  # y(m) = A(m,k) x(k), or y(n) = B(k,n)^T x(k)
-            gemv = declare(f"symcomp_{pfx}gemv", ir.VoidType(), 11)
+            gemv = blas("gemv", ir.VoidType(), 11)
+            one, zero = cell(ft, ir.Constant(ft, 1.0)), cell(ft, ir.Constant(ft, 0.0))
             on_a = self.kind == "gemv_a"
             mat, ld, vec, inc, out = (v["pa"], lda, v["pb"], ldb, m) if on_a else (v["pb"], ldb, v["pa"], lda, n)
             is_n = b.icmp_signed("==", ta if on_a else tb, i64(_N))
@@ -313,7 +306,7 @@ class _BlasCall:
             b.call(gemv, [ch(trans), num(rows), num(cols), one, mat, num(ld), vec, num(inc), zero, v["pc"],
                           num(i64(1))])
             return
-        dot = declare(f"symcomp_{pfx}dot", ft, 5)
+        dot = blas("dot", ft, 5)
         r = b.call(dot, [num(k), v["pa"], num(lda), v["pb"], num(ldb)])
         E.store(r, v["pc"], self.dt, i64(0))
 
