@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import compiler, teamblas
+from symcomp.backends.cpu import compiler, host, teamblas
 from symcomp.backends.cpu.loops import threads_available
 
 needs_team = pytest.mark.skipif(not (threads_available() and teamblas.available()),
@@ -138,7 +138,7 @@ def test_private_copy_is_single_threaded_hidden_and_leaves_numpy_and_the_environ
     assert res["seen"] == []  # threadpoolctl cannot find the copy, so it cannot give it threads
     copies = sorted((cache_dir / "blas").glob("*.so")) if (cache_dir / "blas").exists() else []
     if cache:  # written once, whole, under the source's name and size
-        assert len(copies) == 1 and copies[0].stat().st_size == teamblas._source().stat().st_size
+        assert len(copies) == 1 and copies[0].stat().st_size == host.numpy_ilp64_library()[0].stat().st_size
     else:  # a temporary copy, removed once loaded
         assert copies == [] and list(tmp.iterdir()) == []
 
@@ -166,3 +166,34 @@ def test_concurrent_callers_each_get_their_own_split_products(nthreads):
 
     with ThreadPoolExecutor(4) as pool:
         assert sorted(pool.map(work, range(8))) == list(range(8))
+
+
+_FALLBACK_CHILD = textwrap.dedent("""
+    import warnings, numpy as np, symcomp
+    from symcomp import tensor as T
+    from symcomp.backends.cpu import teamblas
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    X, W = np.linspace(-1, 1, 1797 * 64).reshape(1797, 64), np.full((64, 256), 0.01)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = symcomp.function([x, w], T.tanh(x @ w))
+        ok = bool(np.allclose(f(X, W), np.tanh(X @ W), rtol=1e-12))
+    print(ok, teamblas.available(), "GOMP_parallel" in f.dump("llvm"),
+          [str(c.message)[:60] for c in caught if c.category is RuntimeWarning])
+""")
+
+
+@pytest.mark.skipif(host.numpy_ilp64_library() is None or not threads_available(),
+                    reason="no ILP64 OpenBLAS in NumPy, or no OpenMP runtime: nothing to copy")
+def test_a_copy_that_cannot_be_written_is_reported_and_products_still_run(tmp_path):
+    """The cache directory is a file here, so the copy cannot be written: a RuntimeWarning says so,
+    and the function calls NumPy's OpenBLAS once per product, with its loops on one thread."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    env = dict(os.environ, SYMCOMP_CACHE_DIR=str(blocker))
+    out = subprocess.run([sys.executable, "-c", _FALLBACK_CHILD], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ok, team, threaded, warned = out.stdout.strip().splitlines()[-1].split(" ", 3)
+    assert (ok, team, threaded) == ("True", "False", "False")
+    assert "no private single-threaded copy of NumPy's OpenBLAS" in warned

@@ -211,9 +211,9 @@ def blas_mode(ops) -> str:
     """
     if not calls_blas(ops):
         return "none"
-    from symcomp.backends.cpu import omp, teamblas
+    from symcomp.backends.cpu import teamblas
 
-    return "team" if omp.available() and teamblas.available() else "shared"
+    return "team" if teamblas.available() else "shared"
 
 
 def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitter:
@@ -299,12 +299,12 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     c.symbol = f"symcomp_{name}"
     stages = LLVMStages(c, name)
     timings["prepare"] = time.perf_counter() - t0
-    if calls_blas(c.ops):  # load the BLAS (teamblas: the first process may copy 25 MB)
-        tb = time.perf_counter()
-        blas_mode(c.ops)
+    tb = time.perf_counter()
+    blas = blas_mode(c.ops)  # loads the BLAS (teamblas: the first process may copy 25 MB)
+    if blas != "none":
         timings["blas_load"] = time.perf_counter() - tb
     # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).
-    ir_text = f"{module}\n// blas: {blas_mode(c.ops)}" if cache.enabled() else ""
+    ir_text = f"{module}\n// blas: {blas}" if cache.enabled() else ""
 
     def build(key) -> cache.Entry:
         _init_llvm(timings)

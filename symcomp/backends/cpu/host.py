@@ -82,8 +82,8 @@ def capsule_pointer(capsule) -> int:
     return get_ptr(capsule, get_name(capsule))
 
 
-def numpy_ilp64_blas() -> dict:
-    """Addresses of NumPy's own OpenBLAS routines (ILP64) by routine name, or {} if this NumPy has none.
+def numpy_ilp64_library():
+    """``(path, ctypes.CDLL)`` of the OpenBLAS NumPy has loaded, when it is the ILP64 build; else None.
 
     NumPy's wheels bundle OpenBLAS as ``numpy.libs/libscipy_openblas64_*.so`` (next to the
     ``numpy`` package) with symbols ``scipy_<routine>_64_``.  Only a library NumPy has already
@@ -100,12 +100,25 @@ def numpy_ilp64_blas() -> dict:
         for path in sorted(libs.glob("libscipy_openblas64_*.so")):
             try:
                 lib = ctypes.CDLL(str(path), mode=os.RTLD_NOLOAD)
-                return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
+                ilp64_routines(lib)
+                return path, lib
             except (OSError, AttributeError):
                 continue
-        return {}
+        return None
 
     return once("ilp64", find)
+
+
+def ilp64_routines(lib) -> dict:
+    """``{routine: address}`` of :data:`BLAS_ROUTINES` in an ILP64 OpenBLAS built like NumPy's
+    (symbols ``scipy_<routine>_64_``); AttributeError if one is missing."""
+    return {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in BLAS_ROUTINES}
+
+
+def numpy_ilp64_blas() -> dict:
+    """Addresses of NumPy's own OpenBLAS routines (ILP64) by routine name, or {} if this NumPy has none."""
+    found = numpy_ilp64_library()
+    return ilp64_routines(found[1]) if found else {}
 
 
 def blas_int_bits() -> int:

@@ -31,13 +31,11 @@ import ctypes
 import os
 import shutil
 import tempfile
-import threading
+import warnings
 from pathlib import Path
-from typing import Optional
 
 from symcomp.backends.cpu import host
 
-_lock = threading.Lock()
 _state: dict = {}
 _PREFIX = "symcomp-private-"
 """Start of the copy's file name.  Not ``lib...``: threadpoolctl recognizes OpenBLAS by file name
@@ -47,33 +45,20 @@ a 4-thread BLAS.  symcomp's own threads follow ``symcomp.config.num_threads``.""
 
 def addresses() -> dict:
     """``{routine: address}`` for every routine of :data:`host.BLAS_ROUTINES` in the private copy
-    (ILP64 interface, like NumPy's), or {} where there is none.
+    (ILP64 interface, like NumPy's), or {} where products do not run on the team.
 
-    There is none when NumPy bundles no ILP64 OpenBLAS, or when the copy can be neither written
-    nor loaded, for example with a cache directory on a ``noexec`` file system.  Generated code
-    then calls NumPy's OpenBLAS once per product and runs its loops on the calling thread.
-    Computed once per process.
+    They do not where there is no OpenMP runtime, or NumPy bundles no ILP64 OpenBLAS (both
+    silently: nothing is lost that the process had), or the copy can be neither written nor
+    loaded, for example with a cache directory on a ``noexec`` file system (a RuntimeWarning
+    says why).  Generated code then calls NumPy's OpenBLAS once per product and runs its loops
+    on the calling thread.  Computed once per process.
     """
-    if "addresses" not in _state:
-        with _lock:
-            if "addresses" not in _state:
-                _state["addresses"] = _load()
-    return _state["addresses"]
+    return host.once("teamblas", _load)
 
 
 def available() -> bool:
     """Whether BLAS calls run on the thread team through the private copy (see :func:`addresses`)."""
     return bool(addresses())
-
-
-def _source() -> Optional[Path]:
-    """The OpenBLAS NumPy has loaded, when it is the ILP64 build."""
-    if not host.numpy_ilp64_blas():
-        return None
-    import numpy
-
-    libs = Path(numpy.__file__).resolve().parent.parent / "numpy.libs"
-    return next(iter(sorted(libs.glob("libscipy_openblas64_*.so"))), None)
 
 
 def _cached_copy(src: Path) -> Path:
@@ -98,11 +83,12 @@ def _cached_copy(src: Path) -> Path:
 
 
 def _load() -> dict:
-    from symcomp.backends.cpu import cache
+    from symcomp.backends.cpu import cache, omp
 
-    src = _source()
-    if src is None:
+    found = host.numpy_ilp64_library()
+    if found is None or not omp.available():
         return {}
+    src = found[0]
     scratch = None
     try:
         if cache.enabled():
@@ -112,18 +98,17 @@ def _load() -> dict:
             path = scratch / f"{_PREFIX}{src.name}"
             shutil.copyfile(src, path)
         lib = _open_single_threaded(path)
-    except OSError:
+        routines = host.ilp64_routines(lib)
+        lib.scipy_openblas_set_num_threads64_(ctypes.c_int(1))
+    except (OSError, AttributeError) as exc:
+        warnings.warn(f"symcomp: no private single-threaded copy of NumPy's OpenBLAS ({exc}); functions "
+                      "with matrix products run their loops on one thread", RuntimeWarning, stacklevel=2)
         return {}
     finally:
         if scratch is not None:  # the mapping outlives the file
             shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        found = {n: ctypes.cast(getattr(lib, f"scipy_{n}_64_"), ctypes.c_void_p).value for n in host.BLAS_ROUTINES}
-        lib.scipy_openblas_set_num_threads64_(ctypes.c_int(1))
-    except AttributeError:
-        return {}
     _state["handle"], _state["path"] = lib, str(path)  # kept for the life of the process
-    return found
+    return routines
 
 
 def _open_single_threaded(path: Path) -> ctypes.CDLL:
