@@ -1,9 +1,10 @@
 """Matrix products split across symcomp's thread team, each thread calling a private
 single-threaded copy of NumPy's OpenBLAS (symcomp.backends.cpu.teamblas, lower/linalg.py).
 
-Every product is checked against NumPy's own matrix product.  The sizes are above the split
-threshold (m*n*k/8 >= 2^17 for gemm, m*k >= 2^17 for gemv), so the blocks run on the team:
-row blocks where the result has at least as many rows as columns, column blocks otherwise.
+Every product is checked against NumPy's own matrix product.  The fixed sizes are above the
+split threshold (m*n*k/8 >= 2^17 for gemm, m*k >= 2^17 for gemv), so their blocks run on the
+team: row blocks where the result has at least as many rows as columns, column blocks
+otherwise.  The hypothesis sizes straddle the threshold, so both sides of it are checked.
 """
 
 import os

@@ -23,8 +23,8 @@ MAX_THREADS = 256
 _NUM_THREADS = ctypes.c_int32(1)
 
 
-_forked: list = []
-"""Non-empty in a child process forked after this process loaded libgomp (:func:`_after_fork`)."""
+_forked = False
+"""True in a child process forked after this process loaded libgomp (:func:`_after_fork`)."""
 
 
 def _effective(n: int) -> int:
@@ -173,8 +173,9 @@ def _after_fork() -> None:
     threads, and its next parallel region waits for them forever (GCC bug 52303; the child of
     ``multiprocessing``'s default "fork" start method hung on the first threaded call).  With one
     thread, generated code calls its outlined loops directly and never enters libgomp."""
+    global _forked
     if _HANDLES:
-        _forked.append(True)
+        _forked = True
         set_num_threads(1)
 
 
