@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import THREADS, jax_call, peer, run_peers, set_threads
+from common import THREADS, jax_call, peer, run_peers, set_threads, torch_call
 
 N = 10_000_000
 
@@ -80,16 +80,9 @@ def peers_for(kind: str, dtype, args):
         return lambda: f(*args)
 
     def te(compiled):
-        def make():
-            if torch is None:
-                return None
-            t = [torch.from_numpy(a) for a in args]
-            fn = (lambda x, y, z: torch.exp(-x * x / 2) * torch.sin(y) + torch.log1p(z)) if trans else \
-                (lambda x, y, z: x * y + z)
-            if compiled:
-                fn = torch.compile(fn)
-            return lambda: fn(*t)
-        return make
+        fn = (lambda x, y, z: torch.exp(-x * x / 2) * torch.sin(y) + torch.log1p(z)) if trans else \
+            (lambda x, y, z: x * y + z)
+        return lambda: torch_call(torch, fn, *args, compiled=compiled)
 
     return [
         ("symcomp", THREADS, sc(False)), ("symcomp trust_input", THREADS, sc(True)),
@@ -149,15 +142,7 @@ def gelu_peers(x):
         return lambda: f(x)
 
     def te(compiled):
-        def make():
-            if torch is None:
-                return None
-            t = torch.from_numpy(x)
-            fn = torch.nn.functional.gelu
-            if compiled:
-                fn = torch.compile(fn)
-            return lambda: fn(t)
-        return make
+        return lambda: torch_call(torch, lambda v: torch.nn.functional.gelu(v), x, compiled=compiled)
 
     return [
         ("symcomp", THREADS, sc(False)), ("symcomp trust_input", THREADS, sc(True)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import THREADS, jax_call, peer, run_peers, set_threads
+from common import THREADS, jax_call, peer, run_peers, set_threads, torch_call
 
 SHAPE = (2000, 5000)
 
@@ -79,15 +79,8 @@ def peers_for(kind: str, x):
         return lambda: f(x)
 
     def te(compiled):
-        def make():
-            if torch is None:
-                return None
-            t = torch.from_numpy(x)
-            fn = (lambda a: torch.softmax(a, dim=1)) if sm else (lambda a: torch.exp(a).sum())
-            if compiled:
-                fn = torch.compile(fn)
-            return lambda: fn(t)
-        return make
+        fn = (lambda a: torch.softmax(a, dim=1)) if sm else (lambda a: torch.exp(a).sum())
+        return lambda: torch_call(torch, fn, x, compiled=compiled)
 
     return [
         ("symcomp", THREADS, sc), ("numpy", 1, lambda: (lambda: _softmax_np(x) if sm else np.exp(x).sum())),

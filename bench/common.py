@@ -104,6 +104,16 @@ def jax_call(jax, fn, *arrays):
     return lambda: f(*dev).block_until_ready()
 
 
+def torch_call(torch, fn, *arrays, compiled: bool = False):
+    """A no-argument callable running ``fn`` (``torch.compile(fn)`` when ``compiled``) on tensors
+    sharing the memory of ``arrays``; None when PyTorch is not installed (``torch`` is None)."""
+    if torch is None:
+        return None
+    f = torch.compile(fn) if compiled else fn
+    tensors = [torch.from_numpy(a) for a in arrays]
+    return lambda: f(*tensors)
+
+
 HEAP_REGION_MIB = 210
 
 
@@ -113,9 +123,13 @@ def prime_heap() -> None:
     the region stays below MALLOC_TRIM_THRESHOLD_, so it is not returned to the kernel).
 
     A large result (80 MB for 1e7 float64) is then served from that region on every call, for
-    every peer, instead of from whatever the peers before had left: without this, Numba's a*b+c
-    took 3.7 ms in one process where a free region happened to exist and 26 ms in another,
-    where each call mapped and page-faulted fresh memory; symcomp, given the same region, 3.7 ms."""
+    every peer that allocates it with ``malloc``, instead of from whatever the peers before had
+    left: without this, Numba's a*b+c took 3.7 ms in one process where a free region happened to
+    exist and 26 ms in another, where each call mapped and page-faulted fresh memory; symcomp,
+    given the same region, 3.7 ms.  It does not hold for every peer: JAX's results always come
+    in fresh pages, and torch's ``posix_memalign`` asks for more than the freed chunk of its
+    last result holds, so in some processes glibc maps it anew on each call.  The table's
+    ``page faults/call`` column shows which peer paid for that (:func:`timeit`)."""
     blocks = [np.ones(30 << 17) for _ in range(HEAP_REGION_MIB // 30)]  # 30 MiB of float64 each
     del blocks
 
