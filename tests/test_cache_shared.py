@@ -13,7 +13,7 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, jit, omp, shared
+from symcomp.backends.cpu import cache, jit, jobs, omp, shared
 
 needs_linker = pytest.mark.skipif(shared.linker() is None or shared.platform.machine() != "x86_64",
                                   reason="no C compiler driver to link shared objects, or not x86-64")
@@ -44,7 +44,8 @@ def _module(f):
 def test_a_hit_loads_the_shared_object_and_computes_the_same(cache_dir):
     x = np.linspace(-3, 3, 37)
     cold = _exp_fn()
-    assert "link" in cold.timings and isinstance(_module(cold), jit.JitModule)
+    assert isinstance(_module(cold), jit.JitModule)
+    jobs.wait(60)  # the shared object is linked in the background
     assert len(_shared_files(cache_dir)) == 1
     warm = _exp_fn()
     assert isinstance(_module(warm), shared.SharedModule) and "load_shared" in warm.timings
@@ -52,6 +53,26 @@ def test_a_hit_loads_the_shared_object_and_computes_the_same(cache_dir):
     np.testing.assert_allclose(warm(x), np.exp(x) * 2.0 + 1.0, rtol=1e-15)
     # dumps still work (LLVM is initialized on request)
     assert "symcomp_main" in warm.dump("llvm") and "ret" in warm.dump("asm")
+
+
+@needs_linker
+def test_the_background_link_writes_where_its_compile_read(cache_dir, tmp_path, monkeypatch):
+    """The shared object is linked after the compile returns: into the cache directory of that
+    compile, even if the setting changed meanwhile (tests and programs switch it)."""
+    import threading
+
+    release, real_build = threading.Event(), shared.build
+    monkeypatch.setattr(shared, "build", lambda *a: release.wait(60) and real_build(*a))
+    f = _exp_fn()
+    other = tmp_path / "other-cache"
+    monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(other))
+    release.set()
+    assert jobs.wait(60)
+    assert len(_shared_files(cache_dir)) == 1 and not other.exists()
+    monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(cache_dir))
+    key, entry = _function_entry(cache_dir)
+    assert entry.meta["shared"]["sha256"] == hashlib.sha256((cache_dir / f"{key}.so").read_bytes()).hexdigest()
+    np.testing.assert_allclose(f(np.array([0.0])), [3.0], rtol=1e-15)
 
 
 def _mlp(init):
@@ -132,6 +153,7 @@ def _function_entry(d):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "missing"])
 def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
     _exp_fn()
+    jobs.wait(60)
     key, _ = _function_entry(cache_dir)
     so = cache_dir / f"{key}{shared.SUFFIX}"
     data = so.read_bytes()
@@ -150,6 +172,7 @@ def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
 @needs_linker
 def test_shared_object_that_fails_to_load_warns_and_falls_back(cache_dir):
     _exp_fn()
+    jobs.wait(60)
     key, entry = _function_entry(cache_dir)
     so = cache_dir / f"{key}{shared.SUFFIX}"
     so.write_bytes(b"\x7fELF not really a shared object")
@@ -183,6 +206,7 @@ def test_a_failed_link_warns_once_and_the_cache_still_works(cache_dir, monkeypat
     shared._warned.clear()
     with pytest.warns(RuntimeWarning, match=r"failed \(status 3\): fake-cc: cannot link"):
         cold = _exp_fn()
+        jobs.wait(60)  # the link runs in the background
     warm = _exp_fn()
     assert not _shared_files(cache_dir) and "shared" not in _function_entry(cache_dir)[1].meta
     assert "cache_load" in warm.timings and isinstance(_module(warm), jit.JitModule)

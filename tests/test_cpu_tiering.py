@@ -7,7 +7,7 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, callwrap, jit, tiering
+from symcomp.backends.cpu import cache, callwrap, jit, jobs
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_large_module_switches_to_level_2_code_with_identical_results(tier_up):
     args = _args()
     first = [np.copy(o) for o in f(*args)]
     assert ex.tier_thread is not None  # native-call functions start it after the first call
-    assert tiering.wait(120)
+    assert jobs.wait(120)
     assert len(ex._retired) == 1
     assert ex._fasts and all(fc._ctx[callwrap._ENTRY] == ex.jit.address(ex.c.symbol) for fc in ex._fasts)
     second = f(*args)
@@ -69,7 +69,7 @@ def test_switch_is_safe_while_other_threads_call(tier_up):
     want = [np.copy(o) for o in f(*args)]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: [np.copy(o) for o in f(*args)], range(200)))
-    assert tiering.wait(120)
+    assert jobs.wait(120)
     assert f.executable._retired
     assert all(_same(want, r) for r in results)
 
@@ -86,7 +86,7 @@ def test_updates_start_the_background_compile_at_the_second_call(tier_up):
     assert ex.tier_thread is None
     step(*args)
     assert ex.tier_thread is not None
-    assert tiering.wait(120)
+    assert jobs.wait(120)
 
 
 def test_tier_up_off_keeps_level_0_code(tier_up):
@@ -104,7 +104,7 @@ def test_cache_entry_is_replaced_by_the_level_2_code(tier_up, tmp_path, monkeypa
     f = _loss_and_grads()
     args = _args()
     first = [np.copy(o) for o in f(*args)]
-    assert tiering.wait(120)
+    assert jobs.wait(120)
     entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]
     assert [e.meta["level"] for e in entries] == [jit.CODEGEN_LEVEL_SMALL]
     g = _loss_and_grads()  # a hit: the level-2 code, nothing left to tier up
@@ -124,7 +124,7 @@ def test_level_0_cache_entry_is_upgraded_by_the_process_that_loads_it(tier_up, t
     g = _loss_and_grads()  # a hit on the level-0 entry
     assert g.executable._tier_up is not None
     assert _same(first, g(*args))
-    assert tiering.wait(120)
+    assert jobs.wait(120)
     assert g.executable._retired
     assert _same(first, g(*args))
     entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]

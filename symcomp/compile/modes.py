@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 from symcomp.compile.pass_cache import PassCache
 from symcomp.passes.manager import PassManager, parse_pipeline, replay_stages
@@ -40,6 +40,13 @@ def _cpu(device: str):
     return compile_cpu
 
 
+def _cpu_before_passes(module, device: str) -> None:
+    if device == "cpu":
+        from symcomp.backends.cpu import before_passes
+
+        before_passes(module)
+
+
 def _reference(device: str):
     from symcomp.backends.reference import ReferenceExecutable
 
@@ -52,12 +59,16 @@ class Mode:
 
     Attributes:
         verify_each: run the IR verifier after every pass.
+        before_passes: None, or ``before_passes(module, device)``, called with the traced module
+            before the pipeline runs: a backend starts there, in the background, work its
+            compile will need (the CPU backend: the copy of the BLAS library it loads).
     """
 
     name: str
     pipeline: str
     backend: Callable
     verify_each: bool = True
+    before_passes: Optional[Callable] = None
 
     def optimize(self, module, stages: dict, timings: dict) -> None:
         """Run the pipeline on ``module`` in place.
@@ -94,8 +105,8 @@ def register_mode(mode: Mode, *aliases: str) -> None:
         MODES[n] = mode
 
 
-register_mode(Mode("fast", FAST_PIPELINE, _cpu), "FAST_RUN")
-register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu), "FAST_COMPILE")
+register_mode(Mode("fast", FAST_PIPELINE, _cpu, before_passes=_cpu_before_passes), "FAST_RUN")
+register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu, before_passes=_cpu_before_passes), "FAST_COMPILE")
 register_mode(Mode("reference", "", _reference))
 
 

@@ -190,16 +190,19 @@ def load(key: str, kind: str = OBJECT) -> Optional[Entry]:
     return entry
 
 
-def store(key: str, entry: Entry, kind: str = OBJECT) -> None:
-    """Write ``entry`` atomically; a failure to write is reported once as a warning, never raised."""
-    d = cache_dir()
+def store(key: str, entry: Entry, kind: str = OBJECT, directory: Optional[Path] = None) -> None:
+    """Write ``entry`` atomically; a failure to write is reported once as a warning, never raised.
+
+    ``directory`` (default: :func:`cache_dir` now) is given by background threads, which store
+    into the directory of the compile that started them even if the setting changed since."""
+    d = directory or cache_dir()
     tmp = None
     try:
         d.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=d, prefix=f".{key[:16]}.", suffix=".tmp", delete=False) as f:
             tmp = f.name
             f.write(encode(entry))
-        os.replace(tmp, _path(key, kind))
+        os.replace(tmp, d / f"{key}{kind}")
         tmp = None
     except OSError as exc:
         _warn_once(f"symcomp: cannot write the compilation cache in {d} ({exc}); "

@@ -321,14 +321,17 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
         meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref), "level": level}
         built["text"] = text
         if key is not None:
-            meta.update(shared.build(key, obj, jit.declared_functions(ref)))
-            timings["link"] = time.perf_counter() - t4
+            built["declared"] = jit.declared_functions(ref)
         return cache.Entry(obj, meta)
 
     built: dict = {}
     t1 = time.perf_counter()
     key = cache.key_for(ir_text) if cache.enabled() else None
+    if key is not None:
+        shared.wait_for_link(key)  # compiled before in this process: read the entry once it has its .so
     entry, hit = cache.get_or_build(ir_text, build, key)
+    if "declared" in built:  # a new entry: its shared object, for later processes, is linked meanwhile
+        shared.link_later(key, entry, built["declared"])
     engine = None
     if hit:
         c.slot_keys = [tuple(k) for k in entry.meta["slot_keys"]]

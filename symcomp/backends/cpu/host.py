@@ -39,6 +39,11 @@ def once(name: str, fn):
     return _memo[name]
 
 
+def is_known(name: str) -> bool:
+    """Whether :func:`once` has computed ``name`` in this process."""
+    return name in _memo
+
+
 def cpu_identity() -> str:
     """A digest of the host CPU's identity and features (64 hex digits), or "" where
     ``/proc/cpuinfo`` cannot be read (the caller then asks LLVM)."""

@@ -1,8 +1,8 @@
 """Cached machine code as a shared object: the warm path that does not load LLVM.
 
 At a cache miss the object code (position-independent, :func:`symcomp.backends.cpu.jit.emit_object`)
-is also linked by the system C compiler driver (``cc -shared``) into a shared object stored next to
-the cache entry (same key, suffix ``.so``).  A later process that hits the cache loads it with
+is also linked by the system C compiler driver (``cc -shared``), in a background thread
+(:func:`link_later`), into a shared object stored next to the cache entry (same key, suffix ``.so``).  A later process that hits the cache loads it with
 ``dlopen`` (``RTLD_LOCAL``) instead of MCJIT, so it never maps LLVM (``llvmlite.binding``:
 20-70 ms to load, 8 ms more to initialize).
 
@@ -38,7 +38,7 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from symcomp.backends.cpu import cache, host, omp
+from symcomp.backends.cpu import cache, host, jobs, omp
 
 SUFFIX = ".so"
 TABLE = "symcomp_ext_table"
@@ -117,15 +117,16 @@ def link(obj: bytes, names: list, out: Path) -> bool:
         return out.exists()
 
 
-def build(key: str, obj: bytes, declared) -> dict:
-    """Link ``obj`` into the cache's shared object for ``key`` (written atomically).
+def build(key: str, obj: bytes, declared, directory: Optional[Path] = None) -> dict:
+    """Link ``obj`` into the cache's shared object for ``key`` (written atomically) in ``directory``
+    (default: the cache directory now).
 
     Returns:
         The entry metadata describing it, ``{"shared": {"sha256": ..., "externals": [...]}}``, or {}
         where no shared object could be made (the entry then loads through MCJIT only).
     """
     names = shim_names(declared)
-    d = cache.cache_dir()
+    d = directory or cache.cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key[:16]}.", suffix=".so.tmp")
@@ -144,6 +145,39 @@ def build(key: str, obj: bytes, declared) -> dict:
     finally:
         if tmp is not None:
             cache.remove_quietly(tmp)
+
+
+def link_later(key: str, entry: "cache.Entry", declared) -> None:
+    """Link the shared object of the new cache entry ``key`` in a background thread
+    (:mod:`symcomp.backends.cpu.jobs`), then store the entry again with it.
+
+    Only later processes load it: this one runs the object through MCJIT, so the link (a
+    C compiler driver in a child process, about 16 ms) is kept off the path to the first
+    result.  Until it is done the stored entry has no shared object, and a process that reads
+    it meanwhile uses MCJIT; this process waits for it before reading the entry again
+    (:func:`wait_for_link`).
+
+    Args:
+        key: the entry's cache key.
+        entry: the entry as stored (its object code and metadata).
+        declared: names of the functions its module declares without defining them.
+    """
+    jobs.start(("link", key), _link_and_store, key, entry, list(declared), cache.cache_dir(), name="symcomp-link")
+
+
+def wait_for_link(key: str) -> None:
+    """Wait until this process has finished linking the entry ``key`` (:func:`link_later`), if it is."""
+    jobs.join(("link", key))
+
+
+def _link_and_store(key: str, entry: "cache.Entry", declared: list, directory: Path) -> None:
+    try:
+        info = build(key, entry.obj, declared, directory)
+        if info:
+            cache.store(key, cache.Entry(entry.obj, {**entry.meta, **info}), directory=directory)
+    except Exception as exc:  # noqa: BLE001 - the entry stays usable through MCJIT
+        _warn_once(f"symcomp: linking the cached code in the background failed ({exc!r}); later "
+                   "processes will load it with the JIT (slower to start)")
 
 
 def _resolve(name: str) -> int:

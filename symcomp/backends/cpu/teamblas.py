@@ -20,6 +20,9 @@ is a real file:
   not removed: another environment sharing the cache directory may still use them;
 * with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
 
+The copy is made in a background thread started before the passes of the first function with
+matrix products (:func:`start_copy`), so that it overlaps them.
+
 It is loaded with ``OPENBLAS_NUM_THREADS=1`` in the environment, which OpenBLAS's constructor
 reads, so that it starts no threads of its own.  The previous value is restored right after.
 OpenBLAS is thread-safe for concurrent calls (its buffers are allocated under a lock).
@@ -31,12 +34,15 @@ import ctypes
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
-from symcomp.backends.cpu import host
+from symcomp.backends.cpu import host, jobs
 
 _state: dict = {}
+_copy_lock = threading.Lock()
+_COPY_JOB = "teamblas-copy"
 _PREFIX = "symcomp-private-"
 """Start of the copy's file name.  Not ``lib...``: threadpoolctl recognizes OpenBLAS by file name
 (``libscipy_openblas``...), and a ``threadpool_limits(4)`` would then give every thread of the team
@@ -61,11 +67,65 @@ def available() -> bool:
     return bool(addresses())
 
 
-def _cached_copy(src: Path) -> Path:
-    """The copy in the cache directory, written on first use."""
+def start_copy() -> None:
+    """Start making the private copy in a background thread (:mod:`symcomp.backends.cpu.jobs`),
+    so that the file copy, 25 MB and 10-16 ms the first time, overlaps the passes; :func:`addresses`
+    waits for it.  Called for a function with matrix products before its passes run (it does
+    nothing once the copy is loaded, or where NumPy has no ILP64 OpenBLAS to copy)."""
     from symcomp.backends.cpu import cache
 
-    folder = cache.cache_dir() / "blas"
+    with _copy_lock:
+        if _state.get("copy_started") or host.is_known("teamblas"):
+            return
+        found = host.numpy_ilp64_library()
+        if found is None:
+            return
+        _state["copy_started"] = True
+        folder = cache.cache_dir() / "blas" if cache.enabled() else None
+        jobs.start(_COPY_JOB, _copy_job, found[0], folder, name="symcomp-blas-copy")
+
+
+def _copy_job(src: Path, folder) -> None:
+    try:
+        _state["copy"] = _make_copy(src, folder)
+    except OSError as exc:
+        _state["copy"] = exc
+
+
+def _take_copy(src: Path):
+    """(path, scratch directory or None) of the copy: the one :func:`start_copy` made, else made now.
+
+    Raises:
+        OSError: the copy could not be written.
+    """
+    from symcomp.backends.cpu import cache
+
+    jobs.join(_COPY_JOB)
+    made = _state.pop("copy", None)
+    if made is None:  # not started (or this is a child forked while it ran)
+        made = _make_copy(src, cache.cache_dir() / "blas" if cache.enabled() else None)
+    if isinstance(made, OSError):
+        raise made
+    return made
+
+
+def _make_copy(src: Path, folder):
+    """Write the copy into ``folder`` (the cache's), or into a new temporary directory where
+    ``folder`` is None (returned as the scratch directory, to remove once the copy is loaded)."""
+    if folder is not None:
+        return _cached_copy(src, folder), None
+    scratch = Path(tempfile.mkdtemp(prefix="symcomp-blas-"))
+    path = scratch / f"{_PREFIX}{src.name}"
+    try:
+        shutil.copyfile(src, path)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return path, scratch
+
+
+def _cached_copy(src: Path, folder: Path) -> Path:
+    """The copy in the cache's ``folder``, written on first use."""
     size = src.stat().st_size
     dst = folder / f"{_PREFIX}{src.stem}-{size}.so"
     if dst.exists() and dst.stat().st_size == size:
@@ -83,7 +143,7 @@ def _cached_copy(src: Path) -> Path:
 
 
 def _load() -> dict:
-    from symcomp.backends.cpu import cache, omp
+    from symcomp.backends.cpu import omp
 
     found = host.numpy_ilp64_library()
     if found is None or not omp.available():
@@ -91,12 +151,7 @@ def _load() -> dict:
     src = found[0]
     scratch = None
     try:
-        if cache.enabled():
-            path = _cached_copy(src)
-        else:
-            scratch = Path(tempfile.mkdtemp(prefix="symcomp-blas-"))
-            path = scratch / f"{_PREFIX}{src.name}"
-            shutil.copyfile(src, path)
+        path, scratch = _take_copy(src)
         lib = _open_single_threaded(path)
         routines = host.ilp64_routines(lib)
         lib.scipy_openblas_set_num_threads64_(ctypes.c_int(1))

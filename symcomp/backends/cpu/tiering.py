@@ -34,8 +34,7 @@ import threading
 import warnings
 from typing import Callable, Optional
 
-_threads: list[threading.Thread] = []
-_threads_lock = threading.Lock()
+from symcomp.backends.cpu import jobs
 
 
 def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta: dict,
@@ -54,28 +53,18 @@ def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta:
             callers over (a pointer-sized store each) and keep the old code loaded.
 
     Returns:
-        The started thread (see :func:`wait`).  A failure in it is reported as a RuntimeWarning;
-        the level-0 code then stays in use.
+        The started thread (:func:`symcomp.backends.cpu.jobs.wait` waits for it).  A failure in it
+        is reported as a RuntimeWarning; the level-0 code then stays in use.
     """
-    t = threading.Thread(target=_work, args=(source, needs_blas, key, dict(meta), install),
-                         name="symcomp-tier-up", daemon=False)
-    with _threads_lock:
-        _threads[:] = [x for x in _threads if x.is_alive()]
-        _threads.append(t)
-    t.start()
-    return t
+    from symcomp.backends.cpu import cache
+
+    directory = cache.cache_dir() if key is not None else None  # where the entry is, even if the setting changes
+    return jobs.start(object(), _work, source, needs_blas, key, directory, dict(meta), install,
+                      name="symcomp-tier-up")
 
 
-def wait(timeout: Optional[float] = None) -> bool:
-    """Wait for every background compilation started so far; True if all have finished."""
-    with _threads_lock:
-        pending = list(_threads)
-    for t in pending:
-        t.join(timeout)
-    return not any(t.is_alive() for t in pending)
-
-
-def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta: dict, install: Callable) -> None:
+def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], directory, meta: dict,
+          install: Callable) -> None:
     from symcomp.backends.cpu import cache, jit, shared
 
     try:
@@ -85,10 +74,11 @@ def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta:
         declared = jit.declared_functions(ref)
         install(jit.JitModule(obj, needs_blas))
         if key is not None:
+            jobs.join(("link", key))  # the level-0 entry's link must not replace this one
             meta.pop("shared", None)
             meta["level"] = jit.CODEGEN_LEVEL_SMALL
-            meta.update(shared.build(key, obj, declared))
-            cache.store(key, cache.Entry(obj, meta))
+            meta.update(shared.build(key, obj, declared, directory))
+            cache.store(key, cache.Entry(obj, meta), directory=directory)
     except Exception as exc:  # noqa: BLE001 - the level-0 code is correct and stays in use
         warnings.warn(f"symcomp: optimizing machine code in the background failed ({exc!r}); "
                       "the function keeps its level-0 code", RuntimeWarning, stacklevel=1)
