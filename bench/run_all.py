@@ -118,15 +118,18 @@ def table(rows, lim) -> str:
         if not rs:
             continue
         timed = [r for r in rs if not r.get("skipped")]
-        peers = [r for r in timed if not r["peer"].startswith("symcomp")]
-        best_peer = min(peers, key=lambda r: r["median_s"]) if peers else None
         best_all = min(r["median_s"] for r in timed) if timed else None
         out += [f"### {title}", ""]
-        if best_peer:
-            sc = [r for r in timed if r["peer"] == "symcomp" or r["peer"].startswith("symcomp [")]
-            if sc:
+        # Like with like: the compile rows compare cold with cold and warm with warm.
+        for mode in ("[cold]", "[warm]") if bench == "compile_mlp" else ("",):
+            group = [r for r in timed if r["peer"].endswith(mode)]
+            peers = [r for r in group if not r["peer"].startswith("symcomp")]
+            sc = [r for r in group if r["peer"] == "symcomp" or r["peer"].startswith("symcomp [")]
+            if peers and sc:
+                best_peer = min(peers, key=lambda r: r["median_s"])
                 mine = min(r["median_s"] for r in sc)
-                out.append(f"symcomp / best peer ({best_peer['peer']}): **{mine / best_peer['median_s']:.2f}x** "
+                out.append(f"symcomp{' ' + mode if mode else ''} / best peer ({best_peer['peer']}): "
+                           f"**{mine / best_peer['median_s']:.2f}x** "
                            f"({'symcomp fastest' if mine <= best_peer['median_s'] else 'a peer is faster'})")
                 out.append("")
         head = "| peer | threads | median | min | x best | cores used | page faults/call | load avg | limit | check |"
