@@ -33,6 +33,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
 import weakref
 from pathlib import Path
@@ -171,6 +172,14 @@ def wait_for_link(key: str) -> None:
 
 
 def _link_and_store(key: str, entry: "cache.Entry", declared: list, directory: Path) -> None:
+    # At the lowest priority (this thread and the linker it starts: Linux gives each thread its
+    # own nice value, and children inherit it), so that the link takes no core from the
+    # program's first calls: on 2 cores, the MLP step's first call took 17-22 ms next to a
+    # linker at the same priority, against 5-10 ms.
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (OSError, AttributeError):
+        pass
     try:
         info = build(key, entry.obj, declared, directory)
         if info:
