@@ -106,11 +106,11 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
 
 def _cpu(func, kind: str) -> str:
     from symcomp.backends.cpu import jit
-    from symcomp.backends.cpu.compiler import codegen, prepare
+    from symcomp.backends.cpu.compiler import llvm_ir as emit_llvm_ir, prepare
 
     single = new_module([func.clone({})])  # preparation inserts copies: work on a copy
     try:
-        llvm_ir = str(codegen(prepare(single, None), func.sym_name).module)
+        llvm_ir = emit_llvm_ir(prepare(single, None), func.sym_name)
     except NotImplementedError as exc:
         raise EmitError(f"the CPU backend cannot compile @{func.sym_name}: {exc}") from None
     if kind == "llvm":

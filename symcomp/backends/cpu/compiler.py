@@ -242,6 +242,15 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
     return mod
 
 
+def llvm_ir(c: Compiled, name: str, embed_constants: bool = True) -> str:
+    """The text of :func:`codegen`'s module; the module itself is taken apart once printed, so
+    that reference counting frees it (:meth:`~symcomp.backends.cpu.emit.ModuleEmitter.release`)."""
+    emitter = codegen(c, name, embed_constants)
+    text = str(emitter.module)
+    emitter.release()
+    return text
+
+
 class LLVMStages:
     """The LLVM IR, optimized LLVM IR and assembly of a compiled function, made on first request
     (after a cache hit nothing was generated)."""
@@ -253,7 +262,7 @@ class LLVMStages:
     def _module(self):
         if self._ref is None:
             if not self.c.llvm_ir:
-                self.c.llvm_ir = str(codegen(self.c, self.name).module)
+                self.c.llvm_ir = llvm_ir(self.c, self.name)
             self._ref = jit.parse(self.c.llvm_ir)
             jit.optimize(self._ref)
         return self._ref
@@ -309,7 +318,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     def build(key) -> cache.Entry:
         _init_llvm(timings)
         t1 = time.perf_counter()
-        text = str(codegen(c, name, embed_constants=False).module)
+        text = llvm_ir(c, name, embed_constants=False)
         t2 = time.perf_counter()
         ref = jit.parse(text)
         jit.optimize(ref)
@@ -354,7 +363,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     text = built.get("text")
 
     def source() -> str:
-        return text if text is not None else str(codegen(c, name, embed_constants=False).module)
+        return text if text is not None else llvm_ir(c, name, embed_constants=False)
 
     def tier_up(install):
         return tiering.start(source, entry.meta["needs_blas"], key, entry.meta, install)

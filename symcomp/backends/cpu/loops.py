@@ -181,6 +181,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
             nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
 
     nest(0, [i64(0)] * len(arrays))
+    del nest  # a recursive closure is a reference cycle: without this, the IR it holds waits for the collector
 
 
 def threads_available() -> bool:

@@ -252,3 +252,4 @@ class ArgLowering(Lowering):
                 outer(level + 1, b.add(xoff, b.mul(i, xs[level])), b.add(ooff, b.mul(i, os_[level])))
 
         outer(0, i64(0), i64(0))
+        del nest, outer  # recursive closures are reference cycles (see loops.emit_kernel)

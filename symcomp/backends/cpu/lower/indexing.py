@@ -119,6 +119,7 @@ def _emit_advanced(op, E, x, indices, axis, visit):
             nest(level + 1, ivars + [i])
 
     nest(0, [])
+    del nest  # a recursive closure is a reference cycle: without this, the IR it holds waits for the collector
 
 
 @lowering("sc.advanced_subtensor")
