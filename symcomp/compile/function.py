@@ -137,17 +137,19 @@ class Function:
         Backend stages of the CPU backend: ``llvm_init`` (first compile of the process),
         ``prepare`` (memory contract), ``blas_load`` (the first function of the process that calls
         BLAS loads it: :mod:`symcomp.backends.cpu.teamblas`), ``codegen``
-        (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``, ``link`` (the shared
-        object for later processes), ``cache_load`` (read from the disk cache instead of the four
-        before), ``load`` (MCJIT) or ``load_shared`` (the cached shared object, without LLVM);
-        ``passes (disk cache)`` replaces the per-pass rows when the optimized IR came from the cache.
+        (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``, ``cache_load``
+        (read from the disk cache instead of the three before), ``load`` (MCJIT) or
+        ``load_shared`` (the cached shared object, without LLVM); ``passes (disk cache)``
+        replaces the per-pass rows when the optimized IR came from the cache.  The link of the
+        shared object for later processes runs in the background and is not timed here
+        (:func:`symcomp.backends.cpu.shared.link_later`).
         """
         labels = {"trace": "front-end: trace", "llvm_init": "backend: LLVM initialization (once)",
                   "prepare": "backend: prepare", "blas_load": "backend: load BLAS (once)",
                   "codegen": "backend: LLVM IR emission",
                   "llvm_opt": "backend: LLVM optimization", "machine_code": "backend: machine code",
                   "cache_load": "backend: disk cache read", "load": "backend: load machine code",
-                  "link": "backend: link shared object", "load_shared": "backend: load shared object",
+                  "load_shared": "backend: load shared object",
                   "passes (disk cache)": "passes: read from the disk cache"}
         rows = [(labels.get(k, k.replace("pass:", "pass: ")), t) for k, t in self.timings.items() if k != "passes"]
         total = sum(t for _, t in rows) or 1e-12

@@ -74,7 +74,7 @@ def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], direc
         declared = jit.declared_functions(ref)
         install(jit.JitModule(obj, needs_blas))
         if key is not None:
-            jobs.join(("link", key))  # the level-0 entry's link must not replace this one
+            shared.wait_for_link(key)  # the level-0 entry's link must not replace this one
             meta.pop("shared", None)
             meta["level"] = jit.CODEGEN_LEVEL_SMALL
             meta.update(shared.build(key, obj, declared, directory))
