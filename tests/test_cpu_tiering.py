@@ -159,3 +159,30 @@ def test_exit_while_the_background_compile_runs_is_clean(tmp_path):
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "exiting"
+
+
+_ALLOCA_IR = """
+define i64 @f(i64 %x) {
+entry:
+  %cell = alloca i64
+  store i64 %x, ptr %cell
+  %v = load i64, ptr %cell
+  %w = add i64 %v, 0
+  ret i64 %w
+}
+"""
+
+
+def test_first_tier_code_gets_the_quick_ir_pipeline():
+    """Level-0 code (a large module's first tier) is optimized without instcombine: its stack
+    cells still become registers (sroa), but an add of 0 stays; level-2 code folds it."""
+    assert jit.ir_pipeline(jit.CODEGEN_LEVEL) == "quick" and jit.ir_pipeline(jit.CODEGEN_LEVEL_SMALL) == "lean"
+    out = {}
+    for level in ("quick", "lean"):
+        ref = jit.parse(_ALLOCA_IR)
+        jit.optimize(ref, level)
+        out[level] = str(ref.get_function("f"))
+    assert "alloca" not in out["quick"] and "add i64 %x, 0" in out["quick"]
+    assert "alloca" not in out["lean"] and "add" not in out["lean"] and "ret i64 %x" in out["lean"]
+    with pytest.raises(ValueError, match="'quick'"):
+        jit.optimize(jit.parse(_ALLOCA_IR), "fast")

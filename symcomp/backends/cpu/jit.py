@@ -167,6 +167,18 @@ def target_machine():
 # That pipeline takes 15 ms on the digits MLP step where LLVM's default O1/O2/O3 pipelines
 # take 290/370/620 ms, for the same run time (docs/performance.md has the table).
 LEAN_PIPELINE = ("sroa", "instruction_combine", "simplify_cfg")
+QUICK_PIPELINE = ("sroa", "simplify_cfg")
+"""For level-0 machine code, the first tier of a large module: :data:`LEAN_PIPELINE` without
+instcombine, which took 19.5 of its 22 ms on the digits MLP step.  The level-0 step ran as
+fast without it (1.63-1.64 against 1.62-1.70 ms, medians of 300 calls) and its machine code took
+2 ms longer, so the module reaches its first call 15-17 ms sooner; the level-2 tier that
+replaces it is optimized with the lean pipeline.  Neither pipeline changes floating-point
+results (no fast-math flags), so both tiers still compute the same bits."""
+
+
+def ir_pipeline(codegen_level: int) -> str:
+    """The :func:`optimize` level for a module whose machine code is made at ``codegen_level``."""
+    return "quick" if codegen_level < CODEGEN_LEVEL_SMALL else "lean"
 
 
 def optimize(module_ref, level: str = "lean", loop_vectorization: bool = False) -> None:
@@ -174,7 +186,8 @@ def optimize(module_ref, level: str = "lean", loop_vectorization: bool = False) 
 
     Args:
         module_ref: an llvmlite ``ModuleRef``.
-        level: ``"lean"`` (the default: :data:`LEAN_PIPELINE`) or ``"O1"``, ``"O2"``, ``"O3"``
+        level: ``"lean"`` (the default: :data:`LEAN_PIPELINE`), ``"quick"``
+            (:data:`QUICK_PIPELINE`) or ``"O1"``, ``"O2"``, ``"O3"``
             (LLVM's default module pipelines, with the loop vectorizer off since symcomp
             vectorizes explicitly).
         loop_vectorization: turn LLVM's loop vectorizer on (for code from other generators:
@@ -187,16 +200,17 @@ def optimize(module_ref, level: str = "lean", loop_vectorization: bool = False) 
     released in reverse order (llvmlite objects must not outlive the ones they borrow from).
     """
     llvm = ensure_initialized()["llvm"]
-    if level not in ("lean", "O1", "O2", "O3"):
-        raise ValueError(f"optimize: unknown level {level!r} (expected 'lean', 'O1', 'O2' or 'O3')")
+    own = {"lean": LEAN_PIPELINE, "quick": QUICK_PIPELINE}
+    if level not in own and level not in ("O1", "O2", "O3"):
+        raise ValueError(f"optimize: unknown level {level!r} (expected 'lean', 'quick', 'O1', 'O2' or 'O3')")
     with _lock:
-        pto = llvm.create_pipeline_tuning_options(speed_level=1 if level == "lean" else int(level[1]))
+        pto = llvm.create_pipeline_tuning_options(speed_level=1 if level in own else int(level[1]))
         pto.loop_vectorization = loop_vectorization
-        pto.slp_vectorization = level != "lean"
+        pto.slp_vectorization = level not in own
         pb = llvm.create_pass_builder(target_machine(), pto)
-        if level == "lean":
+        if level in own:
             mpm = llvm.create_new_module_pass_manager()
-            for name in LEAN_PIPELINE:
+            for name in own[level]:
                 getattr(mpm, f"add_{name}_pass")()
         else:
             mpm = pb.getModulePassManager()
