@@ -425,3 +425,33 @@ def test_inline_math_rejects_non_float_vectors_by_name(module, name):
     fn = ir.Function(m, ir.FunctionType(ir.VoidType(), [ir.VectorType(ir.IntType(32), 8)]), "f")
     with pytest.raises(TypeError, match=rf"{module}\.{name}: expected a vector of float"):
         emit(ir.IRBuilder(fn.append_basic_block()), fn.args[0])
+
+
+def test_splat_constants_are_shared_printed_short_and_keep_the_sign_of_zero():
+    from llvmlite import ir
+
+    from symcomp.backends.cpu.splat import splat_constant
+
+    d = ir.DoubleType()
+    half = splat_constant(d, 0.5, 8)
+    assert splat_constant(d, 0.5, 8) is half and splat_constant(d, 0.5, 4) is not half
+    assert str(half) == "<8 x double> splat (double 0x3fe0000000000000)"
+    zero, neg_zero = splat_constant(d, 0.0, 8), splat_constant(d, -0.0, 8)
+    assert zero is not neg_zero and "0x8000000000000000" in str(neg_zero)
+    assert splat_constant(ir.IntType(64), 3, 8) is not splat_constant(ir.IntType(32), 3, 8)
+    # LLVM parses the short form and folds it like the long one
+    ref = jit.parse(f"""
+define <8 x double> @f() {{
+  %a = fadd <8 x double> {neg_zero.get_reference()}, {half.get_reference()}
+  ret <8 x double> %a
+}}""")
+    jit.optimize(ref)
+    assert "ret <8 x double> splat (double 5.000000e-01)" in str(ref.get_function("f"))
+
+
+def test_a_negative_zero_constant_keeps_its_sign_in_compiled_code():
+    x = T.dvector("x")
+    f = symcomp.function([x], (x * 0.0, x * -0.0))
+    pos, neg = f(np.array([1.0, 2.0, -3.0]))
+    np.testing.assert_array_equal(np.signbit(pos), [False, False, True])
+    np.testing.assert_array_equal(np.signbit(neg), [True, True, False])

@@ -14,6 +14,7 @@ from typing import Callable
 from llvmlite import ir
 
 from symcomp.backends.cpu import mathlib
+from symcomp.backends.cpu.splat import splat_constant
 from symcomp.ir import types as T
 from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.registry import by_name
@@ -50,10 +51,9 @@ class ScalarContext:
             value = int(bool(value))
         elif dt.is_int:
             value = int(value)
-        c = ir.Constant(t, value)
         if self.lanes:
-            return ir.Constant(ir.VectorType(t, self.lanes), [c] * self.lanes)
-        return c
+            return splat_constant(t, value, self.lanes)
+        return ir.Constant(t, value)
 
 
 emits = by_name(EMITTERS)

@@ -33,6 +33,8 @@ import math
 
 from llvmlite import ir
 
+from symcomp.backends.cpu.splat import splat_constant
+
 # Per element type: clamp bounds, ln2 split, exponent bias, mantissa bits, and the polynomial
 # p(r) = 1 + r + r**2 * g(r), highest coefficient first, where g approximates (expm1(r) - r) / r**2
 # on [-ln(2)/2, ln(2)/2]: mpmath.chebyfit at 80 digits, degree 9 for float64 (max error of
@@ -75,10 +77,10 @@ class _Emitter:
         self.it = ir.VectorType(ir.IntType(self.p["bits"]), self.lanes)
 
     def splat(self, v: float) -> ir.Constant:
-        return ir.Constant(self.t, [v] * self.lanes)
+        return splat_constant(self.t.element, v, self.lanes)
 
     def isplat(self, v: int) -> ir.Constant:
-        return ir.Constant(self.it, [v] * self.lanes)
+        return splat_constant(self.it.element, v, self.lanes)
 
     def call(self, name: str, *args: ir.Value) -> ir.Value:
         """The LLVM intrinsic ``llvm.<name>`` on this vector type."""
