@@ -243,6 +243,8 @@ _CHILD = textwrap.dedent("""
     print("llvm" if "llvmlite.binding" in sys.modules else "no-llvm")
     print("builder" if {"llvmlite.ir", "symcomp.backends.cpu.emit"} & set(sys.modules) else "no-builder")
     print("passes" if "symcomp.passes.canonicalize" in sys.modules else "no-passes")
+    with open("/proc/self/maps") as maps:  # LLVM's library itself, loaded by no import
+        print("llvm-lib" if "libllvmlite" in maps.read() else "no-llvm-lib")
     print(repr(losses[0]), repr(losses[1]), repr(float(np.abs(outs[1] - np.tanh(a) * 2.0).max())))
 """)
 
@@ -252,11 +254,12 @@ def test_a_warm_process_never_loads_llvm(tmp_path):
     env = dict(os.environ, SYMCOMP_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
             .stdout.split("\n") for _ in range(2)]
-    assert runs[0][:4] == ["miss", "llvm", "builder", "passes"]
-    assert runs[1][:4] == ["hit", "no-llvm", "no-builder", "no-passes"], \
-        "a warm process imports neither LLVM, nor the IR builder and code generators, nor any pass"
-    assert runs[0][4] == runs[1][4], "the warm process computes exactly what the cold one did"
-    l1, l2, err = map(float, runs[1][4].split())
+    assert runs[0][:5] == ["miss", "llvm", "builder", "passes", "llvm-lib"]
+    assert runs[1][:5] == ["hit", "no-llvm", "no-builder", "no-passes", "no-llvm-lib"], \
+        "a warm process loads neither LLVM (not even its library), nor the IR builder and code " \
+        "generators, nor any pass"
+    assert runs[0][5] == runs[1][5], "the warm process computes exactly what the cold one did"
+    l1, l2, err = map(float, runs[1][5].split())
     assert l2 < l1 and err <= 1e-15
 
 

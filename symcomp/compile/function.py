@@ -272,10 +272,8 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
     # collector has nothing to free, but the collections those allocations trigger walk the whole
     # heap: in a process holding SciPy and scikit-learn, ~50 ms of a 80 ms warm compile.
     with gc_paused():
-        if m.before_passes is not None:
-            m.before_passes(module, device)
         if optimize:
-            m.optimize(module, stages, timings)
+            m.optimize(module, stages, timings, device)
         else:
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)

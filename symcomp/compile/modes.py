@@ -40,11 +40,11 @@ def _cpu(device: str):
     return compile_cpu
 
 
-def _cpu_before_passes(module, device: str) -> None:
+def _cpu_warm_up(module, device: str, cold: bool) -> None:
     if device == "cpu":
-        from symcomp.backends.cpu import before_passes
+        from symcomp.backends.cpu import warm_up
 
-        before_passes(module)
+        warm_up(module, cold)
 
 
 def _reference(device: str):
@@ -59,19 +59,21 @@ class Mode:
 
     Attributes:
         verify_each: run the IR verifier after every pass.
-        before_passes: None, or ``before_passes(module, device)``, called with the traced module
-            before the pipeline runs: a backend starts there, in the background, work its
-            compile will need (the CPU backend: the copy of the BLAS library it loads).
+        warm_up: None, or ``warm_up(module, device, cold)``, called by :meth:`optimize` with the
+            traced module once the pass cache was read, before the pipeline runs.  A backend
+            starts there, in the background, work its compile will need: the CPU backend copies
+            the BLAS library it loads and, when ``cold`` (the optimized IR was not cached, so
+            the machine code is unlikely to be), loads LLVM's library.
     """
 
     name: str
     pipeline: str
     backend: Callable
     verify_each: bool = True
-    before_passes: Optional[Callable] = None
+    warm_up: Optional[Callable] = None
 
-    def optimize(self, module, stages: dict, timings: dict) -> None:
-        """Run the pipeline on ``module`` in place.
+    def optimize(self, module, stages: dict, timings: dict, device: Optional[str] = None) -> None:
+        """Run the pipeline on ``module`` in place (compiling for ``device``: see ``warm_up``).
 
         Fills ``stages`` with a lazy IR dump per stage ('traced', each pass,
         'optimized'; see :func:`~symcomp.passes.manager.replay_stages`): the
@@ -80,6 +82,8 @@ class Mode:
         t0 = time.perf_counter()
         entry = PassCache(module, self.pipeline)
         cached_stages = entry.load(module)
+        if self.warm_up is not None and device is not None:
+            self.warm_up(module, device, cached_stages is None)
         if cached_stages is not None:
             stages.update(cached_stages)
             timings["passes (disk cache)"] = time.perf_counter() - t0
@@ -105,8 +109,8 @@ def register_mode(mode: Mode, *aliases: str) -> None:
         MODES[n] = mode
 
 
-register_mode(Mode("fast", FAST_PIPELINE, _cpu, before_passes=_cpu_before_passes), "FAST_RUN")
-register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu, before_passes=_cpu_before_passes), "FAST_COMPILE")
+register_mode(Mode("fast", FAST_PIPELINE, _cpu, warm_up=_cpu_warm_up), "FAST_RUN")
+register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu, warm_up=_cpu_warm_up), "FAST_COMPILE")
 register_mode(Mode("reference", "", _reference))
 
 

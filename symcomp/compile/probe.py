@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -60,13 +60,13 @@ class CheckingMode(Mode):
     module, which its backend fetches with :func:`traced_program`.
     """
 
-    def optimize(self, module, stages: dict, timings: dict) -> None:
+    def optimize(self, module, stages: dict, timings: dict, device: Optional[str] = None) -> None:
         """Remember a clone of ``module``, then run the pipeline on ``module`` in place."""
         twin: dict = {}
         with gc_paused():
             clone = module.clone(twin)
         _TRACED[module] = TracedProgram(clone, twin)
-        super().optimize(module, stages, timings)
+        super().optimize(module, stages, timings, device)
 
 
 def traced_program(module: ModuleOp) -> TracedProgram:

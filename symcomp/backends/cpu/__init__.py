@@ -12,12 +12,20 @@ def compile_cpu(module, sig, timings):
     return CPUExecutable(module, sig, timings)
 
 
-def before_passes(module) -> None:
-    """Start, in the background, what compiling ``module`` (traced, not yet optimized) will need
-    and can be made while its passes run: the private copy of NumPy's OpenBLAS for a function
-    with matrix products (:func:`symcomp.backends.cpu.teamblas.start_copy`; the first one in a
-    new cache directory writes 25 MB)."""
-    from symcomp.backends.cpu import compiler, teamblas
+def warm_up(module, cold: bool) -> None:
+    """Start, in background threads, what compiling ``module`` (traced, not yet optimized) will
+    need and can be made while its passes run (:attr:`symcomp.compile.modes.Mode.warm_up`):
+
+    * for a function with matrix products, the private copy of NumPy's OpenBLAS
+      (:func:`symcomp.backends.cpu.teamblas.start_copy`; the first one in a new cache directory
+      writes 25 MB);
+    * when ``cold`` (the pass cache missed, so the machine code is most likely not cached
+      either), LLVM's shared library (:func:`symcomp.backends.cpu.jit.preload`).  A warm
+      process never loads it.
+    """
+    from symcomp.backends.cpu import compiler, jit, teamblas
 
     if compiler.calls_blas(module.func().body.ops):
         teamblas.start_copy()
+    if cold:
+        jit.preload()

@@ -15,7 +15,7 @@ import ctypes.util
 import threading
 from dataclasses import dataclass
 
-from symcomp.backends.cpu import host
+from symcomp.backends.cpu import host, jobs
 
 _lock = threading.Lock()
 _state = {}
@@ -120,11 +120,39 @@ def load_library(llvm, soname: str, name: str) -> bool:
     return False
 
 
+def preload() -> None:
+    """Start loading LLVM's shared library (llvmlite's, about 100 MB) in a background thread
+    (:mod:`symcomp.backends.cpu.jobs`), unless LLVM is initialized already.
+
+    ``dlopen`` releases the GIL, so the 6-11 ms it takes overlap the passes; the import of
+    ``llvmlite.binding`` in :func:`ensure_initialized` then finds the library loaded.  A failure
+    here (no such file) is left for that import to report."""
+    if not _state:
+        jobs.start("llvm-preload", _load_llvm_library, name="symcomp-llvm-preload")
+
+
+def _load_llvm_library() -> None:
+    import os
+
+    import llvmlite
+    from llvmlite.utils import get_library_name
+
+    try:  # the path llvmlite.binding loads it from; the handle is kept, so it stays loaded
+        _preloaded.append(ctypes.CDLL(os.path.join(os.path.dirname(llvmlite.__file__), "binding",
+                                                    get_library_name())))
+    except OSError:
+        pass
+
+
+_preloaded: list = []
+
+
 def ensure_initialized():
     """Initialize LLVM and the external symbols once (thread-safe)."""
     if not _state:
         with _lock:
             if not _state:
+                jobs.join("llvm-preload")
                 _init()
     return _state
 
