@@ -272,3 +272,22 @@ def test_cpu_identity_comes_from_cpuinfo_else_from_llvm(monkeypatch):
     monkeypatch.setattr(host, "cpu_identity", lambda: "")
     tgt = jit.target()
     assert cache._cpu_identity() == f"{tgt.cpu}:{tgt.features}"
+
+
+@needs_linker
+def test_where_no_thread_can_start_the_background_work_runs_in_the_caller(cache_dir, monkeypatch):
+    """Python 3.12+ refuses new threads while the interpreter shuts down: the link, the BLAS
+    copy and LLVM's library load then run in the compiling thread, and the entry still gets
+    its shared object."""
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    m, n = T.dmatrix("m"), T.dmatrix("n")
+    f = symcomp.function([m, n], T.exp(T.dot(m, n)) + 1.0)
+    a, b = np.linspace(-1, 1, 12).reshape(3, 4), np.linspace(0, 1, 8).reshape(4, 2)
+    np.testing.assert_allclose(f(a, b), np.exp(a @ b) + 1.0, rtol=1e-14)
+    key, entry = _function_entry(cache_dir)
+    assert "shared" in entry.meta and (cache_dir / f"{key}{shared.SUFFIX}").exists()

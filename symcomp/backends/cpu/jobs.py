@@ -1,16 +1,18 @@
 """Background work a compile leaves behind: one registry of its threads, to wait for them.
 
-Three kinds of work run off the path from graph to first result:
+Four kinds of work run off the path from graph to first result:
 
 * the copy of NumPy's OpenBLAS that the team BLAS loads (:mod:`symcomp.backends.cpu.teamblas`),
   started before the passes so that the file copy overlaps them;
+* the load of LLVM's shared library on a cold compile (:func:`symcomp.backends.cpu.jit.preload`),
+  also during the passes;
 * the link of a new disk-cache entry's shared object (:func:`symcomp.backends.cpu.shared.link_later`),
   which only later processes use;
 * tiered compilation (:mod:`symcomp.backends.cpu.tiering`).
 
-The copy and the link wait on a file system or a child process, without the GIL, so the
+The first three wait on a file system, ``dlopen`` or a child process, without the GIL, so the
 compile goes on in the meantime (the digits MLP step, graph to first result on 2 cores: about
-25 ms less; docs/performance.md, "Compile latency").
+40 ms less; docs/performance.md, "Off the critical path").
 
 The threads are not daemons: an interpreter that exits waits for them (each takes
 milliseconds, a level-2 compile a few hundred), so that no half-written file is left and
@@ -30,8 +32,13 @@ _jobs: dict = {}  # key -> Thread
 def start(key: Hashable, target: Callable, *args, name: str) -> threading.Thread:
     """Run ``target(*args)`` in a new non-daemon thread named ``name``, registered under ``key``.
 
+    Where no thread can be started (Python 3.12 and later refuse while the interpreter shuts
+    down; a process may be at its thread limit), ``target`` runs in the calling thread instead:
+    slower, never lost.
+
     Returns:
-        The thread; the one already running under ``key`` if there is one.
+        The thread (not alive if ``target`` ran in the caller); the one already running under
+        ``key`` if there is one.
     """
     with _lock:
         for k in [k for k, t in _jobs.items() if not t.is_alive()]:
@@ -40,8 +47,15 @@ def start(key: Hashable, target: Callable, *args, name: str) -> threading.Thread
         if running is not None:
             return running
         t = threading.Thread(target=target, args=args, name=name, daemon=False)
-        _jobs[key] = t
-        t.start()
+        try:
+            t.start()
+        except RuntimeError:
+            t = None
+        else:
+            _jobs[key] = t
+    if t is None:
+        target(*args)
+        return threading.Thread(target=target, args=args, name=name)  # never started
     return t
 
 
