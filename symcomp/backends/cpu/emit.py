@@ -162,8 +162,9 @@ class ModuleEmitter:
         module) and back, and a loop's phi to the value computed from it, so the printed module
         is garbage that only the cyclic collector frees, after the compile (the digits MLP step:
         ~39,000 objects, a 12 ms collection before its first call).  Emptying the attributes of
-        every function, block, argument and instruction, and of the module, breaks those cycles, and reference
-        counting frees the objects at once.  The module must not be used afterwards.
+        every function, block, argument and instruction, and of the module, breaks those
+        cycles, and reference counting frees the objects at once.  The module must not be used
+        afterwards.
         """
         parts = []
         for gv in self.module.globals.values():

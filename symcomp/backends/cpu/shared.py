@@ -2,9 +2,10 @@
 
 At a cache miss the object code (position-independent, :func:`symcomp.backends.cpu.jit.emit_object`)
 is also linked by the system C compiler driver (``cc -shared``), in a background thread
-(:func:`link_later`), into a shared object stored next to the cache entry (same key, suffix ``.so``).  A later process that hits the cache loads it with
-``dlopen`` (``RTLD_LOCAL``) instead of MCJIT, so it never maps LLVM (``llvmlite.binding``:
-20-70 ms to load, 8 ms more to initialize).
+(:func:`link_later`), into a shared object stored next to the cache entry (same key, suffix
+``.so``).  A later process that hits the cache loads it with ``dlopen`` (``RTLD_LOCAL``) instead
+of MCJIT, so it never maps LLVM (``llvmlite.binding``: 20-70 ms to load, 8 ms more to
+initialize).
 
 External symbols.  libm and libmvec functions are ordinary dynamic dependencies (``DT_NEEDED``).
 The symbols MCJIT resolves through ``llvm.add_symbol`` -- BLAS (``symcomp_dgemm``...), the
