@@ -291,3 +291,23 @@ def test_where_no_thread_can_start_the_background_work_runs_in_the_caller(cache_
     np.testing.assert_allclose(f(a, b), np.exp(a @ b) + 1.0, rtol=1e-14)
     key, entry = _function_entry(cache_dir)
     assert "shared" in entry.meta and (cache_dir / f"{key}{shared.SUFFIX}").exists()
+
+
+@needs_linker
+def test_the_linker_gets_an_environment_of_its_own(monkeypatch, tmp_path):
+    """The link runs in a background thread, and its child (started with vfork) must not read the
+    process's ``environ`` while another thread's putenv reallocates it: the test suite saw the
+    exec fail with EFAULT about once in 400 links.  So the linker gets a copy."""
+    seen = {}
+    real_run = shared.subprocess.run
+
+    def run(cmd, **kwargs):
+        seen.update(kwargs)
+        return real_run(cmd, **kwargs)
+
+    monkeypatch.setattr(shared.subprocess, "run", run)
+    monkeypatch.setenv("SYMCOMP_TEST_MARK", "1")
+    x = T.dvector("x")
+    ref = jit.parse(symcomp.function([x], T.exp(x) * 3.0).dump("llvm"))
+    assert shared.link(jit.emit_object(ref), shared.shim_names(jit.declared_functions(ref)), tmp_path / "x.so")
+    assert isinstance(seen.get("env"), dict) and seen["env"].get("SYMCOMP_TEST_MARK") == "1"

@@ -106,7 +106,11 @@ def link(obj: bytes, names: list, out: Path) -> bool:
         cmd = [cc, "-shared", "-nostartfiles", "-o", str(out), o, s, "-Wl,-z,defs", "-Wl,-z,noexecstack",
                "-Wl,--as-needed", *libs]
         try:
-            done = subprocess.run(cmd, capture_output=True, timeout=_LINK_TIMEOUT_S)
+            # With an environment of its own: the child (started with vfork) would otherwise read
+            # the process's ``environ`` after the parent thread let go of the GIL, and another
+            # thread's putenv can reallocate that array meanwhile.  The link runs in a background
+            # thread (link_later), and once in about 400 links the exec failed with EFAULT.
+            done = subprocess.run(cmd, capture_output=True, timeout=_LINK_TIMEOUT_S, env=dict(os.environ))
         except (OSError, subprocess.SubprocessError) as exc:
             _warn_once(f"symcomp: cannot run {cc} to link the cached code ({exc}); later processes will "
                        "load it with the JIT (slower to start)")

@@ -167,6 +167,10 @@ def _load() -> dict:
 
 
 def _open_single_threaded(path: Path) -> ctypes.CDLL:
+    # The environment is changed for a moment: first let the background load of LLVM's library
+    # (jit.preload) finish, whose constructors may read it (a putenv can reallocate the array
+    # a concurrent getenv walks).
+    jobs.join("llvm-preload")
     old = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
