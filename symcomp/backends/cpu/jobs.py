@@ -50,12 +50,12 @@ def start(key: Hashable, target: Callable, *args, name: str) -> threading.Thread
         try:
             t.start()
         except RuntimeError:
-            t = None
+            started = False
         else:
+            started = True
             _jobs[key] = t
-    if t is None:
+    if not started:
         target(*args)
-        return threading.Thread(target=target, args=args, name=name)  # never started
     return t
 
 
