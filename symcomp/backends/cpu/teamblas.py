@@ -72,8 +72,6 @@ def start_copy() -> None:
     so that the file copy, 25 MB and 10-16 ms the first time, overlaps the passes; :func:`addresses`
     waits for it.  Called for a function with matrix products before its passes run (it does
     nothing once the copy is loaded, or where NumPy has no ILP64 OpenBLAS to copy)."""
-    from symcomp.backends.cpu import cache
-
     with _copy_lock:
         if _state.get("copy_started") or host.is_known("teamblas"):
             return
@@ -81,8 +79,14 @@ def start_copy() -> None:
         if found is None:
             return
         _state["copy_started"] = True
-        folder = cache.cache_dir() / "blas" if cache.enabled() else None
-        jobs.start(_COPY_JOB, _copy_job, found[0], folder, name="symcomp-blas-copy")
+        jobs.start(_COPY_JOB, _copy_job, found[0], _copy_folder(), name="symcomp-blas-copy")
+
+
+def _copy_folder():
+    """Where the copy goes: the cache's ``blas`` folder, or None with the cache off."""
+    from symcomp.backends.cpu import cache
+
+    return cache.cache_dir() / "blas" if cache.enabled() else None
 
 
 def _copy_job(src: Path, folder) -> None:
@@ -98,12 +102,10 @@ def _take_copy(src: Path):
     Raises:
         OSError: the copy could not be written.
     """
-    from symcomp.backends.cpu import cache
-
     jobs.join(_COPY_JOB)
     made = _state.pop("copy", None)
     if made is None:  # not started (or this is a child forked while it ran)
-        made = _make_copy(src, cache.cache_dir() / "blas" if cache.enabled() else None)
+        made = _make_copy(src, _copy_folder())
     if isinstance(made, OSError):
         raise made
     return made
