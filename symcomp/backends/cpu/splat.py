@@ -32,20 +32,15 @@ _MAX_SPLATS = 4096
 
 
 def splat_constant(element_type: ir.Type, value, lanes: int) -> ir.Constant:
-    """The vector constant of ``lanes`` lanes of ``value`` (a Python number, or an ``ir.Constant``
-    of ``element_type``), shared by every use in the process.  Thread-safe (a compile and a
-    tier-up may run at once): the cache is one dict, whose single operations hold the GIL."""
-    if isinstance(value, ir.Constant):
-        what = str(value)
-    elif isinstance(value, numbers.Integral):
-        what = int(value)
-    else:  # by its bits: -0.0 == 0.0, and NaN != NaN
-        what = struct.pack("<d", float(value))
+    """The vector constant of ``lanes`` lanes of the number ``value`` as ``element_type``, shared
+    by every use in the process.  Thread-safe (a compile and a tier-up may run at once): the
+    cache is one dict, whose single operations hold the GIL."""
+    # Floats by their bits: -0.0 == 0.0, and NaN != NaN.
+    what = int(value) if isinstance(value, numbers.Integral) else struct.pack("<d", float(value))
     key = (str(element_type), lanes, what)
     found = _SPLATS.get(key)
     if found is None:
-        element = value if isinstance(value, ir.Constant) else ir.Constant(element_type, value)
-        found = _Splat(ir.VectorType(element_type, lanes), element)
+        found = _Splat(ir.VectorType(element_type, lanes), ir.Constant(element_type, value))
         if len(_SPLATS) < _MAX_SPLATS:
             _SPLATS[key] = found
     return found
