@@ -150,8 +150,8 @@ OBJECT, OPTIMIZED_IR = ".sco", ".scp"
 """File suffixes of the two kinds of entries: object code, and a pass pipeline's output IR."""
 
 
-def _path(key: str, kind: str = OBJECT) -> Path:
-    return cache_dir() / f"{key}{kind}"
+def _path(key: str, kind: str = OBJECT, directory: Optional[Path] = None) -> Path:
+    return (directory or cache_dir()) / f"{key}{kind}"
 
 
 def encode(entry: Entry) -> bytes:
@@ -202,7 +202,7 @@ def store(key: str, entry: Entry, kind: str = OBJECT, directory: Optional[Path] 
         with tempfile.NamedTemporaryFile(dir=d, prefix=f".{key[:16]}.", suffix=".tmp", delete=False) as f:
             tmp = f.name
             f.write(encode(entry))
-        os.replace(tmp, d / f"{key}{kind}")
+        os.replace(tmp, _path(key, kind, d))
         tmp = None
     except OSError as exc:
         _warn_once(f"symcomp: cannot write the compilation cache in {d} ({exc}); "
