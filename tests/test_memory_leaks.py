@@ -172,6 +172,7 @@ def test_a_compile_leaves_no_llvm_ir_for_the_cyclic_collector():
     outs = [loss, idx, h[T.arange(3), idx[:3]]]
     gc.collect()
     gc.disable()
+    cached = symcomp.config.cache
     symcomp.config.cache = False  # so that the LLVM IR is generated
     try:
         f = symcomp.function([x, t], outs, updates=[(p, p - 0.1 * g) for p, g in zip(params, T.grad(loss, params))])
@@ -179,7 +180,7 @@ def test_a_compile_leaves_no_llvm_ir_for_the_cyclic_collector():
         gc.collect()
         leftovers = sorted({type(o).__module__ for o in gc.garbage if type(o).__module__.startswith("llvmlite")})
     finally:
-        symcomp.config.cache = True
+        symcomp.config.cache = cached
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()

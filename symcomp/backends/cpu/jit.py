@@ -120,6 +120,9 @@ def load_library(llvm, soname: str, name: str) -> bool:
     return False
 
 
+_preloaded: list = []  # the handle of LLVM's library loaded by preload(), kept so it stays loaded
+
+
 def preload() -> None:
     """Start loading LLVM's shared library (llvmlite's, about 100 MB) in a background thread
     (:mod:`symcomp.backends.cpu.jobs`), unless LLVM is initialized already.
@@ -137,14 +140,11 @@ def _load_llvm_library() -> None:
     import llvmlite
     from llvmlite.utils import get_library_name
 
-    try:  # the path llvmlite.binding loads it from; the handle is kept, so it stays loaded
+    try:  # the path llvmlite.binding loads it from
         _preloaded.append(ctypes.CDLL(os.path.join(os.path.dirname(llvmlite.__file__), "binding",
                                                     get_library_name())))
     except OSError:
         pass
-
-
-_preloaded: list = []
 
 
 def ensure_initialized():
