@@ -17,7 +17,7 @@ registers; Muller, "Elementary Functions", 3rd ed., 2016, ch. 6):
   relative terms; a >= 4 gives 1 (erf rounds to 1 in float32 from 3.92 on); the sign of x
   restored (erf is odd; -0 stays -0);
 * erfc: see :func:`emit_erfc`;
-* NaN returns itself.
+* NaN returns NaN (erf: the offset in the interval is NaN; erfc: the clamp keeps NaN).
 
 Only with AVX-512 and 16-lane vectors; elsewhere libmvec is called.
 
@@ -151,6 +151,9 @@ _ERFC_TABLES = (
 """R_i(u) ~ erfc(a) exp(a**2) on interval i of width 10.25/32: the coefficients of degree 6 to 1,
 then the constant term as lo and hi parts (so that its rounding does not cost half an ulp)."""
 _ERFC_TOP = 10.25
+_ERFC_CLAMP = 10.24
+"""Arguments are clamped here, inside the last interval, so that no interval index needs a clamp;
+erfc rounds to 0 in float32 from 10.1 on, and so does R(10.24) exp(-10.24**2)."""
 
 
 def supported(t: ir.Type) -> bool:
@@ -168,12 +171,42 @@ class _Tables:
         self.perm = b.module.globals.get(name) or ir.Function(
             b.module, ir.FunctionType(self.e.t, [self.e.t, self.e.it, self.e.t]), name)
 
-    def interval(self, a: ir.Value, per_unit: float, count: int = 32) -> tuple[ir.Value, ir.Value]:
+    def interval(self, a: ir.Value, per_unit: float, count: int = 32,
+                 below_top: bool = False) -> tuple[ir.Value, ir.Value]:
         """(index, offset from the interval's centre) of a >= 0 among ``count`` intervals of width
-        1/per_unit from 0 (larger a and NaN read the last interval: the caller replaces them)."""
+        1/per_unit from 0.  Larger a reads the last interval (the caller replaces its result),
+        unless ``below_top`` says that the caller already keeps a * per_unit below ``count``.
+        NaN reads the last interval, or with ``below_top`` the first (AVX-512's truncating
+        conversion gives 0x80000000, where LLVM's ``fptosi`` of NaN would be poison); its
+        offset is NaN.
+
+        The offset is one fused multiply-add: (cell + 1/2) is exact, so it is the offset
+        rounded once; where (cell + 1/2) / per_unit is exact (both tables), the same bits as
+        a - (cell + 1/2) / per_unit."""
         b, e = self.b, self.e
-        cell = e.call("floor", e.call("minnum", b.fmul(a, e.splat(per_unit)), e.splat(count - 1.0)))
-        return b.fptosi(cell, e.it), b.fsub(a, b.fmul(b.fadd(cell, e.splat(0.5)), e.splat(1.0 / per_unit)))
+        scaled = b.fmul(a, e.splat(per_unit))
+        cell = e.call("floor", scaled if below_top else e.call("minnum", scaled, e.splat(count - 1.0)))
+        centre = b.fadd(cell, e.splat(0.5))
+        index = self._to_index(cell) if below_top else b.fptosi(cell, e.it)
+        return index, e.call("fma", centre, e.splat(-1.0 / per_unit), a)
+
+    def _to_index(self, cell: ir.Value) -> ir.Value:
+        """int32 lanes of ``cell`` by ``vcvttps2dq``, which is defined for NaN."""
+        b, e = self.b, self.e
+        name = "llvm.x86.avx512.mask.cvttps2dq.512"
+        mask_t = ir.IntType(16)
+        fn = b.module.globals.get(name) or ir.Function(
+            b.module, ir.FunctionType(e.it, [e.t, e.it, mask_t, ir.IntType(32)]), name)
+        return b.call(fn, [cell, ir.Constant(e.it, None), ir.Constant(mask_t, -1), ir.Constant(ir.IntType(32), 4)])
+
+    def min_keeping_nan(self, limit: float, v: ir.Value) -> ir.Value:
+        """min(limit, v), NaN where v is NaN: AVX-512's ``vminps`` returns its second operand
+        when either is NaN, so one instruction (``llvm.minnum`` would return the limit)."""
+        b, e = self.b, self.e
+        name = "llvm.x86.avx512.min.ps.512"
+        fn = b.module.globals.get(name) or ir.Function(
+            b.module, ir.FunctionType(e.t, [e.t, e.t, ir.IntType(32)]), name)
+        return b.call(fn, [e.splat(limit), v, ir.Constant(ir.IntType(32), 4)])
 
     def poly(self, tables, idx: ir.Value, u: ir.Value) -> ir.Value:
         """sum_k tables[k][idx] u**(degree - k), by Horner's scheme."""
@@ -219,7 +252,7 @@ def emit_erf(tab: _Tables, x: ir.Value) -> ir.Value:
     a = e.call("fabs", x)
     y = b.fmul(a, tab.poly(_TABLES, *tab.interval(a, float(_INTERVALS_PER_UNIT))))
     y = b.select(b.fcmp_ordered(">=", a, e.splat(_LIMIT)), e.splat(1.0), y)
-    return e.nan_through(x, e.call("copysign", y, x))
+    return e.call("copysign", y, x)  # a NaN x has a NaN offset, so y is NaN
 
 
 @_inline_where_supported("erfc")
@@ -236,15 +269,14 @@ def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
         TypeError: for a type other than a vector of float.
     """
     b, e = tab.b, tab.e
-    a = e.call("minnum", e.call("fabs", x), e.splat(_ERFC_TOP))  # erfc(10.25) underflows to 0
+    a = tab.min_keeping_nan(_ERFC_CLAMP, e.call("fabs", x))  # erfc rounds to 0 from 10.1 on
     hi = b.fmul(a, a)
     lo = e.call("fma", a, a, b.fneg(hi))
-    # exp(-hi) for hi in [0, 105.1] (a is clamped and never NaN): vexp.emit without its argument
-    # clamp and NaN select; vscalef rounds the subnormal results once.  GELU 1e7: 2.04 -> 1.78 ms.
+    # exp(-hi) for hi in [0, 104.9] or NaN: vexp.emit without its argument clamp and NaN select
+    # (vscalef's result is NaN for NaN); vscalef rounds the subnormal results once.
     n, r = e.reduce(b.fneg(hi))
     decay = e.scale(e.horner(e.p["poly"], r), n)
-    idx, u = tab.interval(a, 32 / _ERFC_TOP)
+    idx, u = tab.interval(a, 32 / _ERFC_TOP, below_top=True)  # _ERFC_CLAMP * 32 / _ERFC_TOP < 31.97
     big_r = b.fadd(tab.poly(_ERFC_TABLES[:-1], idx, u), tab.poly(_ERFC_TABLES[-1:], idx, u))  # (S u + lo) + hi
     y = b.fmul(decay, e.call("fma", b.fneg(lo), big_r, big_r))  # exp(-hi) (1 - lo) R
-    y = b.select(b.fcmp_ordered("<", x, e.splat(0.0)), b.fsub(e.splat(2.0), y), y)
-    return e.nan_through(x, y)
+    return b.select(b.fcmp_ordered("<", x, e.splat(0.0)), b.fsub(e.splat(2.0), y), y)  # NaN: a, y NaN
