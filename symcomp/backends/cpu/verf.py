@@ -199,15 +199,6 @@ class _Tables:
             b.module, ir.FunctionType(e.it, [e.t, e.it, mask_t, ir.IntType(32)]), name)
         return b.call(fn, [cell, ir.Constant(e.it, None), ir.Constant(mask_t, -1), ir.Constant(ir.IntType(32), 4)])
 
-    def min_keeping_nan(self, limit: float, v: ir.Value) -> ir.Value:
-        """min(limit, v), NaN where v is NaN: AVX-512's ``vminps`` returns its second operand
-        when either is NaN, so one instruction (``llvm.minnum`` would return the limit)."""
-        b, e = self.b, self.e
-        name = "llvm.x86.avx512.min.ps.512"
-        fn = b.module.globals.get(name) or ir.Function(
-            b.module, ir.FunctionType(e.t, [e.t, e.t, ir.IntType(32)]), name)
-        return b.call(fn, [e.splat(limit), v, ir.Constant(ir.IntType(32), 4)])
-
     def poly(self, tables, idx: ir.Value, u: ir.Value) -> ir.Value:
         """sum_k tables[k][idx] u**(degree - k), by Horner's scheme."""
         b, e = self.b, self.e
@@ -269,7 +260,7 @@ def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
         TypeError: for a type other than a vector of float.
     """
     b, e = tab.b, tab.e
-    a = tab.min_keeping_nan(_ERFC_CLAMP, e.call("fabs", x))  # erfc rounds to 0 from 10.1 on
+    a = e.min_keeping_nan(_ERFC_CLAMP, e.call("fabs", x))  # erfc rounds to 0 from 10.1 on
     hi = b.fmul(a, a)
     lo = e.call("fma", a, a, b.fneg(hi))
     # exp(-hi) for hi in [0, 104.9] or NaN: vexp.emit without its argument clamp and NaN select

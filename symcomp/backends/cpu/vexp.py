@@ -89,7 +89,30 @@ class _Emitter:
         return intrinsic(self.b, f"llvm.{name}", *args)
 
     def clamp(self, x: ir.Value, lo: float, hi: float) -> ir.Value:
+        """x clamped to [lo, hi]; NaN becomes hi (``llvm.minnum``/``maxnum`` drop NaN)."""
         return self.call("minnum", self.call("maxnum", x, self.splat(lo)), self.splat(hi))
+
+    def native_512(self) -> bool:
+        """Whether this vector type fills one AVX-512 register: then :meth:`scale` is ``vscalef``
+        (NaN in, NaN out) and :meth:`min_keeping_nan` applies."""
+        return self.lanes * self.p["bits"] == 512 and _has_avx512f()
+
+    def _x86(self, op: str, limit: float, v: ir.Value) -> ir.Value:
+        b, kind = self.b, "pd" if self.p["bits"] == 64 else "ps"
+        name = f"llvm.x86.avx512.{op}.{kind}.512"
+        fn = b.module.globals.get(name) or ir.Function(
+            b.module, ir.FunctionType(self.t, [self.t, self.t, ir.IntType(32)]), name)
+        return b.call(fn, [self.splat(limit), v, ir.Constant(ir.IntType(32), 4)])
+
+    def min_keeping_nan(self, limit: float, v: ir.Value) -> ir.Value:
+        """min(limit, v), NaN where v is NaN, for :meth:`native_512` types: AVX-512's ``vminps``
+        and ``vminpd`` return their second operand when either is NaN, so one instruction
+        (``llvm.minnum`` returns the limit, and then NaN needs a compare and a select)."""
+        return self._x86("min", limit, v)
+
+    def clamp_keeping_nan(self, x: ir.Value, lo: float, hi: float) -> ir.Value:
+        """x clamped to [lo, hi], NaN where x is NaN, for :meth:`native_512` types (two instructions)."""
+        return self.min_keeping_nan(hi, self._x86("max", lo, x))
 
     def reduce(self, xc: ir.Value) -> tuple[ir.Value, ir.Value]:
         """(n, r): n = roundeven(x / ln 2), r = x - n ln 2 (|r| <= ln(2)/2)."""
@@ -146,6 +169,9 @@ def emit(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
         TypeError: for any other type (see :func:`supported`).
     """
     e = _Emitter(b, x.type, "vexp.emit")
+    if e.native_512():  # NaN flows through the clamp, the reduction and vscalef
+        n, r = e.reduce(e.clamp_keeping_nan(x, e.p["lo"], e.p["hi"]))
+        return e.scale(e.horner(e.p["poly"], r), n)
     n, r = e.reduce(e.clamp(x, e.p["lo"], e.p["hi"]))
     return e.nan_through(x, e.scale(e.horner(e.p["poly"], r), n))
 
