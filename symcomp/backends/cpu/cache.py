@@ -131,6 +131,7 @@ def fingerprint() -> str:
             f"format={MAGIC!r}", f"symcomp={symcomp.__version__}", f"llvm={_llvm_identity()}",
             f"machine={platform.machine()}-{sys.platform}", f"cpu={_cpu_identity()}",
             f"libmvec={host.has_libmvec()}", f"openmp={omp.available()}", f"blas_int={host.blas_int_bits()}",
+            f"llc={host.last_level_cache_bytes()}",
             f"pipeline={','.join(jit.LEAN_PIPELINE)};{','.join(jit.QUICK_PIPELINE)}", f"reloc={jit.RELOC}",
             f"codegen=O{jit.CODEGEN_LEVEL}/O{jit.CODEGEN_LEVEL_SMALL}<={jit.SMALL_MODULE_LINES}", f"source={_source_digest()}",
         ]

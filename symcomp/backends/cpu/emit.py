@@ -295,6 +295,23 @@ class OpEmitter:
             value = b.zext(value, ir.VectorType(I8, value.type.count) if isinstance(value.type, ir.VectorType) else I8)
         b.store(value, b.gep(ptr, [index], source_etype=mt), align=max(1, dtype.itemsize))
 
+    def store_streaming(self, value: ir.Value, ptr: ir.Value, dtype: DType, index: ir.Value) -> None:
+        """Store a vector of ``dtype`` at element ``index``, which the caller guarantees is aligned
+        to the vector's size, with a non-temporal hint (x86 ``vmovntps``/``vmovntpd``: the lines are
+        written to memory without being read for ownership first, and not kept in the caches).
+        The caller ends the stores with :meth:`store_fence`."""
+        b = self.b
+        nbytes = value.type.count * dtype.itemsize
+        st = b.store(value, b.gep(ptr, [index], source_etype=S.llvm_type(dtype, in_memory=True)), align=nbytes)
+        st.set_metadata("nontemporal", b.module.add_metadata([ir.Constant(I32, 1)]))
+
+    def store_fence(self) -> None:
+        """x86 ``sfence``: the non-temporal stores before it are globally visible before any store after it."""
+        b = self.b
+        fn = b.module.globals.get("llvm.x86.sse.sfence") or ir.Function(
+            b.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence")
+        b.call(fn, [])
+
     def masked_load(self, ptr, dtype: DType, index, mask, lanes: int, passthru=None) -> ir.Value:
         b = self.b
         mt = S.llvm_type(dtype, in_memory=True)

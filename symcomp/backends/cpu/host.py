@@ -65,6 +65,35 @@ def cpu_identity() -> str:
     return once("cpu", read)
 
 
+DEFAULT_LLC_BYTES = 32 << 20
+"""The last-level cache size assumed where sysfs does not tell (one Zen 4/5 CCD's L3)."""
+
+
+def last_level_cache_bytes() -> int:
+    """Bytes of the largest CPU cache that CPU 0 reports in sysfs
+    (``/sys/devices/system/cpu/cpu0/cache/index*/size``), or :data:`DEFAULT_LLC_BYTES` where it
+    cannot be read.  Outputs at least this large are written with non-temporal stores
+    (:mod:`symcomp.backends.cpu.loops`)."""
+
+    def read():
+        import glob
+
+        sizes = []
+        for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+            try:
+                with open(path) as f:
+                    text = f.read().strip().upper()
+            except OSError:
+                continue
+            unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            digits = text.rstrip("KMG")
+            if digits.isdigit():
+                sizes.append(int(digits) * unit)
+        return max(sizes, default=DEFAULT_LLC_BYTES)
+
+    return once("llc", read)
+
+
 def has_libmvec() -> bool:
     """Whether glibc's vector math library (``libmvec.so.1``) can be loaded."""
 

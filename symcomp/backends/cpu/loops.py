@@ -166,22 +166,55 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         from symcomp.backends.cpu import threads
 
         def ranged(W, wdims, w_in, w_out, outer, inner):
+            stream = _stream_flag(W, wdims, w_out, out_dtype, reduce, lanes)
             _ranged_nest(W, wdims, w_in, w_out, body, out_dtype, reduce, lanes, outer, inner, unroll,
-                         prefetch_ahead)
+                         prefetch_ahead, stream)
 
         threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
         return
     arrays = inputs + [out]
+    stream = _stream_flag(E, dims, out, out_dtype, reduce, lanes)
 
     def nest(level: int, offsets: list):
         if level == rank - 1:
-            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead)
+            _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
+                   stream)
             return
         with for_range(b, 0, dims[level], name=f"l{level}") as i:
             nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
 
     nest(0, [i64(0)] * len(arrays))
     del nest  # a recursive closure is a reference cycle: without this, the IR it holds waits for the collector
+
+
+def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce, lanes: int):
+    """An i1 value: whether the main SIMD loop writes ``out`` with non-temporal stores; None where
+    it never does (a reduction, booleans, a vector that is not 16, 32 or 64 bytes, a CPU other
+    than x86-64).
+
+    At run time: when the output takes at least the last-level cache
+    (:func:`symcomp.backends.cpu.host.last_level_cache_bytes`), so that regular stores would
+    evict the inputs and then read every output line from memory before writing it (a fifth of
+    a*b+c's traffic), and its address is a multiple of the element size (so that the peeled
+    head aligns the main loop to the vector size).  An output smaller than the cache stays in
+    it for the next kernel; the C loop a*b+c with 2 threads, here: 2e6 float64 13% faster
+    streaming, 1e6 5% slower, 1e7 22% faster."""
+    import platform
+
+    from symcomp.backends.cpu import host
+
+    size = out_dtype.itemsize
+    if reduce or out_dtype.is_bool or lanes * size not in (16, 32, 64) or \
+            platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    b = E.b
+    total = i64(1)
+    for d in dims:
+        total = b.mul(total, d)
+    big = b.icmp_signed(">=", total, i64(-(-host.last_level_cache_bytes() // size)))
+    addr = b.ptrtoint(out.ptr, I64)
+    aligned = b.icmp_signed("==", b.and_(addr, i64(size - 1)), i64(0))
+    return b.and_(big, aligned)
 
 
 def threads_available() -> bool:
@@ -192,7 +225,7 @@ def threads_available() -> bool:
 
 
 def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner, unroll,
-                 prefetch_ahead):
+                 prefetch_ahead, stream):
     """The nest restricted to flat outer iterations ``outer`` = [lo, hi) (the outer axes taken
     as one loop in C order) and to inner iterations ``inner`` = [lo, hi)."""
     b = E.b
@@ -209,10 +242,11 @@ def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes
             if k:
                 rem = b.udiv(rem, dims[k])
             offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
-        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead)
+        _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead, stream)
 
 
-def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead):
+def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
+           stream=None):
     b = E.b
     in_offs, out_off = offsets[:-1], offsets[-1]
     out_inner_reduced = out.inner_bcast  # for reductions: stride 0 along the inner axis
@@ -223,7 +257,8 @@ def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes
             contiguous = b.and_(contiguous, b.icmp_signed("==", a.strides[-1], i64(1)))
     with b.if_else(contiguous, likely=True) as (simd, scalar):
         with simd:
-            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead)
+            _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
+                        stream)
         with scalar:
             _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce)
 
@@ -260,7 +295,8 @@ tables of :mod:`symcomp.backends.cpu.verf`) is emitted once per iteration instea
 copy spilled the tables (float32 GELU at 1e7, 2 threads: 2.65 ms unrolled, 2.04-2.12 ms not)."""
 
 
-def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead):
+def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
+                stream=None):
     b = E.b
     cx = E.scalar_context(lanes)
     bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
@@ -296,10 +332,16 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             cur = E.load(out.ptr, out_dtype, idx, lanes) if mask is None else \
                 E.masked_load(out.ptr, out_dtype, idx, mask, lanes)
             res = combine(E, reduce, out_dtype, cur, res)
-        if mask is None:
-            E.store(res, out.ptr, out_dtype, idx)
-        else:
+        if mask is not None:
             E.masked_store(res, out.ptr, out_dtype, idx, mask)
+        elif stream is None:
+            E.store(res, out.ptr, out_dtype, idx)
+        else:  # full steps after the peeled head: aligned to the vector size
+            with b.if_else(stream) as (streaming, regular):
+                with streaming:
+                    E.store_streaming(res, out.ptr, out_dtype, idx)
+                with regular:
+                    E.store(res, out.ptr, out_dtype, idx)
 
     head = i64(0)
     if not (reduce and out.inner_bcast):
@@ -321,6 +363,9 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             step(b.add(j, i64(u * lanes)) if u else j, None, u)
     with for_range(b, big, main, lanes, name="v") as j:
         step(j, None)
+    if stream is not None:
+        with b.if_then(stream):
+            E.store_fence()
     with b.if_then(b.icmp_signed("<", main, n)):
         lane_idx = b.add(_splat(b, main, lanes), _lane_iota(lanes))
         mask = b.icmp_signed("<", lane_idx, _splat(b, n, lanes))
