@@ -62,6 +62,15 @@ def test_streamed_outputs_match_numpy(fused, dt, rows, cols, seed):
     np.testing.assert_array_equal(g(a, r), a * r + a)
 
 
+def test_output_in_fresh_pages(fused):
+    """A result above glibc's mmap threshold (32 MiB) comes in pages not yet touched: the
+    residency check sends it to the regular stores, with the same result."""
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.random((2, 2_500_001)) for _ in range(3))  # 40 MB
+    f, _ = fused["float64"]
+    np.testing.assert_array_equal(f(a, b, c), a * b + c)
+
+
 def test_strided_inputs_and_offsets_into_a_view(fused):
     rng = np.random.default_rng(0)
     big = rng.random((5, 403))
@@ -99,6 +108,7 @@ def test_large_stores_are_non_temporal_and_fenced_reductions_are_not():
         reduced = symcomp.function([x], T.sum(x * 2)).dump("asm")
     assert "vmovntp" in streamed or "movntp" in streamed, "no non-temporal store in the elementwise loop"
     assert "sfence" in streamed
+    assert "mincore" in streamed  # a freshly mapped output is written with regular stores
     assert "movntp" not in reduced
 
 

@@ -94,6 +94,16 @@ def last_level_cache_bytes() -> int:
     return once("llc", read)
 
 
+def page_bytes() -> int:
+    """The virtual memory page size (``os.sysconf("SC_PAGE_SIZE")``; 4096 where it cannot be read)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 4096
+
+
 def has_libmvec() -> bool:
     """Whether glibc's vector math library (``libmvec.so.1``) can be loaded."""
 
