@@ -199,8 +199,8 @@ def _fence(E: OpEmitter, stream) -> None:
 
 def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce, lanes: int):
     """An i1 value: whether the main SIMD loop writes ``out`` with non-temporal stores; None where
-    it never does (a reduction, booleans, a vector that is not 16, 32 or 64 bytes, a CPU other
-    than x86-64).
+    it never does (a reduction, booleans, a vector that is not 16, 32 or 64 bytes, a target other
+    than x86-64 Linux).
 
     At run time, when all of these hold:
 
