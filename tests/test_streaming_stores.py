@@ -115,9 +115,36 @@ def test_large_stores_are_non_temporal_and_fenced_reductions_are_not():
 def test_last_level_cache_size_is_read_from_sysfs_or_defaults(monkeypatch):
     size = host.last_level_cache_bytes()
     assert isinstance(size, int) and size >= 1 << 20
-    import glob
+    import os
 
-    monkeypatch.setattr(glob, "glob", lambda pattern: [])
+    def listing(path):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(os, "listdir", listing)
     monkeypatch.delitem(host._memo, "llc")
     assert host.last_level_cache_bytes() == host.DEFAULT_LLC_BYTES
     monkeypatch.setitem(host._memo, "llc", size)  # restored for the rest of the process
+
+
+def test_last_level_cache_is_the_outermost_sysfs_index(monkeypatch, tmp_path):
+    """index10 sorts before index2 as text: the outermost level is the highest number."""
+    base = tmp_path / "cache"
+    for i, size in [(0, "48K"), (2, "1024K"), (3, "32768K"), (10, "260M")]:
+        (base / f"index{i}").mkdir(parents=True)
+        (base / f"index{i}" / "size").write_text(size + "\n")
+    import os
+
+    real_listdir, real_open = os.listdir, open
+
+    def redirect(path):
+        return str(path).replace("/sys/devices/system/cpu/cpu0/cache", str(base))
+
+    monkeypatch.setattr(os, "listdir", lambda p: real_listdir(redirect(p)))
+    monkeypatch.setattr("builtins.open", lambda p, *a, **k: real_open(redirect(p), *a, **k))
+    saved = host._memo.pop("llc", None)
+    try:
+        assert host.last_level_cache_bytes() == 260 << 20
+    finally:
+        host._memo.pop("llc", None)
+        if saved is not None:
+            host._memo["llc"] = saved

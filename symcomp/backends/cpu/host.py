@@ -70,26 +70,29 @@ DEFAULT_LLC_BYTES = 32 << 20
 
 
 def last_level_cache_bytes() -> int:
-    """Bytes of the largest CPU cache that CPU 0 reports in sysfs
-    (``/sys/devices/system/cpu/cpu0/cache/index*/size``), or :data:`DEFAULT_LLC_BYTES` where it
-    cannot be read.  Outputs at least this large are written with non-temporal stores
-    (:mod:`symcomp.backends.cpu.loops`)."""
+    """Bytes of CPU 0's last-level cache as sysfs reports it (the size of the highest-numbered
+    ``/sys/devices/system/cpu/cpu0/cache/index*``, the outermost level), or
+    :data:`DEFAULT_LLC_BYTES` where it cannot be read.  Outputs at least this large are written
+    with non-temporal stores (:mod:`symcomp.backends.cpu.loops`)."""
 
     def read():
-        import glob
+        import os
 
-        sizes = []
-        for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        base = "/sys/devices/system/cpu/cpu0/cache"
+        try:
+            names = [n for n in os.listdir(base) if n.startswith("index") and n[5:].isdigit()]
+        except OSError:
+            return DEFAULT_LLC_BYTES
+        for name in sorted(names, key=lambda n: int(n[5:]), reverse=True):
             try:
-                with open(path) as f:
+                with open(f"{base}/{name}/size") as f:
                     text = f.read().strip().upper()
             except OSError:
                 continue
-            unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
             digits = text.rstrip("KMG")
             if digits.isdigit():
-                sizes.append(int(digits) * unit)
-        return max(sizes, default=DEFAULT_LLC_BYTES)
+                return int(digits) * {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        return DEFAULT_LLC_BYTES
 
     return once("llc", read)
 
