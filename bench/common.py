@@ -51,7 +51,7 @@ def peer(name: str):
         return None
 
 
-def timeit(fn, warmup: int = 2, min_reps: int = 7, budget_s: float = 1.5) -> dict:
+def timeit(fn, warmup: int = 2, min_reps: int = 7, budget_s: float = 1.5, prime: bool = False) -> dict:
     """Median and minimum seconds of ``fn()`` over at least ``min_reps`` calls (gc off, as timeit),
     the cores it kept busy, and the page faults per call (``faults``: a result in fresh pages
     faults once per 4 KiB page, e.g. torch eager's 80 MB softmax result, which glibc maps anew on
@@ -62,12 +62,16 @@ def timeit(fn, warmup: int = 2, min_reps: int = 7, budget_s: float = 1.5) -> dic
     in a background thread, which is awaited here (with its other background work:
     :mod:`symcomp.backends.cpu.jobs`).  Otherwise that thread competes with the
     first timed calls for the two cores: a*b+c read 8.12 ms for symcomp's first row and 6.37 ms
-    for its second row (trust_input), which runs the same machine code."""
+    for its second row (trust_input), which runs the same machine code.
+
+    ``prime``: call :func:`prime_heap` once compilation is over, just before the timed calls."""
     for _ in range(warmup):
         fn()
     jobs = sys.modules.get("symcomp.backends.cpu.jobs")
     if jobs is not None:
         jobs.wait()
+    if prime:
+        prime_heap()
     gc.collect()
     gc.disable()
     try:
@@ -130,7 +134,12 @@ def prime_heap() -> None:
     given the same region, 3.7 ms.  It does not hold for every peer: JAX's results always come
     in fresh pages, and torch's ``posix_memalign`` asks for more than the freed chunk of its
     last result holds, so in some processes glibc maps it anew on each call.  The table's
-    ``page faults/call`` column shows which peer paid for that (:func:`timeit`)."""
+    ``page faults/call`` column shows which peer paid for that (:func:`timeit`).
+
+    :func:`run_peers` primes after each peer's compilation and warm-up calls, not before: a
+    compile in the process (symcomp's LLVM on a cache miss, Numba's, XLA's) allocates in the main
+    heap too, and once left symcomp's a*b+c row 625 page faults per call and 8.45 ms against
+    5.09-5.18 ms in the runs where its results came from the region."""
     blocks = [np.ones(30 << 17) for _ in range(HEAP_REGION_MIB // 30)]  # 30 MiB of float64 each
     del blocks
 
@@ -139,7 +148,6 @@ def run_peers(bench: str, peers: list, check=None) -> None:
     """Time each ``(name, threads, make)`` where ``make()`` returns a no-argument callable giving
     the result; ``check(result)`` returns the max relative error against the reference."""
     for name, threads, make in peers:
-        prime_heap()
         try:
             fn = make()
         except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported, not fatal
@@ -148,7 +156,7 @@ def run_peers(bench: str, peers: list, check=None) -> None:
         if fn is None:
             emit(bench, name, threads, None, note="not installed")
             continue
-        res = timeit(fn)
+        res = timeit(fn, prime=True)
         if check is not None:
             res["max_rel_err"] = float(check(fn()))
         emit(bench, name, threads, res)

@@ -7,7 +7,7 @@ The child processes run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (this 
 and they slow OpenBLAS ~2x), with glibc's malloc thresholds fixed (MALLOC_MMAP_THRESHOLD_=64MiB,
 MALLOC_TRIM_THRESHOLD_=256MiB, so that no peer's temporaries up to 64 MiB are unmapped and
 page-faulted again on every call: PEERS.md saw that swing NumPy's small MLP 4x; before each
-peer, ``common.prime_heap`` leaves the same free 210 MiB region in the heap, so that larger
+peer's timed calls (after its compilation), ``common.prime_heap`` leaves the same free 210 MiB region in the heap, so that larger
 results, such as the 80 MB of a 1e7 float64 result, come from it for every peer that uses
 ``malloc``; JAX's, and in some processes torch's, do not: the ``page faults/call`` column shows
 it) and with
@@ -190,7 +190,8 @@ def main(argv=None):
         f"{platform.python_version()}; {versions()}.",
         "Environment of every benchmark process: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE **unset** (set on this "
         "machine, they slow OpenBLAS ~2x); MALLOC_MMAP_THRESHOLD_=64MiB and MALLOC_TRIM_THRESHOLD_=256MiB for "
-        "every peer alike, and before each peer the same free 210 MiB region at the top of the heap "
+        "every peer alike, and before each peer's timed calls (after its compilation) the same free 210 MiB "
+        "region at the top of the heap "
         f"(bench/common.py prime_heap); {child_env()['BENCH_THREADS']} threads for every peer with a setting (symcomp "
         "config.num_threads, numexpr, numba, torch, OpenBLAS via threadpoolctl; JAX uses XLA's default; "
         "PyTensor's loops are single-threaded).",
