@@ -307,10 +307,9 @@ class OpEmitter:
 
     def store_fence(self) -> None:
         """x86 ``sfence``: the non-temporal stores before it are globally visible before any store after it."""
-        b = self.b
-        fn = b.module.globals.get("llvm.x86.sse.sfence") or ir.Function(
-            b.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence")
-        b.call(fn, [])
+        from symcomp.backends.cpu.mathlib import declare
+
+        self.b.call(declare(self.b.module, "llvm.x86.sse.sfence", ir.VoidType(), []), [])
 
     def masked_load(self, ptr, dtype: DType, index, mask, lanes: int, passthru=None) -> ir.Value:
         b = self.b

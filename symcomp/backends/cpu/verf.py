@@ -192,12 +192,11 @@ class _Tables:
 
     def _to_index(self, cell: ir.Value) -> ir.Value:
         """int32 lanes of ``cell`` by ``vcvttps2dq``, which is defined for NaN."""
-        b, e = self.b, self.e
-        name = "llvm.x86.avx512.mask.cvttps2dq.512"
-        mask_t = ir.IntType(16)
-        fn = b.module.globals.get(name) or ir.Function(
-            b.module, ir.FunctionType(e.it, [e.t, e.it, mask_t, ir.IntType(32)]), name)
-        return b.call(fn, [cell, ir.Constant(e.it, None), ir.Constant(mask_t, -1), ir.Constant(ir.IntType(32), 4)])
+        from symcomp.backends.cpu.mathlib import declare  # mathlib dispatches to this module
+
+        e, mask_t = self.e, ir.IntType(16)
+        fn = declare(self.b.module, "llvm.x86.avx512.mask.cvttps2dq.512", e.it, [e.t, e.it, mask_t, ir.IntType(32)])
+        return self.b.call(fn, [cell, ir.Constant(e.it, None), ir.Constant(mask_t, -1), ir.Constant(ir.IntType(32), 4)])
 
     def poly(self, tables, idx: ir.Value, u: ir.Value) -> ir.Value:
         """sum_k tables[k][idx] u**(degree - k), by Horner's scheme."""

@@ -98,11 +98,11 @@ class _Emitter:
         return self.lanes * self.p["bits"] == 512 and _has_avx512f()
 
     def _x86(self, op: str, limit: float, v: ir.Value) -> ir.Value:
-        b, kind = self.b, "pd" if self.p["bits"] == 64 else "ps"
-        name = f"llvm.x86.avx512.{op}.{kind}.512"
-        fn = b.module.globals.get(name) or ir.Function(
-            b.module, ir.FunctionType(self.t, [self.t, self.t, ir.IntType(32)]), name)
-        return b.call(fn, [self.splat(limit), v, ir.Constant(ir.IntType(32), 4)])
+        from symcomp.backends.cpu.mathlib import declare  # mathlib dispatches to this module
+
+        kind = "pd" if self.p["bits"] == 64 else "ps"
+        fn = declare(self.b.module, f"llvm.x86.avx512.{op}.{kind}.512", self.t, [self.t, self.t, ir.IntType(32)])
+        return self.b.call(fn, [self.splat(limit), v, ir.Constant(ir.IntType(32), 4)])
 
     def min_keeping_nan(self, limit: float, v: ir.Value) -> ir.Value:
         """min(limit, v), NaN where v is NaN, for :meth:`native_512` types: AVX-512's ``vminps``
