@@ -17,6 +17,8 @@ loaded once per inner loop and splatted.
 
 from __future__ import annotations
 
+import platform
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -24,7 +26,7 @@ from typing import Callable, Optional
 from llvmlite import ir
 
 from symcomp.backends.cpu import mathlib
-from symcomp.backends.cpu.emit import I1, I32, I64, PTR, OpEmitter, i64
+from symcomp.backends.cpu.emit import I1, I8, I32, I64, PTR, OpEmitter, i64
 from symcomp.backends.cpu.scalar import ScalarContext, llvm_type
 from symcomp.ir.types import DType
 
@@ -197,6 +199,10 @@ def _fence(E: OpEmitter, stream) -> None:
             E.store_fence()
 
 
+_STREAMING_TARGET = platform.machine() in ("x86_64", "AMD64") and sys.platform.startswith("linux")
+"""Where :func:`_stream_flag` may stream: x86's ``vmovntp*`` and ``sfence``, Linux's ``mincore``."""
+
+
 def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce, lanes: int):
     """An i1 value: whether the main SIMD loop writes ``out`` with non-temporal stores; None where
     it never does (a reduction, booleans, a vector that is not 16, 32 or 64 bytes, a target other
@@ -221,14 +227,10 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
       regular stores then hit; streaming stores would write those lines twice (1e7 float64,
       fresh pages: 8.5 ms streaming against 8.1 ms).  The last page is the last one written,
       so each thread of a parallel loop, checking as it starts, sees the same answer."""
-    import platform
-    import sys
-
     from symcomp.backends.cpu import host
 
     size = out_dtype.itemsize
-    if reduce or out_dtype.is_bool or lanes * size not in (16, 32, 64) or \
-            platform.machine() not in ("x86_64", "AMD64") or not sys.platform.startswith("linux"):
+    if reduce or out_dtype.is_bool or lanes * size not in (16, 32, 64) or not _STREAMING_TARGET:
         return None
     b = E.b
     total = i64(1)
@@ -242,11 +244,10 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
     b.store(b.and_(big, aligned), flag)
     with b.if_then(b.load(flag)):
         page = b.and_(b.add(addr, b.sub(b.mul(total, i64(size)), i64(1))), i64(-host.page_bytes()))
-        status = E.entry_alloca(ir.IntType(8))
+        status = E.entry_alloca(I8)
         mincore = mathlib.declare(b.module, "mincore", I32, [PTR, I64, PTR])
         rc = b.call(mincore, [b.inttoptr(page, PTR), i64(1), status])
-        resident = b.icmp_unsigned("!=", b.and_(b.load(status), ir.Constant(ir.IntType(8), 1)),
-                                   ir.Constant(ir.IntType(8), 0))
+        resident = b.trunc(b.load(status), I1)  # bit 0: the page is in memory
         b.store(b.and_(b.icmp_signed("==", rc, ir.Constant(I32, 0)), resident), flag)
     return b.load(flag)
 
