@@ -7,10 +7,10 @@ The child processes run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (this 
 and they slow OpenBLAS ~2x), with glibc's malloc thresholds fixed (MALLOC_MMAP_THRESHOLD_=64MiB,
 MALLOC_TRIM_THRESHOLD_=256MiB, so that no peer's temporaries up to 64 MiB are unmapped and
 page-faulted again on every call: PEERS.md saw that swing NumPy's small MLP 4x; before each
-peer's timed calls (after its compilation), ``common.prime_heap`` leaves the same free 210 MiB region in the heap, so that larger
-results, such as the 80 MB of a 1e7 float64 result, come from it for every peer that uses
-``malloc``; JAX's, and in some processes torch's, do not: the ``page faults/call`` column shows
-it) and with
+peer's timed calls (after its compilation), ``common.prime_heap`` leaves the same free 210 MiB
+region in the heap, so that larger results, such as the 80 MB of a 1e7 float64 result, come from
+it for every peer that uses ``malloc``; JAX's, and in some processes torch's, do not: the
+``page faults/call`` column shows it) and with
 BENCH_THREADS threads
 (default 2) for every peer that has a setting.  The table header says all of this again.
 """
