@@ -60,14 +60,14 @@ def timeit(fn, warmup: int = 2, min_reps: int = 7, budget_s: float = 1.5, prime:
     Timing starts once compilation is over, for every peer: JAX, Numba and torch.compile compile
     in the warm-up calls, and symcomp's first calls start the optimizing compile of its tier-up
     in a background thread, which is awaited here (with its other background work:
-    :mod:`symcomp.backends.cpu.jobs`).  Otherwise that thread competes with the
+    :mod:`symcomp.backends.cpu.runtime.background`).  Otherwise that thread competes with the
     first timed calls for the two cores: a*b+c read 8.12 ms for symcomp's first row and 6.37 ms
     for its second row (trust_input), which runs the same machine code.
 
     ``prime``: call :func:`prime_heap` once compilation is over, just before the timed calls."""
     for _ in range(warmup):
         fn()
-    jobs = sys.modules.get("symcomp.backends.cpu.jobs")
+    jobs = sys.modules.get("symcomp.backends.cpu.runtime.background")
     if jobs is not None:
         jobs.wait()
     if prime:

@@ -28,7 +28,7 @@ class Config:
         cache: whether compiled object code is cached on disk.
         tier_up: whether a function too large for optimized machine code up front starts on
             quickly generated code and switches to optimized code compiled in a background
-            thread (symcomp/backends/cpu/tiering.py); False keeps the first code.
+            thread (symcomp/backends/cpu/toolchain/tiering.py); False keeps the first code.
     """
 
     def __init__(self):

@@ -3,7 +3,7 @@ glibc's float64 functions (correctly reduced; their own error is about 2**-29 fl
 the inline float32 erf and erfc against SciPy's float64 ones.
 
 Not collected by pytest (it takes 5 minutes on 2 cores); run it after changing
-``symcomp/backends/cpu/vlog.py``, ``vtrig.py`` or ``verf.py``::
+``symcomp/backends/cpu/vecmath/log.py``, ``vecmath/trig.py`` or ``vecmath/erf.py``::
 
     python tests/exhaustive_f32.py [sin] [cos] [log] [log1p] [erf] [erfc]
 
@@ -65,7 +65,7 @@ def worst_error(name: str, lo_bits: int, hi_bits: int, signs=(0,), chunk: int = 
 def ranges(name: str):
     """(label, lo_bits, hi_bits, signs) to cover for ``name``."""
     if name in ("sin", "cos"):
-        from symcomp.backends.cpu.vtrig import FAST_LIMIT
+        from symcomp.backends.cpu.vecmath.trig import FAST_LIMIT
 
         both = (0, 0x80000000)
         return [(f"|x| <= {FAST_LIMIT:g} (inline)", 0, _bits(FAST_LIMIT) + 1, both),

@@ -1,4 +1,4 @@
-"""The on-disk cache of compiled object code (symcomp.backends.cpu.cache)."""
+"""The on-disk cache of compiled object code (symcomp.backends.cpu.cache.objects)."""
 
 import os
 import subprocess
@@ -11,7 +11,8 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, jobs
+from symcomp.backends.cpu.cache import objects
+from symcomp.backends.cpu.runtime import background
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_different_graphs_get_different_entries(cache_dir):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
 def test_damaged_entry_is_detected_and_recompiled(cache_dir, damage):
     _compile()
-    jobs.wait(60)  # the entry is stored again once its shared object is linked
+    background.wait(60)  # the entry is stored again once its shared object is linked
     (path,) = _entries(cache_dir)
     data = path.read_bytes()
     if damage == "truncate":
@@ -72,19 +73,19 @@ def test_damaged_entry_is_detected_and_recompiled(cache_dir, damage):
     f = _compile()
     assert "machine_code" in f.timings, "a damaged entry must not be used"
     np.testing.assert_allclose(f(np.array([0.0, 1.0])), [3.0, 2 * np.e + 1], rtol=1e-15)
-    jobs.wait(60)
+    background.wait(60)
     assert path.read_bytes() == data, "the entry is rewritten whole"
 
 
 def test_decode_checks_magic_length_and_checksum():
-    e = cache.Entry(b"object bytes", {"slot_keys": [["p", 0, "d0"]], "needs_blas": False})
-    blob = cache.encode(e)
-    back = cache.decode(blob)
+    e = objects.Entry(b"object bytes", {"slot_keys": [["p", 0, "d0"]], "needs_blas": False})
+    blob = objects.encode(e)
+    back = objects.decode(blob)
     assert back.obj == e.obj and back.meta == e.meta
-    assert cache.decode(blob[:-1]) is None
-    assert cache.decode(blob + b"x") is None
-    assert cache.decode(b"XYMCOMP" + blob[7:]) is None
-    assert cache.decode(blob[:40]) is None
+    assert objects.decode(blob[:-1]) is None
+    assert objects.decode(blob + b"x") is None
+    assert objects.decode(b"XYMCOMP" + blob[7:]) is None
+    assert objects.decode(blob[:40]) is None
 
 
 def test_config_cache_off_writes_nothing(cache_dir):
@@ -102,7 +103,7 @@ def test_unwritable_directory_warns_and_still_compiles(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory should be")
     monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(blocker / "cache"))
-    monkeypatch.setattr(cache, "_warned", set())
+    monkeypatch.setattr(objects, "_warned", set())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         f = _compile(5.0)
@@ -111,17 +112,17 @@ def test_unwritable_directory_warns_and_still_compiles(tmp_path, monkeypatch):
 
 
 def test_key_depends_on_ir_text_and_fingerprint(monkeypatch):
-    k1, k2 = cache.key_for("module {}"), cache.key_for("module { }")
+    k1, k2 = objects.key_for("module {}"), objects.key_for("module { }")
     assert k1 != k2 and len(k1) == 64
-    monkeypatch.setattr(cache, "_fingerprint", ["another cpu"])
-    assert cache.key_for("module {}") != k1
+    monkeypatch.setattr(objects, "_fingerprint", ["another cpu"])
+    assert objects.key_for("module {}") != k1
 
 
 def test_default_directory_comes_from_platformdirs(monkeypatch):
     import platformdirs
 
     monkeypatch.delenv("SYMCOMP_CACHE_DIR", raising=False)
-    assert str(cache.cache_dir()).startswith(platformdirs.user_cache_dir("symcomp", appauthor=False))
+    assert str(objects.cache_dir()).startswith(platformdirs.user_cache_dir("symcomp", appauthor=False))
 
 
 _CHILD = textwrap.dedent("""
@@ -226,10 +227,10 @@ def test_source_fingerprint_covers_the_front_end_the_passes_call():
 
     path = mod.__file__
     st = os.stat(path)
-    before = cache._source_digest()
+    before = objects._source_digest()
     try:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        assert cache._source_digest() != before
+        assert objects._source_digest() != before
     finally:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert cache._source_digest() == before
+    assert objects._source_digest() == before

@@ -1,4 +1,4 @@
-"""Cached machine code loaded as a shared object, without LLVM (symcomp.backends.cpu.shared)."""
+"""Cached machine code loaded as a shared object, without LLVM (symcomp.backends.cpu.cache.sharedlib)."""
 
 import ctypes
 import hashlib
@@ -13,9 +13,12 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, jit, jobs, omp, shared
+from symcomp.backends.cpu.cache import objects
+from symcomp.backends.cpu.toolchain import machine
+from symcomp.backends.cpu.runtime import background, openmp
+from symcomp.backends.cpu.cache import sharedlib
 
-needs_linker = pytest.mark.skipif(shared.linker() is None or shared.platform.machine() != "x86_64",
+needs_linker = pytest.mark.skipif(sharedlib.linker() is None or sharedlib.platform.machine() != "x86_64",
                                   reason="no C compiler driver to link shared objects, or not x86-64")
 
 
@@ -44,11 +47,11 @@ def _module(f):
 def test_a_hit_loads_the_shared_object_and_computes_the_same(cache_dir):
     x = np.linspace(-3, 3, 37)
     cold = _exp_fn()
-    assert isinstance(_module(cold), jit.JitModule)
-    jobs.wait(60)  # the shared object is linked in the background
+    assert isinstance(_module(cold), machine.JitModule)
+    background.wait(60)  # the shared object is linked in the background
     assert len(_shared_files(cache_dir)) == 1
     warm = _exp_fn()
-    assert isinstance(_module(warm), shared.SharedModule) and "load_shared" in warm.timings
+    assert isinstance(_module(warm), sharedlib.SharedModule) and "load_shared" in warm.timings
     np.testing.assert_array_equal(warm(x), cold(x))
     np.testing.assert_allclose(warm(x), np.exp(x) * 2.0 + 1.0, rtol=1e-15)
     # dumps still work (LLVM is initialized on request)
@@ -61,13 +64,13 @@ def test_the_background_link_writes_where_its_compile_read(cache_dir, tmp_path, 
     compile, even if the setting changed meanwhile (tests and programs switch it)."""
     import threading
 
-    release, real_build = threading.Event(), shared.build
-    monkeypatch.setattr(shared, "build", lambda *a: release.wait(60) and real_build(*a))
+    release, real_build = threading.Event(), sharedlib.build
+    monkeypatch.setattr(sharedlib, "build", lambda *a: release.wait(60) and real_build(*a))
     f = _exp_fn()
     other = tmp_path / "other-cache"
     monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(other))
     release.set()
-    assert jobs.wait(60)
+    assert background.wait(60)
     assert len(_shared_files(cache_dir)) == 1 and not other.exists()
     monkeypatch.setenv("SYMCOMP_CACHE_DIR", str(cache_dir))
     key, entry = _function_entry(cache_dir)
@@ -96,7 +99,7 @@ def test_warm_mlp_training_steps_equal_the_cold_ones(cache_dir):
         losses = [float(f(X, y)) for _ in range(3)]
         runs.append((f, losses, [p.get_value() for p in params]))
     (cold, l1, p1), (warm, l2, p2) = runs
-    assert isinstance(_module(cold), jit.JitModule) and isinstance(_module(warm), shared.SharedModule)
+    assert isinstance(_module(cold), machine.JitModule) and isinstance(_module(warm), sharedlib.SharedModule)
     assert l1 == l2
     for a, b in zip(p1, p2):
         np.testing.assert_array_equal(a, b)
@@ -115,7 +118,7 @@ def test_warm_blas_function(cache_dir):
     for _ in range(2):
         m, n = T.dmatrix("m"), T.dmatrix("n")
         fns.append(symcomp.function([m, n], T.dot(m, n) * 3.0))
-    assert isinstance(_module(fns[1]), shared.SharedModule)
+    assert isinstance(_module(fns[1]), sharedlib.SharedModule)
     np.testing.assert_allclose(fns[1](a, b), a @ b * 3.0, rtol=1e-13)
 
 
@@ -126,11 +129,11 @@ def test_thread_count_reaches_a_loaded_shared_object(cache_dir):
     try:
         fns = [_exp_fn() for _ in range(2)]
         mod = _module(fns[1])
-        assert isinstance(mod, shared.SharedModule)
-        copy = ctypes.c_int32.from_address(mod._address(shared.THREADS_EXPORT))
+        assert isinstance(mod, sharedlib.SharedModule)
+        copy = ctypes.c_int32.from_address(mod._address(sharedlib.THREADS_EXPORT))
         for n in (1, 2, 3):
             symcomp.config.num_threads = n
-            assert copy.value == n == omp.num_threads()
+            assert copy.value == n == openmp.num_threads()
             np.testing.assert_allclose(fns[1](x), np.exp(x) * 2.0 + 1.0, rtol=1e-15)
     finally:
         symcomp.config.num_threads = old
@@ -143,7 +146,7 @@ def _shared_files(d):
 def _function_entry(d):
     """The cache entry (key, Entry) of the one compiled function in ``d`` (the wrapper is elsewhere)."""
     for p in d.glob("*.sco"):
-        e = cache.load(p.stem)
+        e = objects.load(p.stem)
         if e is not None and "slot_keys" in e.meta:
             return p.stem, e
     raise AssertionError("no function entry")
@@ -153,9 +156,9 @@ def _function_entry(d):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "missing"])
 def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
     _exp_fn()
-    jobs.wait(60)
+    background.wait(60)
     key, _ = _function_entry(cache_dir)
-    so = cache_dir / f"{key}{shared.SUFFIX}"
+    so = cache_dir / f"{key}{sharedlib.SUFFIX}"
     data = so.read_bytes()
     if damage == "truncate":
         so.write_bytes(data[: len(data) // 2])
@@ -164,7 +167,7 @@ def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
     else:
         so.unlink()
     f = _exp_fn()
-    assert isinstance(_module(f), jit.JitModule) and "cache_load" in f.timings
+    assert isinstance(_module(f), machine.JitModule) and "cache_load" in f.timings
     np.testing.assert_allclose(f(np.array([0.0, 1.0])), [3.0, 2 * np.e + 1], rtol=1e-15)
     assert not so.exists(), "a damaged shared object is removed"
 
@@ -172,51 +175,51 @@ def test_damaged_shared_object_falls_back_to_the_jit(cache_dir, damage):
 @needs_linker
 def test_shared_object_that_fails_to_load_warns_and_falls_back(cache_dir):
     _exp_fn()
-    jobs.wait(60)
+    background.wait(60)
     key, entry = _function_entry(cache_dir)
-    so = cache_dir / f"{key}{shared.SUFFIX}"
+    so = cache_dir / f"{key}{sharedlib.SUFFIX}"
     so.write_bytes(b"\x7fELF not really a shared object")
     entry.meta["shared"]["sha256"] = hashlib.sha256(so.read_bytes()).hexdigest()
-    cache.store(key, entry)
-    shared._warned.clear()
+    objects.store(key, entry)
+    sharedlib._warned.clear()
     with pytest.warns(RuntimeWarning, match="cannot load the cached shared object"):
         f = _exp_fn()
-    assert isinstance(_module(f), jit.JitModule)
+    assert isinstance(_module(f), machine.JitModule)
     np.testing.assert_allclose(f(np.array([0.0])), [3.0], rtol=1e-15)
 
 
 def test_without_a_linker_the_cache_still_works(cache_dir, monkeypatch):
-    monkeypatch.setattr(shared.shutil, "which", lambda *a, **k: None)
+    monkeypatch.setattr(sharedlib.shutil, "which", lambda *a, **k: None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cold = _exp_fn()
         warm = _exp_fn()
     assert not _shared_files(cache_dir) and "shared" not in _function_entry(cache_dir)[1].meta
-    assert "cache_load" in warm.timings and isinstance(_module(warm), jit.JitModule)
+    assert "cache_load" in warm.timings and isinstance(_module(warm), machine.JitModule)
     x = np.linspace(0, 1, 5)
     np.testing.assert_array_equal(warm(x), cold(x))
 
 
-@pytest.mark.skipif(shared.platform.machine() != "x86_64", reason="shared objects are made on x86-64 only")
+@pytest.mark.skipif(sharedlib.platform.machine() != "x86_64", reason="shared objects are made on x86-64 only")
 def test_a_failed_link_warns_once_and_the_cache_still_works(cache_dir, monkeypatch, tmp_path):
     fake_cc = tmp_path / "fake-cc"
     fake_cc.write_text("#!/bin/sh\necho 'fake-cc: cannot link' >&2\nexit 3\n")
     fake_cc.chmod(0o755)
     monkeypatch.setenv("CC", str(fake_cc))
-    shared._warned.clear()
+    sharedlib._warned.clear()
     with pytest.warns(RuntimeWarning, match=r"failed \(status 3\): fake-cc: cannot link"):
         cold = _exp_fn()
-        jobs.wait(60)  # the link runs in the background
+        background.wait(60)  # the link runs in the background
     warm = _exp_fn()
     assert not _shared_files(cache_dir) and "shared" not in _function_entry(cache_dir)[1].meta
-    assert "cache_load" in warm.timings and isinstance(_module(warm), jit.JitModule)
+    assert "cache_load" in warm.timings and isinstance(_module(warm), machine.JitModule)
     np.testing.assert_array_equal(warm(np.linspace(0, 1, 5)), cold(np.linspace(0, 1, 5)))
 
 
 def test_shim_names_are_the_externals_mcjit_resolves():
     declared = ["exp", "symcomp_dgemm", "GOMP_parallel", "omp_get_thread_num", "symcomp_PyList_New",
                 "llvm.memcpy.p0.p0.i64", "_ZGVeN8v_log"]
-    assert shared.shim_names(declared) == ["GOMP_parallel", "omp_get_thread_num", "symcomp_PyList_New",
+    assert sharedlib.shim_names(declared) == ["GOMP_parallel", "omp_get_thread_num", "symcomp_PyList_New",
                                            "symcomp_dgemm"]
 
 
@@ -241,7 +244,7 @@ _CHILD = textwrap.dedent("""
     outs = [g(a), g(a)]  # the second call takes the native wrapper's fast path
     print("hit" if "cache_load" in step.timings and "cache_load" in g.timings else "miss")
     print("llvm" if "llvmlite.binding" in sys.modules else "no-llvm")
-    print("builder" if {"llvmlite.ir", "symcomp.backends.cpu.emit"} & set(sys.modules) else "no-builder")
+    print("builder" if {"llvmlite.ir", "symcomp.backends.cpu.codegen.context"} & set(sys.modules) else "no-builder")
     print("passes" if "symcomp.passes.canonicalize" in sys.modules else "no-passes")
     with open("/proc/self/maps") as maps:  # LLVM's library itself, loaded by no import
         print("llvm-lib" if "libllvmlite" in maps.read() else "no-llvm-lib")
@@ -264,14 +267,14 @@ def test_a_warm_process_never_loads_llvm(tmp_path):
 
 
 def test_cpu_identity_comes_from_cpuinfo_else_from_llvm(monkeypatch):
-    from symcomp.backends.cpu import host
+    from symcomp.backends.cpu.runtime import host
 
     with open("/proc/cpuinfo") as f:
         flags = next(line for line in f if line.startswith(("flags", "Features"))).split(":", 1)[1].split()
     assert len(host.cpu_identity()) == 64 and flags  # a digest of the first processor's facts
     monkeypatch.setattr(host, "cpu_identity", lambda: "")
-    tgt = jit.target()
-    assert cache._cpu_identity() == f"{tgt.cpu}:{tgt.features}"
+    tgt = machine.target()
+    assert objects._cpu_identity() == f"{tgt.cpu}:{tgt.features}"
 
 
 @needs_linker
@@ -290,7 +293,7 @@ def test_where_no_thread_can_start_the_background_work_runs_in_the_caller(cache_
     a, b = np.linspace(-1, 1, 12).reshape(3, 4), np.linspace(0, 1, 8).reshape(4, 2)
     np.testing.assert_allclose(f(a, b), np.exp(a @ b) + 1.0, rtol=1e-14)
     key, entry = _function_entry(cache_dir)
-    assert "shared" in entry.meta and (cache_dir / f"{key}{shared.SUFFIX}").exists()
+    assert "shared" in entry.meta and (cache_dir / f"{key}{sharedlib.SUFFIX}").exists()
 
 
 @needs_linker
@@ -299,15 +302,15 @@ def test_the_linker_gets_an_environment_of_its_own(monkeypatch, tmp_path):
     process's ``environ`` while another thread's putenv reallocates it: the test suite saw the
     exec fail with EFAULT about once in 400 links.  So the linker gets a copy."""
     seen = {}
-    real_run = shared.subprocess.run
+    real_run = sharedlib.subprocess.run
 
     def run(cmd, **kwargs):
         seen.update(kwargs)
         return real_run(cmd, **kwargs)
 
-    monkeypatch.setattr(shared.subprocess, "run", run)
+    monkeypatch.setattr(sharedlib.subprocess, "run", run)
     monkeypatch.setenv("SYMCOMP_TEST_MARK", "1")
     x = T.dvector("x")
-    ref = jit.parse(symcomp.function([x], T.exp(x) * 3.0).dump("llvm"))
-    assert shared.link(jit.emit_object(ref), shared.shim_names(jit.declared_functions(ref)), tmp_path / "x.so")
+    ref = machine.parse(symcomp.function([x], T.exp(x) * 3.0).dump("llvm"))
+    assert sharedlib.link(machine.emit_object(ref), sharedlib.shim_names(machine.declared_functions(ref)), tmp_path / "x.so")
     assert isinstance(seen.get("env"), dict) and seen["env"].get("SYMCOMP_TEST_MARK") == "1"

@@ -96,8 +96,8 @@ def test_compiling_from_several_threads():
 
 
 # -- the on-disk compilation cache -------------------------------------------------------------------------
-HAS_CACHE = importlib.util.find_spec("symcomp.backends.cpu.cache") is not None
-needs_cache = pytest.mark.skipif(not HAS_CACHE, reason="the on-disk compilation cache (symcomp.backends.cpu.cache, "
+HAS_CACHE = importlib.util.find_spec("symcomp.backends.cpu.cache.objects") is not None
+needs_cache = pytest.mark.skipif(not HAS_CACHE, reason="the on-disk compilation cache (symcomp.backends.cpu.cache.objects, "
                                                        "branch 'speed') is not in this build")
 
 WORKER = textwrap.dedent("""

@@ -1,4 +1,4 @@
-"""The native call wrapper (symcomp.backends.cpu.callwrap): the same results and errors as the
+"""The native call wrapper (symcomp.backends.cpu.codegen.pyentry): the same results and errors as the
 Python path for every kind of argument, balanced reference counts, fallback on anything unusual."""
 
 import sys
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import callwrap
+from symcomp.backends.cpu.codegen import pyentry
 
 x, y = T.dvector("x"), T.dvector("y")
 F = symcomp.function([x], x + 1)
@@ -20,7 +20,7 @@ G = symcomp.function([x, y], [x + y, x * y])
 
 
 def _armed(f) -> bool:
-    return bool(f.executable._fasts[-1]._ctx[callwrap._ENABLED])
+    return bool(f.executable._fasts[-1]._ctx[pyentry._ENABLED])
 
 
 def test_compiled_functions_get_a_native_entry():
@@ -99,20 +99,20 @@ def test_a_large_call_leaving_early_gives_the_context_back(rng):
     error status or a good call must each leave it free, so the next call is native again."""
     v, i = T.dvector("v"), T.lvector("i")
     f = symcomp.function([v, i], v[i] * 2.0)
-    n = callwrap.MAX_ELEMENTS * 2
+    n = pyentry.MAX_ELEMENTS * 2
     a, idx = rng.random(n), rng.integers(0, n, n)
     ctx = lambda: f.executable._fasts[-1]._ctx  # noqa: E731
     np.testing.assert_array_equal(f(a, idx), a[idx] * 2.0)
-    assert ctx()[callwrap._RELEASE] == 1 and ctx()[callwrap._BUSY] == 0 and _armed(f)
+    assert ctx()[pyentry._RELEASE] == 1 and ctx()[pyentry._BUSY] == 0 and _armed(f)
     np.testing.assert_array_equal(f(a, idx.astype(np.int32)), a[idx] * 2.0)  # dtype mismatch: slow path
-    assert ctx()[callwrap._BUSY] == 0
+    assert ctx()[pyentry._BUSY] == 0
     bad = idx.copy()
     bad[-1] = n  # out of bounds: the native status sends the call to the Python path, which raises
     with pytest.raises(IndexError):
         f(a, bad)
-    assert ctx()[callwrap._BUSY] == 0
+    assert ctx()[pyentry._BUSY] == 0
     np.testing.assert_array_equal(f(a, idx), a[idx] * 2.0)
-    assert ctx()[callwrap._BUSY] == 0 and _armed(f)
+    assert ctx()[pyentry._BUSY] == 0 and _armed(f)
 
 
 def test_outputs_are_fresh_and_inputs_untouched(rng):
@@ -146,26 +146,26 @@ def test_reference_counts_balance(rng):
 
 
 def test_large_signatures_use_the_native_path_without_the_gil(rng):
-    a = rng.random(callwrap.MAX_ELEMENTS + 1)
+    a = rng.random(pyentry.MAX_ELEMENTS + 1)
     np.testing.assert_array_equal(F(a), a + 1)
     ctx = F.executable._fasts[-1]._ctx
-    assert _armed(F) and ctx[callwrap._RELEASE] == 1 and ctx[callwrap._BUSY] == 0
+    assert _armed(F) and ctx[pyentry._RELEASE] == 1 and ctx[pyentry._BUSY] == 0
     np.testing.assert_array_equal(F(a[:10]), a[:10] + 1)
-    assert _armed(F) and ctx[callwrap._RELEASE] == 0
+    assert _armed(F) and ctx[pyentry._RELEASE] == 0
 
 
 def test_concurrent_large_and_small_calls_from_threads(rng):
     """A call running without the GIL marks the context busy: calls arriving meanwhile (same or
     other signature) take the Python path and must not re-arm the context under it."""
     f = symcomp.function([x, y], [x * y + 1.0, T.sum(x - y)])
-    sizes = (callwrap.MAX_ELEMENTS * 4, 5, callwrap.MAX_ELEMENTS * 4 + 1, 9) * 12
+    sizes = (pyentry.MAX_ELEMENTS * 4, 5, pyentry.MAX_ELEMENTS * 4 + 1, 9) * 12
     pairs = [(rng.random(n), rng.random(n)) for n in sizes]
     with ThreadPoolExecutor(4) as ex:
         outs = list(ex.map(lambda p: f(*p), pairs))
     for (a, b), (prod, total) in zip(pairs, outs):
         np.testing.assert_array_equal(prod, a * b + 1.0)
         np.testing.assert_allclose(total, np.sum(a - b), rtol=1e-12, atol=1e-9)
-    assert f.executable._fasts[-1]._ctx[callwrap._BUSY] == 0
+    assert f.executable._fasts[-1]._ctx[pyentry._BUSY] == 0
 
 
 def test_concurrent_calls_from_threads(rng):

@@ -1,4 +1,4 @@
-"""Tiered compilation (symcomp/backends/cpu/tiering.py): a module too large for level-2 machine
+"""Tiered compilation (symcomp/backends/cpu/toolchain/tiering.py): a module too large for level-2 machine
 code up front runs level-0 code first, then switches to level-2 code compiled in the background.
 Both tiers must compute bit-identical results, equal to the NumPy reference backend's."""
 
@@ -7,7 +7,10 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import cache, callwrap, jit, jobs
+from symcomp.backends.cpu.cache import objects
+from symcomp.backends.cpu.codegen import pyentry
+from symcomp.backends.cpu.toolchain import machine
+from symcomp.backends.cpu.runtime import background
 
 
 @pytest.fixture
@@ -45,14 +48,14 @@ def _same(a, b):
 
 def test_large_module_switches_to_level_2_code_with_identical_results(tier_up):
     f = _loss_and_grads()
-    assert jit.codegen_level(f.dump("llvm").count("\n")) == jit.CODEGEN_LEVEL < jit.CODEGEN_LEVEL_SMALL
+    assert machine.codegen_level(f.dump("llvm").count("\n")) == machine.CODEGEN_LEVEL < machine.CODEGEN_LEVEL_SMALL
     ex = f.executable
     args = _args()
     first = [np.copy(o) for o in f(*args)]
     assert ex.tier_thread is not None  # native-call functions start it after the first call
-    assert jobs.wait(120)
+    assert background.wait(120)
     assert len(ex._retired) == 1
-    assert ex._fasts and all(fc._ctx[callwrap._ENTRY] == ex.jit.address(ex.c.symbol) for fc in ex._fasts)
+    assert ex._fasts and all(fc._ctx[pyentry._ENTRY] == ex.jit.address(ex.c.symbol) for fc in ex._fasts)
     second = f(*args)
     assert _same(first, second)
     want = _loss_and_grads(mode="reference")(*args)
@@ -69,7 +72,7 @@ def test_switch_is_safe_while_other_threads_call(tier_up):
     want = [np.copy(o) for o in f(*args)]
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: [np.copy(o) for o in f(*args)], range(200)))
-    assert jobs.wait(120)
+    assert background.wait(120)
     assert f.executable._retired
     assert all(_same(want, r) for r in results)
 
@@ -80,13 +83,13 @@ def test_updates_start_the_background_compile_at_the_second_call(tier_up):
     loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.tanh(T.dot(x, W))), y))
     step = symcomp.function([x, y], loss, updates=[(W, W - 0.1 * T.grad(loss, W))])
     ex = step.executable
-    assert jit.codegen_level(step.dump("llvm").count("\n")) == jit.CODEGEN_LEVEL
+    assert machine.codegen_level(step.dump("llvm").count("\n")) == machine.CODEGEN_LEVEL
     args = _args()[:2]
     step(*args)
     assert ex.tier_thread is None
     step(*args)
     assert ex.tier_thread is not None
-    assert jobs.wait(120)
+    assert background.wait(120)
 
 
 def test_tier_up_off_keeps_level_0_code(tier_up):
@@ -104,9 +107,9 @@ def test_cache_entry_is_replaced_by_the_level_2_code(tier_up, tmp_path, monkeypa
     f = _loss_and_grads()
     args = _args()
     first = [np.copy(o) for o in f(*args)]
-    assert jobs.wait(120)
-    entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]
-    assert [e.meta["level"] for e in entries] == [jit.CODEGEN_LEVEL_SMALL]
+    assert background.wait(120)
+    entries = [objects.decode(p.read_bytes()) for p in tmp_path.glob(f"*{objects.OBJECT}")]
+    assert [e.meta["level"] for e in entries] == [machine.CODEGEN_LEVEL_SMALL]
     g = _loss_and_grads()  # a hit: the level-2 code, nothing left to tier up
     assert g.executable._tier_up is None
     assert _same(first, g(*args))
@@ -124,11 +127,11 @@ def test_level_0_cache_entry_is_upgraded_by_the_process_that_loads_it(tier_up, t
     g = _loss_and_grads()  # a hit on the level-0 entry
     assert g.executable._tier_up is not None
     assert _same(first, g(*args))
-    assert jobs.wait(120)
+    assert background.wait(120)
     assert g.executable._retired
     assert _same(first, g(*args))
-    entries = [cache.decode(p.read_bytes()) for p in tmp_path.glob(f"*{cache.OBJECT}")]
-    assert [e.meta["level"] for e in entries] == [jit.CODEGEN_LEVEL_SMALL]
+    entries = [objects.decode(p.read_bytes()) for p in tmp_path.glob(f"*{objects.OBJECT}")]
+    assert [e.meta["level"] for e in entries] == [machine.CODEGEN_LEVEL_SMALL]
 
 
 def test_config_rejects_non_bool():
@@ -176,13 +179,13 @@ entry:
 def test_first_tier_code_gets_the_quick_ir_pipeline():
     """Level-0 code (a large module's first tier) is optimized without instcombine: its stack
     cells still become registers (sroa), but an add of 0 stays; level-2 code folds it."""
-    assert jit.ir_pipeline(jit.CODEGEN_LEVEL) == "quick" and jit.ir_pipeline(jit.CODEGEN_LEVEL_SMALL) == "lean"
+    assert machine.ir_pipeline(machine.CODEGEN_LEVEL) == "quick" and machine.ir_pipeline(machine.CODEGEN_LEVEL_SMALL) == "lean"
     out = {}
     for level in ("quick", "lean"):
-        ref = jit.parse(_ALLOCA_IR)
-        jit.optimize(ref, level)
+        ref = machine.parse(_ALLOCA_IR)
+        machine.optimize(ref, level)
         out[level] = str(ref.get_function("f"))
     assert "alloca" not in out["quick"] and "add i64 %x, 0" in out["quick"]
     assert "alloca" not in out["lean"] and "add" not in out["lean"] and "ret i64 %x" in out["lean"]
     with pytest.raises(ValueError, match="'quick'"):
-        jit.optimize(jit.parse(_ALLOCA_IR), "fast")
+        machine.optimize(machine.parse(_ALLOCA_IR), "fast")

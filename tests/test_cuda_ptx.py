@@ -131,9 +131,9 @@ def test_config_device_selects_the_cuda_backend():
 
 
 def test_ptx_is_cached_on_disk(tmp_path, monkeypatch):
-    from symcomp.backends.cuda import cache, driver
+    from symcomp.backends.cuda import driver, ptx_cache
 
-    monkeypatch.setattr(cache, "cache_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(ptx_cache, "cache_dir", lambda: str(tmp_path))
     x = T.fvector("x")
     spec = symcomp.function([x], T.tanh(x) * 3, device="cuda").executable.kernels[-1][1][0]
     first = driver.ptx(spec.name, spec.source, spec.signature())

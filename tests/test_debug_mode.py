@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import scalar
+from symcomp.backends.cpu.codegen import scalar
 from symcomp.compile.debug import BadAlias, BadDestroy, BadOutput, DebugModeError, compare, debug_mode
 from symcomp.compile.modes import MODES
 from symcomp.ir.ops.elementwise import Expm1, Neg, Softplus

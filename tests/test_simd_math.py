@@ -2,8 +2,8 @@
 exact special values.
 
 Transcendental functions in vector loops call glibc's libmvec (``_ZGV*``
-symbols), except exp, expm1 and tanh (symcomp.backends.cpu.vexp), log and log1p (vlog), sin and
-cos (vtrig) and, for float32 with AVX-512, erf (verf), emitted inline; these tests hold the generated code to <= 4 ULP over each
+symbols), except exp, expm1 and tanh (symcomp.backends.cpu.vecmath.exp), log and log1p (vecmath.log), sin and
+cos (vecmath.trig) and, for float32 with AVX-512, erf (vecmath.erf), emitted inline; these tests hold the generated code to <= 4 ULP over each
 function's domain (sampled log-uniformly from tiny to huge magnitudes) and to
 exact IEEE results at the special points (signed zeros, infinities, NaN,
 subnormals, overflow and underflow thresholds).
@@ -20,7 +20,7 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.toolchain import machine
 
 mpmath.mp.prec = 160
 
@@ -195,7 +195,7 @@ def _asm(expr_fn, dtype):
 
 
 def _register():
-    bits = jit.target().vector_bits
+    bits = machine.target().vector_bits
     return {512: "zmm", 256: "ymm", 128: "xmm"}[bits], bits
 
 
@@ -203,12 +203,12 @@ def test_asm_dump_is_made_at_the_level_of_the_code_that_runs(monkeypatch):
     """A small module runs code generated at CODEGEN_LEVEL_SMALL; its dump must show that code,
     not the level-0 code of large modules (the dump once did, spilling every loop variable)."""
     levels = []
-    real = jit.assembly
-    monkeypatch.setattr(jit, "assembly", lambda ref, level=jit.CODEGEN_LEVEL: levels.append(level) or real(ref, level))
+    real = machine.assembly
+    monkeypatch.setattr(machine, "assembly", lambda ref, level=machine.CODEGEN_LEVEL: levels.append(level) or real(ref, level))
     x = T.dvector("x")
     f = symcomp.function([x], T.exp(x) * 2.0)
     assert "ret" in f.dump("asm")
-    assert levels == [jit.codegen_level(f.dump("llvm").count("\n"))] == [jit.CODEGEN_LEVEL_SMALL]
+    assert levels == [machine.codegen_level(f.dump("llvm").count("\n"))] == [machine.CODEGEN_LEVEL_SMALL]
 
 
 @pytest.mark.parametrize("dtype,suffix", [("float64", "pd"), ("float32", "ps")])
@@ -224,13 +224,13 @@ INLINE_CASES = [(n, d, s) for n in ("exp", "sigmoid", "expm1", "tanh") for d, s 
 
 @pytest.mark.parametrize("name,dtype,suffix", INLINE_CASES)
 def test_exp_is_inline_packed_code(name, dtype, suffix):
-    """exp, expm1 and tanh (and sigmoid, through exp) are emitted inline (symcomp.backends.cpu.vexp):
+    """exp, expm1 and tanh (and sigmoid, through exp) are emitted inline (symcomp.backends.cpu.vecmath.exp):
     packed FMAs and, with AVX-512, vscalef (except tanh, whose 2**n stays in the normal range and
     is built in the exponent field); no call to libmvec or libm."""
     reg, bits = _register()
     asm = _asm(lambda x, y: FUNCS[name][0](x) + y, dtype)
     assert re.search(rf"vfmadd\w*{suffix}\s+.*%{reg}", asm), f"no packed FMA on {reg}"
-    if "+avx512f" in jit.target().features.split(",") and bits == 512 and name != "tanh":
+    if "+avx512f" in machine.target().features.split(",") and bits == 512 and name != "tanh":
         assert re.search(rf"vscalef{suffix}\s+.*%zmm", asm)
     assert "_ZGV" not in asm and not re.search(r"call\w*\s+(exp|expm1|tanh)f?(@PLT)?\s*$", asm, re.M)
 
@@ -240,7 +240,7 @@ LIBMVEC_CASES = [("erf", "float64"), ("erfc", "float64")]
 
 @pytest.mark.parametrize("name,dtype", LIBMVEC_CASES)
 def test_transcendentals_call_libmvec(name, dtype):
-    tgt = jit.target()
+    tgt = machine.target()
     if not tgt.has_libmvec:
         pytest.skip("glibc's libmvec is not available")
     reg, bits = _register()
@@ -257,7 +257,7 @@ def test_transcendentals_call_libmvec(name, dtype):
 @pytest.mark.parametrize("dtype,suffix", [("float64", "pd"), ("float32", "ps")])
 @pytest.mark.parametrize("name", ["log", "log1p", "softplus"])
 def test_log_is_inline_packed_code(name, dtype, suffix):
-    """log and log1p (and softplus, through log1p) are inline (symcomp.backends.cpu.vlog): packed
+    """log and log1p (and softplus, through log1p) are inline (symcomp.backends.cpu.vecmath.log): packed
     FMAs and no call; float32 has no division either (float64 has fdlibm's one)."""
     reg, _ = _register()
     asm = _asm(lambda x, y: FUNCS[name][0](x) + y, dtype)
@@ -270,9 +270,9 @@ def test_log_is_inline_packed_code(name, dtype, suffix):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["sin", "cos"])
 def test_trig_is_inline_with_a_libmvec_fallback(name, dtype):
-    """sin and cos are inline (symcomp.backends.cpu.vtrig); libmvec is called only for a vector
+    """sin and cos are inline (symcomp.backends.cpu.vecmath.trig); libmvec is called only for a vector
     holding an argument beyond the inline reduction's range."""
-    tgt = jit.target()
+    tgt = machine.target()
     reg, bits = _register()
     elem, f = ("double", "") if dtype == "float64" else ("float", "f")
     x = T.tensor(dtype, (None,), "x")
@@ -286,14 +286,14 @@ def test_trig_is_inline_with_a_libmvec_fallback(name, dtype):
 
 @pytest.mark.parametrize("name", ["erf", "erfc"])
 def test_float32_erf_is_inline_table_code(name):
-    """float32 erf and erfc are inline with AVX-512 (symcomp.backends.cpu.verf): coefficients read
+    """float32 erf and erfc are inline with AVX-512 (symcomp.backends.cpu.vecmath.erf): coefficients read
     by vpermt2ps/vpermi2ps from 32-entry tables, packed FMAs, no call; elsewhere libmvec's."""
     reg, bits = _register()
     asm = _asm(lambda x, y: FUNCS[name][0](x) + y, "float32")
-    if "+avx512f" in jit.target().features.split(",") and bits == 512:
+    if "+avx512f" in machine.target().features.split(",") and bits == 512:
         assert re.search(r"vperm[ti]2ps\s+.*%zmm", asm) and re.search(r"vfmadd\w*ps\s+.*%zmm", asm)
         assert "_ZGV" not in asm and not re.search(rf"call\w*\s+{name}f(@PLT)?\s*$", asm, re.M)
-    elif jit.target().has_libmvec:
+    elif machine.target().has_libmvec:
         assert "_ZGV" in asm and f"{name}f" in asm
 
 
@@ -301,7 +301,7 @@ def _trig_hard_cases(dtype):
     """Arguments closest to multiples of pi (sin) and pi/2 + k pi (cos) below the inline
     reduction's limit (for float32 found by a search over every float32 there; for float64 the
     doubles nearest k pi and (k + 1/2) pi), then beyond it."""
-    from symcomp.backends.cpu import vtrig
+    from symcomp.backends.cpu.vecmath import trig
 
     if dtype == "float32":
         near = {"sin": [105032.87, 113986.41, 96079.33, 122939.945, 505.79642, 1011.59283, 3.1415927, 6.2831855],
@@ -310,7 +310,7 @@ def _trig_hard_cases(dtype):
         ks = [1, 2, 3, 7, 100, 355, 1000, 33102, 41000]
         near = {"sin": [float(k * mpmath.pi) for k in ks], "cos": [float((k + 0.5) * mpmath.pi) for k in [0] + ks]}
     dt = np.dtype(dtype)
-    limit = dt.type(vtrig.FAST_LIMIT)
+    limit = dt.type(trig.FAST_LIMIT)
     beyond = [float(np.nextafter(limit, dt.type(np.inf))), 1e6, 12345678.0, 1e20, 3.4e38]
     return {k: v + beyond + [float(limit)] for k, v in near.items()}
 
@@ -349,10 +349,10 @@ def _fresh_compiles():
 
 @pytest.fixture
 def without_vscalef(monkeypatch):
-    """Compile with vexp's portable scaling (exponent-field powers of two) instead of AVX-512's vscalef."""
-    from symcomp.backends.cpu import vexp
+    """Compile with vecmath.exp's portable scaling (exponent-field powers of two) instead of AVX-512's vscalef."""
+    from symcomp.backends.cpu.vecmath import exp
 
-    monkeypatch.setattr(vexp, "_has_avx512f", lambda: False)
+    monkeypatch.setattr(exp, "_has_avx512f", lambda: False)
     with _fresh_compiles():
         yield
 
@@ -372,7 +372,7 @@ def narrow_vectors(request, monkeypatch):
     must not depend on the lane count (bit masks of 4 or 2 lanes, libmvec's ``_ZGVd``/``_ZGVb``)."""
     import dataclasses
 
-    state = jit.ensure_initialized()
+    state = machine.ensure_initialized()
     monkeypatch.setitem(state, "target", dataclasses.replace(state["target"], vector_bits=request.param))
     with _fresh_compiles():
         yield request.param
@@ -391,8 +391,9 @@ def test_inline_math_with_narrower_vectors(narrow_vectors, dtype):
 
 def test_kernels_with_table_driven_math_are_not_unrolled(monkeypatch):
     """A loop body using float32 erf/erfc (16 zmm of coefficient tables) is emitted once per
-    main-loop iteration, other bodies UNROLL times (symcomp.backends.cpu.loops.emit_kernel)."""
-    from symcomp.backends.cpu import loops, verf
+    main-loop iteration, other bodies UNROLL times (symcomp.backends.cpu.codegen.loops.emit_kernel)."""
+    from symcomp.backends.cpu.codegen import loops
+    from symcomp.backends.cpu.vecmath import erf
 
     seen = []
     real = loops._inner_simd
@@ -406,13 +407,13 @@ def test_kernels_with_table_driven_math_are_not_unrolled(monkeypatch):
         symcomp.function([x], T.exp(x) * 2)
     from llvmlite import ir
 
-    table = verf.supported(ir.VectorType(ir.FloatType(), 16)) and jit.target().vector_bits == 512
+    table = erf.supported(ir.VectorType(ir.FloatType(), 16)) and machine.target().vector_bits == 512
     assert gelu and set(gelu) == ({1} if table else {loops.UNROLL})
     assert seen and set(seen) == {loops.UNROLL}
 
 
-@pytest.mark.parametrize("module,name", [("vexp", "emit"), ("vexp", "emit_tanh"), ("vlog", "emit_log1p"),
-                                         ("vtrig", "emit_sin"), ("verf", "emit_erf")])
+@pytest.mark.parametrize("module,name", [("exp", "emit"), ("exp", "emit_tanh"), ("log", "emit_log1p"),
+                                         ("trig", "emit_sin"), ("erf", "emit_erf")])
 def test_inline_math_rejects_non_float_vectors_by_name(module, name):
     """The inline emitters take vectors of float (or double); anything else is a TypeError naming
     the emitter, not a silently wrong instruction sequence."""
@@ -420,7 +421,7 @@ def test_inline_math_rejects_non_float_vectors_by_name(module, name):
 
     from llvmlite import ir
 
-    emit = getattr(importlib.import_module(f"symcomp.backends.cpu.{module}"), name)
+    emit = getattr(importlib.import_module(f"symcomp.backends.cpu.vecmath.{module}"), name)
     m = ir.Module()
     fn = ir.Function(m, ir.FunctionType(ir.VoidType(), [ir.VectorType(ir.IntType(32), 8)]), "f")
     with pytest.raises(TypeError, match=rf"{module}\.{name}: expected a vector of float"):
@@ -430,7 +431,7 @@ def test_inline_math_rejects_non_float_vectors_by_name(module, name):
 def test_splat_constants_are_shared_printed_short_and_keep_the_sign_of_zero():
     from llvmlite import ir
 
-    from symcomp.backends.cpu.splat import splat_constant
+    from symcomp.backends.cpu.codegen.splat import splat_constant
 
     d = ir.DoubleType()
     half = splat_constant(d, 0.5, 8)
@@ -440,12 +441,12 @@ def test_splat_constants_are_shared_printed_short_and_keep_the_sign_of_zero():
     assert zero is not neg_zero and "0x8000000000000000" in str(neg_zero)
     assert splat_constant(ir.IntType(64), 3, 8) is not splat_constant(ir.IntType(32), 3, 8)
     # LLVM parses the short form and folds it like the long one
-    ref = jit.parse(f"""
+    ref = machine.parse(f"""
 define <8 x double> @f() {{
   %a = fadd <8 x double> {neg_zero.get_reference()}, {half.get_reference()}
   ret <8 x double> %a
 }}""")
-    jit.optimize(ref)
+    machine.optimize(ref)
     assert "ret <8 x double> splat (double 5.000000e-01)" in str(ref.get_function("f"))
 
 

@@ -1,4 +1,4 @@
-"""Non-temporal ("streaming") stores of large outputs (symcomp.backends.cpu.loops._stream_flag).
+"""Non-temporal ("streaming") stores of large outputs (symcomp.backends.cpu.codegen.loops._stream_flag).
 
 Outputs at least as large as the last-level cache are written with ``vmovntp*`` after a peeled
 head that aligns the main loop to the vector size.  Real outputs of that size take tens of MB,
@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import host, omp
-from symcomp.backends.cpu.loops import threads_available
+from symcomp.backends.cpu.runtime import host, openmp
+from symcomp.backends.cpu.codegen.loops import threads_available
 
 X86 = platform.machine() in ("x86_64", "AMD64")
 SMALL_LLC = 256  # bytes: 32 float64, 64 float32
@@ -83,7 +83,7 @@ def test_strided_inputs_and_offsets_into_a_view(fused):
 
 @pytest.mark.skipif(not threads_available(), reason="libgomp is not available")
 def test_streamed_outputs_split_across_threads():
-    n = 4 * omp.MIN_PARALLEL_ELEMENTS + 37
+    n = 4 * openmp.MIN_PARALLEL_ELEMENTS + 37
     old = symcomp.config.num_threads
     try:
         with _threshold(SMALL_LLC):

@@ -1,5 +1,5 @@
 """Matrix products split across symcomp's thread team, each thread calling a private
-single-threaded copy of NumPy's OpenBLAS (symcomp.backends.cpu.teamblas, lower/linalg.py).
+single-threaded copy of NumPy's OpenBLAS (symcomp.backends.cpu.runtime.teamblas, lower/linalg.py).
 
 Every product is checked against NumPy's own matrix product.  The fixed sizes are above the
 split threshold (m*n*k/8 >= 2^17 for gemm, m*k >= 2^17 for gemv), so their blocks run on the
@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import compiler, host, teamblas
-from symcomp.backends.cpu.loops import threads_available
+from symcomp.backends.cpu.toolchain import build
+from symcomp.backends.cpu.runtime import host, teamblas
+from symcomp.backends.cpu.codegen.loops import threads_available
 
 needs_team = pytest.mark.skipif(not (threads_available() and teamblas.available()),
                                 reason="no OpenMP runtime, or no private OpenBLAS copy (NumPy without ILP64 OpenBLAS)")
@@ -89,7 +90,7 @@ def test_without_the_private_copy_blas_functions_keep_their_loops_on_the_calling
     the function gets no team of its own."""
     monkeypatch.setattr(teamblas, "available", lambda: False)
     x, w = T.dmatrix("x"), T.dmatrix("w")
-    assert compiler.blas_mode([]) == "none"
+    assert build.blas_mode([]) == "none"
     f = symcomp.function([x, w], T.tanh(T.dot(x, w)) * 2.0)
     assert "GOMP_parallel" not in f.dump("llvm-optimized")
     without = symcomp.function([x], T.tanh(x) * 2.0)
@@ -99,7 +100,7 @@ def test_without_the_private_copy_blas_functions_keep_their_loops_on_the_calling
 _CHILD = textwrap.dedent("""
     import json, os, numpy as np, symcomp
     from symcomp import tensor as T
-    from symcomp.backends.cpu import teamblas
+    from symcomp.backends.cpu.runtime import teamblas
     from threadpoolctl import threadpool_info
     symcomp.config.cache = {cache}
 
@@ -179,7 +180,7 @@ def test_concurrent_callers_each_get_their_own_split_products(nthreads):
 _FALLBACK_CHILD = textwrap.dedent("""
     import warnings, numpy as np, symcomp
     from symcomp import tensor as T
-    from symcomp.backends.cpu import teamblas
+    from symcomp.backends.cpu.runtime import teamblas
     x, w = T.dmatrix("x"), T.dmatrix("w")
     X, W = np.linspace(-1, 1, 1797 * 64).reshape(1797, 64), np.full((64, 256), 0.01)
     with warnings.catch_warnings(record=True) as caught:

@@ -1,4 +1,4 @@
-"""Loop nests split across threads (symcomp.backends.cpu.threads, libgomp).
+"""Loop nests split across threads (symcomp.backends.cpu.codegen.parallel, libgomp).
 
 Arrays here are larger than omp.MIN_PARALLEL_ELEMENTS so that the
 parallel paths run: outer split (2-D), inner split (coalesced 1-D), per-thread
@@ -17,21 +17,21 @@ from hypothesis import strategies as st
 
 import symcomp
 from symcomp import tensor as T
-from symcomp.backends.cpu import omp
-from symcomp.backends.cpu.loops import threads_available
+from symcomp.backends.cpu.runtime import openmp
+from symcomp.backends.cpu.codegen.loops import threads_available
 
 needs_openmp = pytest.mark.skipif(not threads_available(), reason="libgomp is not available")
 
-BIG = 4 * omp.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
+BIG = 4 * openmp.MIN_PARALLEL_ELEMENTS + 37  # not a multiple of the SIMD width
 
 
 def test_num_threads_is_mirrored_into_native_code():
     old = symcomp.config.num_threads
     try:
         symcomp.config.num_threads = 3
-        assert omp.num_threads() == 3
+        assert openmp.num_threads() == 3
         symcomp.config.num_threads = 0
-        assert omp.num_threads() == len(os.sched_getaffinity(0))
+        assert openmp.num_threads() == len(os.sched_getaffinity(0))
     finally:
         symcomp.config.num_threads = old
 
@@ -105,7 +105,7 @@ def test_integer_and_bool_reductions(nthreads, rng):
     assert [bool(v) for v in anyall(m)] == [True, False]
 
 
-@given(rows=st.integers(1, 9), cols=st.integers(1, 3 * omp.MIN_PARALLEL_ELEMENTS // 4),
+@given(rows=st.integers(1, 9), cols=st.integers(1, 3 * openmp.MIN_PARALLEL_ELEMENTS // 4),
        axis=st.sampled_from([None, 0, 1]))
 def test_sum_any_shape_around_the_threshold(rows, cols, axis):
     f = _sum_fn(axis)
@@ -213,7 +213,7 @@ _FORK_CHILD = textwrap.dedent("""
         symcomp.config.num_threads = 2  # asked for, but a forked child gets one thread
         got = f(X, W)
         q.put([bool(np.allclose(g, e, rtol=1e-12)) for g, e in zip(got, want)]
-              + [symcomp.backends.cpu.omp.num_threads()])
+              + [symcomp.backends.cpu.runtime.openmp.num_threads()])
 
     ctx = mp.get_context("fork")
     q = ctx.Queue()
@@ -221,7 +221,7 @@ _FORK_CHILD = textwrap.dedent("""
     p.start()
     print(q.get(timeout=120))
     p.join()
-    print("parent", bool(np.allclose(f(X, W)[1], want[1], rtol=1e-12)), symcomp.backends.cpu.omp.num_threads())
+    print("parent", bool(np.allclose(f(X, W)[1], want[1], rtol=1e-12)), symcomp.backends.cpu.runtime.openmp.num_threads())
 """)
 
 

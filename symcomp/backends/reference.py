@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from symcomp.compile.errors import with_location
+from symcomp.ir.locations import with_location
 from symcomp.ir.core import Operation
 
 

@@ -105,8 +105,8 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
 
 
 def _cpu(func, kind: str) -> str:
-    from symcomp.backends.cpu import jit
-    from symcomp.backends.cpu.compiler import llvm_ir as emit_llvm_ir, prepare
+    from symcomp.backends.cpu.toolchain import machine
+    from symcomp.backends.cpu.toolchain.build import llvm_ir as emit_llvm_ir, prepare
 
     single = new_module([func.clone({})])  # preparation inserts copies: work on a copy
     try:
@@ -115,9 +115,9 @@ def _cpu(func, kind: str) -> str:
         raise EmitError(f"the CPU backend cannot compile @{func.sym_name}: {exc}") from None
     if kind == "llvm":
         return llvm_ir
-    ref = jit.parse(llvm_ir)
-    jit.optimize(ref)
-    return jit.assembly(ref, jit.steady_level(llvm_ir.count("\n")))  # the level symcomp.function runs
+    ref = machine.parse(llvm_ir)
+    machine.optimize(ref)
+    return machine.assembly(ref, machine.steady_level(llvm_ir.count("\n")))  # the level symcomp.function runs
 
 
 def _ptx(module: ModuleOp) -> str:

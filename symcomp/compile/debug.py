@@ -40,7 +40,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from symcomp.backends.reference import run_op
-from symcomp.compile.errors import describe
+from symcomp.ir.locations import describe
 from symcomp.compile.modes import MODES, register_mode
 from symcomp.compile.probe import (
     CheckingMode, Instrumented, instrument, reference_results, reference_values, traced_program,

@@ -136,13 +136,13 @@ class Function:
 
         Backend stages of the CPU backend: ``llvm_init`` (first compile of the process),
         ``prepare`` (memory contract), ``blas_load`` (the first function of the process that calls
-        BLAS loads it: :mod:`symcomp.backends.cpu.teamblas`), ``codegen``
+        BLAS loads it: :mod:`symcomp.backends.cpu.runtime.teamblas`), ``codegen``
         (LLVM IR emission), ``llvm_opt`` (LLVM optimization), ``machine_code``, ``cache_load``
         (read from the disk cache instead of the three before), ``load`` (MCJIT) or
         ``load_shared`` (the cached shared object, without LLVM); ``passes (disk cache)``
         replaces the per-pass rows when the optimized IR came from the cache.  The link of the
         shared object for later processes runs in the background and is not timed here
-        (:func:`symcomp.backends.cpu.shared.link_later`).
+        (:func:`symcomp.backends.cpu.cache.sharedlib.link_later`).
         """
         labels = {"trace": "front-end: trace", "llvm_init": "backend: LLVM initialization (once)",
                   "prepare": "backend: prepare", "blas_load": "backend: load BLAS (once)",

@@ -25,7 +25,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from symcomp.compile.errors import describe, source_text, where
+from symcomp.ir.locations import describe, source_text, where
 from symcomp.compile.modes import MODES, Mode, register_mode
 from symcomp.compile.probe import fused_body_values, instrument
 from symcomp.passes.manager import format_pipeline, parse_pipeline

@@ -1,7 +1,7 @@
 """The on-disk cache of a pass pipeline's output.
 
 The optimizer's output is a pure function of the traced IR text, the pipeline and symcomp's
-sources (part of the cache fingerprint, :func:`symcomp.backends.cpu.cache.fingerprint`), so a
+sources (part of the cache fingerprint, :func:`symcomp.backends.cpu.cache.objects.fingerprint`), so a
 process compiling a function another process compiled before parses the stored optimized IR
 instead of running the passes.  Entries live in the CPU backend's cache directory (suffix
 ``.scp``), with its atomic writes and damage detection.
@@ -26,9 +26,9 @@ from symcomp.passes.manager import parse_pipeline, replay_stages, stage_names
 
 
 def _cache():
-    from symcomp.backends.cpu import cache
+    from symcomp.backends.cpu.cache import objects
 
-    return cache
+    return objects
 
 
 class PassCache:
@@ -66,8 +66,8 @@ class PassCache:
         """
         if self.traced_text is None:
             return None
-        cache = _cache()
-        entry = cache.load(self._key(), cache.OPTIMIZED_IR)
+        objects = _cache()
+        entry = objects.load(self._key(), objects.OPTIMIZED_IR)
         names = entry.meta.get("stages") if entry is not None else None
         locs = entry.meta.get("locs") if entry is not None else None
         if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and isinstance(locs, list)):
@@ -94,9 +94,9 @@ class PassCache:
         """Write ``module``, the output of ``passes``, as the entry (a failure to write only warns)."""
         if self.traced_text is None:
             return
-        cache = _cache()
+        objects = _cache()
         meta = {"locs": [self.loc_index.get(id(op.loc)) for op in module.walk()], "stages": stage_names(passes)}
-        cache.store(self._key(), cache.Entry(str(module).encode(), meta), cache.OPTIMIZED_IR)
+        objects.store(self._key(), objects.Entry(str(module).encode(), meta), objects.OPTIMIZED_IR)
 
 
 def _lazy_stages(traced_text: str, pipeline: str, names: list) -> dict:

@@ -27,7 +27,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from symcomp.backends.reference import run_op
-from symcomp.compile.errors import IRLines, with_location
+from symcomp.ir.locations import IRLines, with_location
 from symcomp.compile.modes import Mode
 from symcomp.compile.trace import Signature
 from symcomp.ir.core import Operation, Value

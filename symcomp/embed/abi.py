@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+from symcomp.backends.cpu.codegen.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 from symcomp.ir.types import DType
 
 ERR_NOMEM = -1

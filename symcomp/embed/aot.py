@@ -18,7 +18,7 @@ the header list it per kernel):
   prefixed build, e.g. SciPy's bundled OpenBLAS with ``blas_prefix="scipy_"``
   (``scipy_dgemm_``).  Integer products and every other op need no BLAS.
   Where the compiling process split products across its thread team
-  (:mod:`symcomp.backends.cpu.teamblas`), the object does too: every thread
+  (:mod:`symcomp.backends.cpu.runtime.teamblas`), the object does too: every thread
   of its OpenMP team calls the BLAS for its own block at the same time, so the
   BLAS must be thread-safe, and is best single-threaded
   (``OPENBLAS_NUM_THREADS=1``), or its threads and the team's share the cores.
@@ -59,9 +59,9 @@ class AOTObject:
 
 
 def _object_machine():
-    from symcomp.backends.cpu import jit
+    from symcomp.backends.cpu.toolchain import machine
 
-    st = jit.ensure_initialized()
+    st = machine.ensure_initialized()
     tgt = st["target"]
     return st["llvm"].Target.from_default_triple().create_target_machine(
         cpu=tgt.cpu, features=tgt.features, opt=2, reloc="pic", codemodel="default")
@@ -74,15 +74,16 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
     Returns:
         (module ref, link flags, BLAS symbols called).
     """
-    from symcomp.backends.cpu import host, jit
+    from symcomp.backends.cpu.runtime import host
+    from symcomp.backends.cpu.toolchain import machine
 
     exe = k.function.executable
-    main = jit.parse(exe.stages["llvm"]())
-    main.link_in(jit.parse(wrapper_ir(k, k.entry_symbol, constants="global")))
+    main = machine.parse(exe.stages["llvm"]())
+    main.link_in(machine.parse(wrapper_ir(k, k.entry_symbol, constants="global")))
     if any(g.name == "symcomp_num_threads" and g.is_declaration for g in main.global_variables):
         # In-process the runtime owns this knob (symcomp.config.num_threads); in an object file it is
         # a private 0, which lets OpenMP decide (OMP_NUM_THREADS, else every core).
-        main.link_in(jit.parse("@symcomp_num_threads = global i32 0\n"))
+        main.link_in(machine.parse("@symcomp_num_threads = global i32 0\n"))
     blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in host.BLAS_ROUTINES}
     blas_used = []
     uses_mvec = uses_omp = False
@@ -98,7 +99,7 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
     for g in main.global_variables:
         if not g.is_declaration:
             g.linkage = "internal"
-    jit.optimize(main)
+    machine.optimize(main)
     libs = []
     if uses_omp:
         libs.append("-lgomp")

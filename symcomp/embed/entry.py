@@ -35,18 +35,18 @@ class NativeEntry:
     """
 
     def __init__(self, kernel: Kernel):
-        from symcomp.backends.cpu import jit
+        from symcomp.backends.cpu.toolchain import machine
 
         self.kernel = kernel
         self.abi: KernelABI = kernel.abi
-        st = jit.ensure_initialized()
+        st = machine.ensure_initialized()
         llvm = st["llvm"]
         entry_name = f"symcomp_embed_entry_{next(_ids)}"
         exe = kernel.function.executable
         with _lock:
             llvm.add_symbol(entry_name, exe.jit.address(kernel.entry_symbol))
-        ref = jit.parse(wrapper_ir(kernel, entry_name, constants="address"))
-        jit.optimize(ref)
+        ref = machine.parse(wrapper_ir(kernel, entry_name, constants="address"))
+        machine.optimize(ref)
         tgt = st["target"]
         tm = llvm.Target.from_default_triple().create_target_machine(
             cpu=tgt.cpu, features=tgt.features, opt=2, codemodel="jitdefault")

@@ -62,7 +62,7 @@ def cpu_executable(f):
         TypeError: if ``f`` is not a :class:`symcomp.Function`.
         ValueError: if it was not compiled by the CPU backend.
     """
-    from symcomp.backends.cpu.runtime import CPUExecutable
+    from symcomp.backends.cpu.runtime.executable import CPUExecutable
     from symcomp.compile.function import Function
 
     if not isinstance(f, Function):

@@ -5,7 +5,7 @@ Compilation exports the optimized function in destination-passing style
 :mod:`symcomp.mlir.pipeline`, translates the LLVM dialect to LLVM IR,
 optimizes it with LLVM's loop vectorizer on, maps vector math to libmvec
 (:mod:`symcomp.mlir.veclib`) and JIT-compiles it with the CPU backend's
-llvmlite machinery (:mod:`symcomp.backends.cpu.jit`).
+llvmlite machinery (:mod:`symcomp.backends.cpu.toolchain.machine`).
 
 Calling convention (MLIR's C interface, ``llvm.emit_c_interface``): the entry
 ``_mlir_ciface_symcomp_entry`` takes one pointer per argument, each to a
@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.toolchain import machine
 from symcomp.mlir.export import export_func
 from symcomp.mlir.pipeline import pass_pipeline
 from symcomp.mlir.plan import ShapePlanner
@@ -90,7 +90,7 @@ def _c_layout(a: np.ndarray) -> np.ndarray:
 
 def _load_runtime() -> None:
     """Make the symbols lowered MLIR code calls resolvable: libm (via jit) and MLIR's C runner utils."""
-    st = jit.ensure_initialized()
+    st = machine.ensure_initialized()
     with _lock:
         if "runner" not in _loaded:
             path = c_runner_utils()
@@ -105,7 +105,7 @@ def _check_symbols(module_ref) -> None:
     Raises:
         MLIRToolError: naming the missing symbol.
     """
-    llvm = jit.ensure_initialized()["llvm"]
+    llvm = machine.ensure_initialized()["llvm"]
     for fn in module_ref.functions:
         if fn.is_declaration and not fn.name.startswith("llvm.") and not llvm.address_of_symbol(fn.name):
             raise MLIRToolError(f"the lowered MLIR code calls {fn.name}, which no loaded library defines "
@@ -132,13 +132,13 @@ class MLIRExecutable:
         self.llvm_ir = run_tool("mlir-translate", ["--mlir-to-llvmir"], self.mlir_llvm)
         t2 = time.perf_counter()
         _load_runtime()
-        ref = jit.parse(self.llvm_ir)
-        jit.optimize(ref, level="O2", loop_vectorization=True)
+        ref = machine.parse(self.llvm_ir)
+        machine.optimize(ref, level="O2", loop_vectorization=True)
         optimized = str(ref)
-        with_libmvec = map_vector_math(optimized, jit.target())
-        self._ref = jit.parse(with_libmvec) if with_libmvec != optimized else ref
+        with_libmvec = map_vector_math(optimized, machine.target())
+        self._ref = machine.parse(with_libmvec) if with_libmvec != optimized else ref
         _check_symbols(self._ref)
-        self.jit = jit.JitModule(jit.emit_object(self._ref), needs_blas=False)
+        self.jit = machine.JitModule(machine.emit_object(self._ref), needs_blas=False)
         t3 = time.perf_counter()
         timings.update({"mlir_export": t1 - t0, "mlir_opt": t2 - t1, "llvm_jit": t3 - t2})
         n_args = len(func.args) + self.exported.n_outputs + self.exported.n_updates + int(self.exported.has_status)
@@ -153,7 +153,7 @@ class MLIRExecutable:
             "mlir-llvm": lambda: self.mlir_llvm,
             "llvm": lambda: self.llvm_ir,
             "llvm-optimized": lambda: str(self._ref),
-            "asm": lambda: jit.assembly(self._ref),
+            "asm": lambda: machine.assembly(self._ref),
         }
 
     def run(self, arrays):

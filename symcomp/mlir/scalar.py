@@ -2,7 +2,7 @@
 
 One emitter per op name turns SSA scalars (the block arguments of a
 ``linalg.generic`` body) into the op's result.  The sequences match the native
-CPU backend (:mod:`symcomp.backends.cpu.scalar`) bit for bit where the
+CPU backend (:mod:`symcomp.backends.cpu.codegen.scalar`) bit for bit where the
 arithmetic is exact:
 
 * integer ``floordiv``/``mod`` follow Python (the result of ``mod`` has the sign

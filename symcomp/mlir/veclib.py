@@ -8,7 +8,7 @@ ReplaceWithVeclib pass); llvmlite does not expose that setting, so this module
 does the same mapping on the optimized module's text: every vector intrinsic
 with a libmvec variant of a width the host supports is renamed to that
 variant, following the x86-64 vector function ABI names the native backend
-uses (:mod:`symcomp.backends.cpu.mathlib`: ``_ZGVeN8v_exp`` is 8 x f64 on
+uses (:mod:`symcomp.backends.cpu.vecmath.libcalls`: ``_ZGVeN8v_exp`` is 8 x f64 on
 AVX-512).  libmvec's documented accuracy is within 4 ULP (glibc manual,
 "Errors in Math Functions").  Functions without an LLVM intrinsic (``log1p``,
 ``expm1``, ``erf``...) stay scalar libm calls.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from symcomp.backends.cpu.jit import Target
-from symcomp.backends.cpu.mathlib import LIBMVEC
+from symcomp.backends.cpu.toolchain.machine import Target
+from symcomp.backends.cpu.vecmath.libcalls import LIBMVEC
 
 _ISA = {128: "b", 256: "d", 512: "e"}
 _VECTOR_INTRINSIC = re.compile(r"@llvm\.([a-z0-9]+)\.v(\d+)f(32|64)\b")

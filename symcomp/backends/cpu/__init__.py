@@ -7,7 +7,7 @@ def compile_cpu(module, sig, timings):
     Products with their scalings and addends become one BLAS call each when the pipeline
     ran ``cpu-gemm-fold`` (the ``fast`` mode does, before fusion).
     """
-    from symcomp.backends.cpu.runtime import CPUExecutable
+    from symcomp.backends.cpu.runtime.executable import CPUExecutable
 
     return CPUExecutable(module, sig, timings)
 
@@ -17,15 +17,16 @@ def warm_up(module, cold: bool) -> None:
     need and can be made while its passes run (:attr:`symcomp.compile.modes.Mode.warm_up`):
 
     * for a function with matrix products, the private copy of NumPy's OpenBLAS
-      (:func:`symcomp.backends.cpu.teamblas.start_copy`; the first one in a new cache directory
+      (:func:`symcomp.backends.cpu.runtime.teamblas.start_copy`; the first one in a new cache directory
       writes 25 MB);
     * when ``cold`` (the pass cache missed, so the machine code is most likely not cached
-      either), LLVM's shared library (:func:`symcomp.backends.cpu.jit.preload`).  A warm
+      either), LLVM's shared library (:func:`symcomp.backends.cpu.toolchain.machine.preload`).  A warm
       process never loads it.
     """
-    from symcomp.backends.cpu import compiler, jit, teamblas
+    from symcomp.backends.cpu.toolchain import build, machine
+    from symcomp.backends.cpu.runtime import teamblas
 
-    if compiler.calls_blas(module.func().body.ops):
+    if build.calls_blas(module.func().body.ops):
         teamblas.start_copy()
     if cold:
-        jit.preload()
+        machine.preload()

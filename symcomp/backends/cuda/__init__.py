@@ -5,7 +5,7 @@ one grid-stride loop kernel; reductions are parallel block/thread reductions
 with a second stage when the outputs are few; softmax and log_softmax get
 row kernels; ``sc.dot`` calls cuBLAS through CuPy when it is installed and a
 tiled shared-memory kernel otherwise.  Shapes are planned per input signature
-in Python (:mod:`.plan`), as on the CPU.
+in Python (:mod:`.planner`), as on the CPU.
 
 * ``symcomp.function(..., device="cuda")`` compiles with :func:`compile_cuda`.
 * ``f.dump("ptx")`` and :func:`emit_ptx` give the PTX of every kernel; no GPU
@@ -31,14 +31,14 @@ def compile_cuda(module, sig, timings):
         NotImplementedError: naming an op the CUDA backend cannot compile.
         ImportError: when Numba CUDA is not installed.
     """
-    from symcomp.backends.cuda.runtime import CUDAExecutable
+    from symcomp.backends.cuda.executable import CUDAExecutable
 
     return CUDAExecutable(module, sig, timings)
 
 
 def emit_ptx(module) -> str:
     """The PTX of every kernel of every function of ``module`` (see :func:`.compiler.emit_ptx`)."""
-    from symcomp.backends.cuda.compiler import emit_ptx as _emit
+    from symcomp.backends.cuda.build import emit_ptx as _emit
 
     return _emit(module)
 

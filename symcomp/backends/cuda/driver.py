@@ -145,12 +145,12 @@ def make_function(name: str, source: str) -> Callable:
 
 def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY) -> str:
     """PTX of one kernel for compute capability ``cc``, compiled by NVVM on the CPU (no GPU needed)
-    and cached on disk (:mod:`.cache`).
+    and cached on disk (:mod:`.ptx_cache`).
 
     Raises:
         RuntimeError: under the simulator, which cannot produce PTX.
     """
-    from symcomp.backends.cuda import cache
+    from symcomp.backends.cuda import ptx_cache
 
     cuda = _numba_cuda()
     if simulator():
@@ -161,7 +161,7 @@ def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY
             text, _ = cuda.compile_ptx(make_function(name, source), signature, cc=cc)
         return text
 
-    return cache.ptx((name, source, str(signature), f"sm_{cc[0]}{cc[1]}"), compile_ptx)
+    return ptx_cache.ptx((name, source, str(signature), f"sm_{cc[0]}{cc[1]}"), compile_ptx)
 
 
 _ENTRY = re.compile(r"\.visible \.entry (\S+)\(")

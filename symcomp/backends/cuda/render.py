@@ -9,7 +9,7 @@ when called.  Every value is kept in its IR dtype (results of narrow integer
 arithmetic are cast back, so they wrap as in NumPy); bool values are Python
 bools in registers and ``uint8`` in memory.
 
-Semantics follow the CPU backend (:mod:`symcomp.backends.cpu.scalar`): NumPy's
+Semantics follow the CPU backend (:mod:`symcomp.backends.cpu.codegen.scalar`): NumPy's
 results, integer division and modulo by zero give 0, float to integer casts
 saturate (NaN gives 0), and integer powers with a negative exponent raise an
 error through the kernel's error flag.

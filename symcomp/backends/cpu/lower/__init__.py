@@ -14,7 +14,7 @@ of them.
 
 from __future__ import annotations
 
-from symcomp.compile.errors import where
+from symcomp.ir.locations import where
 from symcomp.ir.core import Operation
 from symcomp.registry import by_name
 

@@ -10,7 +10,7 @@ loop reads each element before it writes the same position, so that is safe.
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.plan import coalesce
+from symcomp.backends.cpu.runtime.planner import coalesce
 from symcomp.ir.opdef import OPS, Elementwise
 
 _REDUCE_KIND = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}
@@ -33,7 +33,7 @@ def plan_loop(P, operands, out, loop_shape, out_strides):
 
 def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False):
     """Arrays for emit_kernel from the planned strides."""
-    from symcomp.backends.cpu.loops import Array
+    from symcomp.backends.cpu.codegen.loops import Array
 
     arrays = []
     for k, v in enumerate(operands):
@@ -47,14 +47,14 @@ def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False):
 
 
 def _op_body(op):
-    from symcomp.backends.cpu.scalar import EMITTERS
+    from symcomp.backends.cpu.codegen.scalar import EMITTERS
 
     emitter = EMITTERS[op.name]
     return lambda cx, vals: emitter(cx, op, vals)
 
 
 def _fused_body(op):
-    from symcomp.backends.cpu.scalar import EMITTERS
+    from symcomp.backends.cpu.codegen.scalar import EMITTERS
 
     block = op.body
 
@@ -109,24 +109,24 @@ class _LoopNest(Lowering):
 
     def unroll(self, op, E) -> int:
         """Vectors per main-loop iteration: 1 where the body uses a math function whose inline code
-        holds coefficient tables in registers (:func:`symcomp.backends.cpu.mathlib.table_driven`),
-        else 0 (the default, :data:`symcomp.backends.cpu.loops.UNROLL`)."""
+        holds coefficient tables in registers (:func:`symcomp.backends.cpu.vecmath.libcalls.table_driven`),
+        else 0 (the default, :data:`symcomp.backends.cpu.codegen.loops.UNROLL`)."""
         from llvmlite import ir
 
-        from symcomp.backends.cpu import mathlib
-        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.backends.cpu.vecmath import libcalls
+        from symcomp.backends.cpu.codegen.scalar import llvm_type
         from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 
         lanes = self.lanes(op, E) or E.lanes_for([v.type.dtype for v in op.operands] + [op.result.type.dtype])
         for o in self.body_ops(op):
             name = MATH_FUNCTIONS.get(o.name)
-            if name and o.result.type.dtype.is_float and mathlib.table_driven(
+            if name and o.result.type.dtype.is_float and libcalls.table_driven(
                     name, ir.VectorType(llvm_type(o.result.type.dtype), lanes)):
                 return 1
         return 0
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.loops import emit_fill, emit_kernel, identity
+        from symcomp.backends.cpu.codegen.loops import emit_fill, emit_kernel, identity
 
         kind, axes = self.reduce_info(op)
         operands = list(op.operands)
@@ -199,12 +199,12 @@ class ArgLowering(Lowering):
         P.set_params("o", list(P.strides[op.result]) + [0] * len(op.axes))
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import identity
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import identity
         from llvmlite import ir
 
-        from symcomp.backends.cpu.loops import for_range
-        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.backends.cpu.codegen.loops import for_range
+        from symcomp.backends.cpu.codegen.scalar import llvm_type
 
         x = op.operands[0]
         b, dt = E.b, x.type.dtype

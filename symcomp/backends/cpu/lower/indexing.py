@@ -5,7 +5,7 @@ IndexError raised after the call, never an out-of-bounds access)."""
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.plan import coalesce
+from symcomp.backends.cpu.runtime.planner import coalesce
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 
@@ -17,7 +17,7 @@ def _aligned_strides(P, v, target_shape):
 
 
 def _copy_x(E, x, res):
-    from symcomp.backends.cpu.loops import Array, emit_copy
+    from symcomp.backends.cpu.codegen.loops import Array, emit_copy
 
     xd, rd = E.desc(x), E.desc(res)
     emit_copy(E, xd.dims, Array(xd.ptr, x.type.dtype, xd.strides), Array(rd.ptr, x.type.dtype, rd.strides))
@@ -40,7 +40,7 @@ class IncSubtensorLowering(Lowering):
         P.set_params("s", ss)
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.loops import Array, combine, emit_kernel
+        from symcomp.backends.cpu.codegen.loops import Array, combine, emit_kernel
 
         x, y = op.operands[0], op.operands[1]
         _copy_x(E, x, op.result)
@@ -75,9 +75,9 @@ def _emit_advanced(op, E, x, indices, axis, visit):
     """Loop over the selection space; call ``visit(x_offset, sel_position)`` for valid positions."""
     from llvmlite import ir
 
-    from symcomp.backends.cpu.emit import i64
-    from symcomp.backends.cpu.loops import for_range
-    from symcomp.backends.cpu.scalar import ERR_INDEX
+    from symcomp.backends.cpu.codegen.context import i64
+    from symcomp.backends.cpu.codegen.loops import for_range
+    from symcomp.backends.cpu.codegen.scalar import ERR_INDEX
 
     b = E.b
     k = len(indices)
@@ -129,7 +129,7 @@ class AdvancedSubtensorLowering(Lowering):
         _plan_advanced(op, P, op.operands[0], list(op.indices), shapes[0], op.axis)
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.codegen.context import i64
 
         x = op.operands[0]
         b, dt = E.b, x.type.dtype
@@ -157,8 +157,8 @@ class AdvancedIncSubtensorLowering(Lowering):
         _plan_advanced(op, P, op.result, idx, sel, op.axis, value=y)
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import combine
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import combine
 
         x, y = op.operands[0], op.operands[1]
         _copy_x(E, x, op.result)

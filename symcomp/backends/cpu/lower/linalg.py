@@ -9,9 +9,9 @@ ValueError; NumPy's ILP64 OpenBLAS takes 64-bit sizes.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu import host
+from symcomp.backends.cpu.runtime import host
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.plan import contiguous_strides
+from symcomp.backends.cpu.runtime.planner import contiguous_strides
 
 _INT_MAX = 2**31 - 1
 _N, _T = ord("N"), ord("T")
@@ -81,8 +81,8 @@ class DotLowering(Lowering):
             P.set_param(f"{name}ld", lay[1])
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import emit_fill
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import emit_fill
 
         a, b = op.operands[:2]
         dt = op.result.type.dtype
@@ -102,8 +102,8 @@ class DotLowering(Lowering):
         """The operand's pointer, after copying it to workspace if the planner asked."""
         from llvmlite import ir
 
-        from symcomp.backends.cpu.emit import PTR, i64
-        from symcomp.backends.cpu.loops import Array, emit_copy
+        from symcomp.backends.cpu.codegen.context import PTR, i64
+        from symcomp.backends.cpu.codegen.loops import Array, emit_copy
 
         b = E.b
         d = E.desc(v)
@@ -120,12 +120,12 @@ class DotLowering(Lowering):
         """C = alpha * A @ B + beta * C (gemm), or gemv/dot for vectors (alpha 1, beta 0).
 
         In a function whose products run on the thread team (``E.mod.team_blas``,
-        :mod:`symcomp.backends.cpu.teamblas`), a large gemm or gemv is cut into blocks of
+        :mod:`symcomp.backends.cpu.runtime.teamblas`), a large gemm or gemv is cut into blocks of
         :data:`TEAM_BLOCK` rows (or columns, when the result has more of them) of its result,
         and each thread computes its contiguous run of blocks with one single-threaded call."""
         from llvmlite import ir
 
-        from symcomp.backends.cpu.emit import I1, i64
+        from symcomp.backends.cpu.codegen.context import I1, i64
 
         a, b_ = op.operands[:2]
         b = E.b
@@ -139,7 +139,7 @@ class DotLowering(Lowering):
         if kind == "dot" or not E.mod.team_blas:
             call.emit(E, b, vals)
             return
-        from symcomp.backends.cpu import threads
+        from symcomp.backends.cpu.codegen import parallel
 
         # Split the longer side of the result (a gemv's only side); blocks of TEAM_BLOCK.
         split_m = b.icmp_signed(">=", m, n) if kind == "gemm" else ir.Constant(I1, kind == "gemv_a")
@@ -168,15 +168,15 @@ class DotLowering(Lowering):
                 part["pc"] = W.elem_ptr(v["pc"], call.dt, wb.select(by_rows, wb.mul(r0, v["ldc"]), r0))
                 call.emit(W, wb, part)
 
-        threads.emit_parallel_for(E, blocks, work, list(vals.values()) + [b.zext(split_m, i64(0).type)], body)
+        parallel.emit_parallel_for(E, blocks, work, list(vals.values()) + [b.zext(split_m, i64(0).type)], body)
 
     def _loops(self, E, op, od):
         """Integer matrix products: plain loops (exact, wrapping like NumPy)."""
         from llvmlite import ir
 
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import for_range
-        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import for_range
+        from symcomp.backends.cpu.codegen.scalar import llvm_type
 
         a, b_ = op.operands[:2]
         b = E.b
@@ -207,8 +207,8 @@ class GemmLowering(DotLowering):
         P.set_params("cs", [0 if d == 1 else s for d, s in zip(c.type.shape, P.strides[c])])
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import Array, emit_kernel
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import Array, emit_kernel
 
         dt = op.result.type.dtype
         bld = E.b
@@ -239,14 +239,14 @@ x86 kernels, and column blocks start at a multiple of 64 bytes from the start of
 
 def _row_offset(b, trans, ld, r):
     """Elements from a row-major matrix handed to BLAS as ``(trans, ld)`` (:func:`blas_layout`) to its row ``r``."""
-    from symcomp.backends.cpu.emit import i64
+    from symcomp.backends.cpu.codegen.context import i64
 
     return b.select(b.icmp_signed("==", trans, i64(_N)), b.mul(r, ld), r)
 
 
 def _col_offset(b, trans, ld, c):
     """Elements from a row-major matrix handed to BLAS as ``(trans, ld)`` to its column ``c``."""
-    from symcomp.backends.cpu.emit import i64
+    from symcomp.backends.cpu.codegen.context import i64
 
     return b.select(b.icmp_signed("==", trans, i64(_N)), c, b.mul(c, ld))
 
@@ -265,9 +265,9 @@ class _BlasCall:
     def emit(self, E, b, v) -> None:
         from llvmlite import ir
 
-        from symcomp.backends.cpu.emit import PTR, i64
-        from symcomp.backends.cpu.mathlib import declare
-        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.backends.cpu.codegen.context import PTR, i64
+        from symcomp.backends.cpu.vecmath.libcalls import declare
+        from symcomp.backends.cpu.codegen.scalar import llvm_type
 
         ft = llvm_type(self.dt)
         pfx = "d" if self.dt.bits == 64 else "s"

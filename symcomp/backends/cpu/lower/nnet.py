@@ -1,6 +1,6 @@
 """softmax and log_softmax along one axis: three passes over each row (max; exp and sum; scale),
 each a SIMD loop when the row is contiguous; the rows are split across threads when there
-are enough elements (:func:`symcomp.backends.cpu.threads.emit_parallel_for`).
+are enough elements (:func:`symcomp.backends.cpu.codegen.parallel.emit_parallel_for`).
 
 The max pass is the one that reads a row from memory, and the exp pass is the one that computes;
 the exp pass prefetches the next row, one cache line per vector, so that the two overlap
@@ -25,8 +25,8 @@ class RowSoftmaxLowering(Lowering):
         P.set_params("o", [P.strides[op.result][a] for a in order])
 
     def emit(self, op, E):
-        from symcomp.backends.cpu import threads
-        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.codegen import parallel
+        from symcomp.backends.cpu.codegen.context import i64
 
         x = op.operands[0]
         b, dt = E.b, x.type.dtype
@@ -40,7 +40,7 @@ class RowSoftmaxLowering(Lowering):
             rows = b.mul(rows, d)
         live = dims + xs + os_ + [xd.ptr, od.ptr]
         log = op.name == "sc.log_softmax"
-        threads.emit_parallel_for(E, rows, b.mul(rows, dims[-1]), live,
+        parallel.emit_parallel_for(E, rows, b.mul(rows, dims[-1]), live,
                                   lambda W, lo, hi, v: _rows(W, dt, rank, log, lo, hi, v))
 
 
@@ -48,10 +48,10 @@ def _rows(E, dt, rank, log, lo, hi, live):
     """Rows [lo, hi) (flat index over the leading axes): max; exp and sum; scale, each a SIMD pass."""
     from llvmlite import ir
 
-    from symcomp.backends.cpu import mathlib
-    from symcomp.backends.cpu.emit import i64
-    from symcomp.backends.cpu.loops import Array, emit_kernel, for_range
-    from symcomp.backends.cpu.scalar import llvm_type
+    from symcomp.backends.cpu.vecmath import libcalls
+    from symcomp.backends.cpu.codegen.context import i64
+    from symcomp.backends.cpu.codegen.loops import Array, emit_kernel, for_range
+    from symcomp.backends.cpu.codegen.scalar import llvm_type
 
     b = E.b
     dims, xs, os_ = live[:rank], live[rank:2 * rank], live[2 * rank:3 * rank]
@@ -80,14 +80,14 @@ def _rows(E, dt, rank, log, lo, hi, live):
         b.store(ir.Constant(ft, 0.0), s_cell)
         if log:
             emit_kernel(E, [n], [xr, cell(m_cell)], cell(s_cell),
-                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add",
+                        lambda cx, v: libcalls.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt, reduce="add",
                         prefetch_ahead=ahead)
-            b.store(mathlib.call(b, "log", b.load(s_cell)), t_cell)
+            b.store(libcalls.call(b, "log", b.load(s_cell)), t_cell)
             emit_kernel(E, [n], [xr, cell(m_cell), cell(t_cell)], orow,
                         lambda cx, v: cx.b.fsub(cx.b.fsub(v[0], v[1]), v[2]), dt)
         else:
             emit_kernel(E, [n], [xr, cell(m_cell)], orow,
-                        lambda cx, v: mathlib.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt,
+                        lambda cx, v: libcalls.call(cx.b, "exp", cx.b.fsub(v[0], v[1])), dt,
                         prefetch_ahead=ahead)
             emit_kernel(E, [n], [orow], cell(s_cell), lambda cx, v: v[0], dt, reduce="add")
             # one division, then a multiply per element

@@ -4,7 +4,7 @@ sc.dim, concatenate and arange."""
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.plan import contiguous_strides, is_c_contiguous
+from symcomp.backends.cpu.runtime.planner import contiguous_strides, is_c_contiguous
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 
@@ -78,8 +78,8 @@ class ReshapeLowering(Lowering):
         P.set_params("c", contiguous_strides(P.shape[x]))
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import Array, emit_copy
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import Array, emit_copy
 
         x = op.operands[0]
         b = E.b
@@ -97,7 +97,7 @@ class DimLowering(Lowering):
         P.set_param("value", P.shape[op.operands[0]][op.axis])
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
+        from symcomp.backends.cpu.codegen.context import i64
 
         E.store(E.param("value"), E.desc(op.result).ptr, op.result.type.dtype, i64(0))
 
@@ -113,7 +113,7 @@ class ConcatenateLowering(Lowering):
             start += P.shape[x][op.axis]
 
     def emit(self, op, E):
-        from symcomp.backends.cpu.loops import Array, emit_copy
+        from symcomp.backends.cpu.codegen.loops import Array, emit_copy
 
         od = E.desc(op.result)
         dt = op.result.type.dtype
@@ -126,9 +126,9 @@ class ConcatenateLowering(Lowering):
 @lowering("sc.arange")
 class ArangeLowering(Lowering):
     def emit(self, op, E):
-        from symcomp.backends.cpu.emit import i64
-        from symcomp.backends.cpu.loops import for_range
-        from symcomp.backends.cpu.scalar import llvm_type
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import for_range
+        from symcomp.backends.cpu.codegen.scalar import llvm_type
 
         b, dt = E.b, op.result.type.dtype
         start = E.load(E.desc(op.operands[0]).ptr, dt, i64(0))

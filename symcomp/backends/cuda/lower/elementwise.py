@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from symcomp.backends.cuda.lower import Lowering, lowering
-from symcomp.backends.cuda.plan import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
+from symcomp.backends.cuda.planner import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
 from symcomp.backends.cuda.render import (
     ErrorSink, KernelSpec, Param, Source, Var, const, load, render_scalar, scalar_param, store,
 )

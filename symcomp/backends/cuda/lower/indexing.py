@@ -21,7 +21,7 @@ from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import (
     copy_into, identity_body, index_split, launch_loop, render_loop,
 )
-from symcomp.backends.cuda.plan import Arr, Desc, Host, Ptr, aligned_strides
+from symcomp.backends.cuda.planner import Arr, Desc, Host, Ptr, aligned_strides
 from symcomp.backends.cuda.render import (
     ERR_INDEX, ErrorSink, KernelSpec, Param, Source, Var, combine, load, store,
 )

@@ -22,7 +22,7 @@ from symcomp.backends.cpu.lower.linalg import blas_layout
 from symcomp.backends.cuda import memory
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import copy_into
-from symcomp.backends.cuda.plan import Addr, Desc, Host, Ptr
+from symcomp.backends.cuda.planner import Addr, Desc, Host, Ptr
 from symcomp.backends.cuda.render import KernelSpec, Param, Source, cast_expr, const, store
 
 _INT_MAX = 2**31 - 1

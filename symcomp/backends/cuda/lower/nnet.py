@@ -12,7 +12,7 @@ from __future__ import annotations
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import index_split, offset
 from symcomp.backends.cuda.lower.reduce import SHARED_SLOTS
-from symcomp.backends.cuda.plan import Ptr, coalesce_loop
+from symcomp.backends.cuda.planner import Ptr, coalesce_loop
 from symcomp.backends.cuda.render import KernelSpec, Param, Source, combine, const, maximum
 
 

@@ -29,7 +29,7 @@ from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import (
     Body, FusedLoop, copy_into, fused_body, identity_body, index_split, offset,
 )
-from symcomp.backends.cuda.plan import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
+from symcomp.backends.cuda.planner import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
 from symcomp.backends.cuda.render import (
     ErrorSink, Param, Source, Var, arg_better, combine, const, identity, load, scalar_param, store,
 )

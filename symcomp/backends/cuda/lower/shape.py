@@ -8,10 +8,10 @@ known at plan time.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.plan import contiguous_strides, is_c_contiguous
+from symcomp.backends.cpu.runtime.planner import contiguous_strides, is_c_contiguous
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import copy_into, identity_body, render_loop
-from symcomp.backends.cuda.plan import Desc, Host, Ptr
+from symcomp.backends.cuda.planner import Desc, Host, Ptr
 from symcomp.backends.cuda.render import KernelSpec, Param, Source, cast_expr, scalar_param, store
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 

@@ -13,8 +13,8 @@ from typing import Callable
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import mathlib
-from symcomp.backends.cpu.splat import splat_constant
+from symcomp.backends.cpu.vecmath import libcalls
+from symcomp.backends.cpu.codegen.splat import splat_constant
 from symcomp.ir import types as T
 from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.registry import by_name
@@ -78,7 +78,7 @@ def _neg(cx, op, a):
 def _abs(cx, op, a):
     dt, b = _dt(op), cx.b
     if dt.is_float:
-        return mathlib.call(b, "fabs", a[0])
+        return libcalls.call(b, "fabs", a[0])
     if dt.kind == "u":
         return a[0]
     return b.select(b.icmp_signed("<", a[0], cx.const(dt, 0)), b.sub(cx.const(dt, 0), a[0]), a[0])
@@ -96,7 +96,7 @@ def _sign(cx, op, a):
 
 
 def _math(name):
-    return lambda cx, op, a: mathlib.call(cx.b, name, *a)
+    return lambda cx, op, a: libcalls.call(cx.b, name, *a)
 
 
 for _op, _fn in MATH_FUNCTIONS.items():
@@ -112,7 +112,7 @@ def _sigmoid(cx, op, a):
     the limits (0 and 1) are exact.
     """
     dt, b, x = _dt(op), cx.b, a[0]
-    e = mathlib.call(b, "exp", b.fneg(mathlib.call(b, "fabs", x)))
+    e = libcalls.call(b, "exp", b.fneg(libcalls.call(b, "fabs", x)))
     d = b.fadd(cx.const(dt, 1.0), e)
     neg = b.fcmp_ordered("<", x, cx.const(dt, 0.0))
     r = b.fdiv(b.select(neg, e, cx.const(dt, 1.0)), d)
@@ -123,7 +123,7 @@ def _sigmoid(cx, op, a):
 def _softplus(cx, op, a):
     """max(x, 0) + log1p(exp(-|x|)): never overflows."""
     dt, b, x = _dt(op), cx.b, a[0]
-    tail = mathlib.call(b, "log1p", mathlib.call(b, "exp", b.fneg(mathlib.call(b, "fabs", x))))
+    tail = libcalls.call(b, "log1p", libcalls.call(b, "exp", b.fneg(libcalls.call(b, "fabs", x))))
     pos = b.select(b.fcmp_ordered(">", x, cx.const(dt, 0.0)), x, cx.const(dt, 0.0))
     return b.select(b.fcmp_unordered("uno", x, x), x, b.fadd(pos, tail))
 
@@ -140,7 +140,7 @@ def _isnan(cx, op, a):
 
 @emits("sc.isinf")
 def _isinf(cx, op, a):
-    return cx.b.fcmp_ordered("==", mathlib.call(cx.b, "fabs", a[0]), cx.const(_dt(op), math.inf))
+    return cx.b.fcmp_ordered("==", libcalls.call(cx.b, "fabs", a[0]), cx.const(_dt(op), math.inf))
 
 
 @emits("sc.copy")
@@ -232,9 +232,9 @@ def _floordiv(cx, op, a):
         mod, adjust = _float_fmod_parts(cx, dt, x, y)
         div = b.fdiv(b.fsub(x, mod), y)
         div = b.select(adjust, b.fsub(div, one), div)
-        fl = mathlib.call(b, "floor", div)
+        fl = libcalls.call(b, "floor", div)
         fl = b.select(b.fcmp_ordered(">", b.fsub(div, fl), cx.const(dt, 0.5)), b.fadd(fl, one), fl)
-        signed_zero = mathlib.call(b, "copysign", zero, b.fdiv(x, y))
+        signed_zero = libcalls.call(b, "copysign", zero, b.fdiv(x, y))
         res = b.select(b.fcmp_unordered("!=", div, zero), fl, signed_zero)
         return b.select(b.fcmp_ordered("==", y, zero), b.fdiv(x, y), res)
     safe, is0, ism1 = _safe_divisor(cx, dt, y)
@@ -256,7 +256,7 @@ def _mod(cx, op, a):
         zero = cx.const(dt, 0.0)
         mod, adjust = _float_fmod_parts(cx, dt, x, y)
         mod = b.select(adjust, b.fadd(mod, y), mod)
-        mod = b.select(b.fcmp_ordered("==", mod, zero), mathlib.call(b, "copysign", zero, y), mod)
+        mod = b.select(b.fcmp_ordered("==", mod, zero), libcalls.call(b, "copysign", zero, y), mod)
         return b.select(b.fcmp_ordered("==", y, zero), b.frem(x, y), mod)
     safe, is0, _ = _safe_divisor(cx, dt, y)
     if not _signed(dt):
@@ -271,7 +271,7 @@ def _mod(cx, op, a):
 def _pow(cx, op, a):
     dt, b, x, y = _dt(op), cx.b, a[0], a[1]
     if dt.is_float:
-        return mathlib.call(b, "pow", x, y)
+        return libcalls.call(b, "pow", x, y)
     if _signed(dt):
         cx.flag_error(b.icmp_signed("<", y, cx.const(dt, 0)), ERR_NEGATIVE_POWER)
     # Branch-free square-and-multiply over the exponent's bits.
@@ -287,7 +287,7 @@ def _minmax(fname, signed_pred, unsigned_pred):
     def emit(cx, op, a):
         dt, b = _dt(op), cx.b
         if dt.is_float:
-            return mathlib.call(b, fname, a[0], a[1])
+            return libcalls.call(b, fname, a[0], a[1])
         c = b.icmp_signed(signed_pred, a[0], a[1]) if _signed(dt) else b.icmp_unsigned(unsigned_pred, a[0], a[1])
         return b.select(c, a[0], a[1])
 

@@ -25,9 +25,9 @@ from typing import Callable, Optional
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import mathlib
-from symcomp.backends.cpu.emit import I1, I8, I32, I64, PTR, OpEmitter, i64
-from symcomp.backends.cpu.scalar import ScalarContext, llvm_type
+from symcomp.backends.cpu.vecmath import libcalls
+from symcomp.backends.cpu.codegen.context import I1, I8, I32, I64, PTR, OpEmitter, i64
+from symcomp.backends.cpu.codegen.scalar import ScalarContext, llvm_type
 from symcomp.ir.types import DType
 
 
@@ -98,7 +98,7 @@ def combine(E: OpEmitter, kind: str, dt: DType, a: ir.Value, b_: ir.Value) -> ir
     if kind == "mul":
         return b.fmul(a, b_) if dt.is_float else (b.and_(a, b_) if dt.is_bool else b.mul(a, b_))
     if dt.is_float:
-        return mathlib.call(b, "maximum" if kind == "max" else "minimum", a, b_)
+        return libcalls.call(b, "maximum" if kind == "max" else "minimum", a, b_)
     if dt.is_bool:
         return b.or_(a, b_) if kind == "max" else b.and_(a, b_)
     signed = dt.kind == "i"
@@ -145,7 +145,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         reduce: None (store) or 'add' / 'mul' / 'max' / 'min' (accumulate into ``out``,
             which the caller has filled with the identity).
         lanes: SIMD lanes (default: from the dtypes involved).
-        parallel: split large nests across threads (:mod:`symcomp.backends.cpu.threads`).
+        parallel: split large nests across threads (:mod:`symcomp.backends.cpu.codegen.parallel`).
             Only for a nest that is the whole of its op, never one inside another loop.
         unroll: vectors per iteration of the main SIMD loop (0: :data:`UNROLL`).
         prefetch_ahead: None, or an i64 element distance: each full vector step of the inner SIMD
@@ -165,7 +165,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
         return
 
     if parallel and E.mod.threads and threads_available():
-        from symcomp.backends.cpu import threads
+        from symcomp.backends.cpu.codegen import parallel
 
         def ranged(W, wdims, w_in, w_out, outer, inner):
             stream = _stream_flag(W, wdims, w_out, out_dtype, reduce, lanes)
@@ -173,7 +173,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
                          prefetch_ahead, stream)
             _fence(W, stream)
 
-        threads.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
+        parallel.emit_parallel_kernel(E, dims, inputs, out, out_dtype, reduce, lanes, ranged)
         return
     arrays = inputs + [out]
     stream = _stream_flag(E, dims, out, out_dtype, reduce, lanes)
@@ -211,7 +211,7 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
     At run time, when all of these hold:
 
     * the output takes at least the last-level cache
-      (:func:`symcomp.backends.cpu.host.last_level_cache_bytes`), so that regular stores would
+      (:func:`symcomp.backends.cpu.runtime.host.last_level_cache_bytes`), so that regular stores would
       evict the inputs and first read every output line from memory (a fifth of a*b+c's
       traffic).  An output smaller than the cache stays in it for the next kernel.  The C loop
       a*b+c with 2 threads, here: 2e6 float64 13% faster streaming, 1e7 22% faster, but 1e6
@@ -227,7 +227,7 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
       regular stores then hit; streaming stores would write those lines twice (1e7 float64,
       fresh pages: 8.5 ms streaming against 8.1 ms).  The last page is the last one written,
       so each thread of a parallel loop, checking as it starts, sees the same answer."""
-    from symcomp.backends.cpu import host
+    from symcomp.backends.cpu.runtime import host
 
     size = out_dtype.itemsize
     if reduce or out_dtype.is_bool or lanes * size not in (16, 32, 64) or not _STREAMING_TARGET:
@@ -245,7 +245,7 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
     with b.if_then(b.load(flag)):
         page = b.and_(b.add(addr, b.sub(b.mul(total, i64(size)), i64(1))), i64(-host.page_bytes()))
         status = E.entry_alloca(I8)
-        mincore = mathlib.declare(b.module, "mincore", I32, [PTR, I64, PTR])
+        mincore = libcalls.declare(b.module, "mincore", I32, [PTR, I64, PTR])
         rc = b.call(mincore, [b.inttoptr(page, PTR), i64(1), status])
         resident = b.trunc(b.load(status), I1)  # bit 0: the page is in memory
         b.store(b.and_(b.icmp_signed("==", rc, ir.Constant(I32, 0)), resident), flag)
@@ -253,10 +253,10 @@ def _stream_flag(E: OpEmitter, dims: list, out: Array, out_dtype: DType, reduce,
 
 
 def threads_available() -> bool:
-    """Whether the OpenMP runtime can be loaded (:func:`symcomp.backends.cpu.omp.available`)."""
-    from symcomp.backends.cpu import omp
+    """Whether the OpenMP runtime can be loaded (:func:`symcomp.backends.cpu.runtime.openmp.available`)."""
+    from symcomp.backends.cpu.runtime import openmp
 
-    return omp.available()
+    return openmp.available()
 
 
 def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes, outer, inner, unroll,
@@ -326,7 +326,7 @@ UNROLL = 2
 iteration the loop overhead (which level-0 code generation keeps in stack slots) is shared,
 and a reduction gets as many accumulators, so it is not bound by the latency of one
 dependent add chain.  A body whose constants fill the vector registers (the coefficient
-tables of :mod:`symcomp.backends.cpu.verf`) is emitted once per iteration instead: a second
+tables of :mod:`symcomp.backends.cpu.vecmath.erf`) is emitted once per iteration instead: a second
 copy spilled the tables (float32 GELU at 1e7, 2 threads: 2.65 ms unrolled, 2.04-2.12 ms not)."""
 
 

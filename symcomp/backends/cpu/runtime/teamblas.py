@@ -5,7 +5,7 @@ for more work (OpenBLAS's ``THREAD_TIMEOUT``: 2^28 cycles, about 0.1 s).  A func
 calls BLAS and also runs threaded loops then has two thread pools fighting for the cores, so
 such functions used to run their loops on one thread.  Instead, a function that calls BLAS now
 splits each matrix product into blocks of rows or columns itself, one block per thread of its
-libgomp team (:func:`symcomp.backends.cpu.threads.emit_parallel_for`, called by
+libgomp team (:func:`symcomp.backends.cpu.codegen.parallel.emit_parallel_for`, called by
 :mod:`symcomp.backends.cpu.lower.linalg`), and each thread calls this copy, set to one thread.
 One pool then runs the products and the loops around them.  The digits MLP step (1797 rows,
 2 cores) went from 1.64 to 1.44-1.49 ms, against JAX's 1.63-1.68 (docs/performance.md,
@@ -38,7 +38,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from symcomp.backends.cpu import host, jobs
+from symcomp.backends.cpu.runtime import background, host
 
 _state: dict = {}
 _copy_lock = threading.Lock()
@@ -68,7 +68,7 @@ def available() -> bool:
 
 
 def start_copy() -> None:
-    """Start making the private copy in a background thread (:mod:`symcomp.backends.cpu.jobs`),
+    """Start making the private copy in a background thread (:mod:`symcomp.backends.cpu.runtime.background`),
     so that the file copy, 25 MB and 10-16 ms the first time, overlaps the passes; :func:`addresses`
     waits for it.  Called for a function with matrix products before its passes run (it does
     nothing once the copy is loaded, or where NumPy has no ILP64 OpenBLAS to copy)."""
@@ -79,14 +79,14 @@ def start_copy() -> None:
         if found is None:
             return
         _state["copy_started"] = True
-        jobs.start(_COPY_JOB, _copy_job, found[0], _copy_folder(), name="symcomp-blas-copy")
+        background.start(_COPY_JOB, _copy_job, found[0], _copy_folder(), name="symcomp-blas-copy")
 
 
 def _copy_folder():
     """Where the copy goes: the cache's ``blas`` folder, or None with the cache off."""
-    from symcomp.backends.cpu import cache
+    from symcomp.backends.cpu.cache import objects
 
-    return cache.cache_dir() / "blas" if cache.enabled() else None
+    return objects.cache_dir() / "blas" if objects.enabled() else None
 
 
 def _copy_job(src: Path, folder) -> None:
@@ -102,7 +102,7 @@ def _take_copy(src: Path):
     Raises:
         OSError: the copy could not be written.
     """
-    jobs.join(_COPY_JOB)
+    background.join(_COPY_JOB)
     made = _state.pop("copy", None)
     if made is None:  # not started (or this is a child forked while it ran)
         made = _make_copy(src, _copy_folder())
@@ -145,10 +145,10 @@ def _cached_copy(src: Path, folder: Path) -> Path:
 
 
 def _load() -> dict:
-    from symcomp.backends.cpu import omp
+    from symcomp.backends.cpu.runtime import openmp
 
     found = host.numpy_ilp64_library()
-    if found is None or not omp.available():
+    if found is None or not openmp.available():
         return {}
     src = found[0]
     scratch = None
@@ -172,7 +172,7 @@ def _open_single_threaded(path: Path) -> ctypes.CDLL:
     # The environment is changed for a moment: first let the background load of LLVM's library
     # (jit.preload) finish, whose constructors may read it (a putenv can reallocate the array
     # a concurrent getenv walks).
-    jobs.join("llvm-preload")
+    background.join("llvm-preload")
     old = os.environ.get("OPENBLAS_NUM_THREADS")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:

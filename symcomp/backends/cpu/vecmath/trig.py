@@ -40,7 +40,7 @@ import math
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.vexp import _Emitter
+from symcomp.backends.cpu.vecmath.exp import _Emitter
 
 _P = (-2.4080094362943782e-08, 2.753645958364359e-06, -0.00019841086759697646, 0.00833333283662796,
       -0.1666666716337204)
@@ -90,7 +90,7 @@ class _Trig(_Emitter):
 def _large_to_libmvec(e: _Trig, name: str, x: ir.Value, a: ir.Value, y: ir.Value) -> ir.Value:
     """``y``, with the lanes where |x| > FAST_LIMIT (or is infinite) taken from libmvec's ``name``,
     called only for vectors that hold such a lane."""
-    from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
+    from symcomp.backends.cpu.vecmath.libcalls import libmvec_call  # libcalls dispatches to this module
 
     b = e.b
     large = b.fcmp_ordered(">", a, e.splat(FAST_LIMIT))
@@ -111,7 +111,7 @@ def emit_sin(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Trig(b, x.type, "vtrig.emit_sin")
+    e = _Trig(b, x.type, "trig.emit_sin")
     sign = b.and_(b.bitcast(x, e.it), e.sign_bit)
     a = e.call("fabs", x)
     q, flip = e.unshift(e.call("fma", a, e.splat(1.0 / math.pi), e.splat(e.shifter)))  # one rounding
@@ -126,7 +126,7 @@ def emit_cos(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Trig(b, x.type, "vtrig.emit_cos")
+    e = _Trig(b, x.type, "trig.emit_cos")
     a = e.call("fabs", x)
     # a/pi - 1/2 rounded, then to an integer (the shifter minus 1/2 is not representable)
     m, parity = e.unshift(b.fadd(e.call("fma", a, e.splat(1.0 / math.pi), e.splat(-0.5)), e.splat(e.shifter)))

@@ -1,6 +1,6 @@
 """Cached machine code as a shared object: the warm path that does not load LLVM.
 
-At a cache miss the object code (position-independent, :func:`symcomp.backends.cpu.jit.emit_object`)
+At a cache miss the object code (position-independent, :func:`symcomp.backends.cpu.toolchain.machine.emit_object`)
 is also linked by the system C compiler driver (``cc -shared``), in a background thread
 (:func:`link_later`), into a shared object stored next to the cache entry (same key, suffix
 ``.so``).  A later process that hits the cache loads it with ``dlopen`` (``RTLD_LOCAL``) instead
@@ -16,7 +16,7 @@ exported pointer table ``symcomp_ext_table``, which :class:`SharedModule` fills 
 ``dlopen``.  Hidden visibility keeps the process's global scope (another OpenMP runtime, say
 PyTorch's libgomp) from interposing.  The shim also defines a hidden ``symcomp_num_threads``,
 exported under a second name ``symcomp_ext_num_threads`` so that
-:mod:`symcomp.backends.cpu.threads` keeps it equal to ``symcomp.config.num_threads``.
+:mod:`symcomp.backends.cpu.codegen.parallel` keeps it equal to ``symcomp.config.num_threads``.
 
 Failures never fail a compile: no C compiler driver, an unsupported machine (the trampolines are
 x86-64 assembly) or a failed link (reported once as a warning) leaves the entry without a shared
@@ -40,7 +40,8 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from symcomp.backends.cpu import cache, host, jobs, omp
+from symcomp.backends.cpu.cache import objects
+from symcomp.backends.cpu.runtime import background, host, openmp
 
 SUFFIX = ".so"
 TABLE = "symcomp_ext_table"
@@ -62,7 +63,7 @@ def shim_names(declared) -> list:
     Args:
         declared: names of the functions a module declares without defining them.
     """
-    gomp = set(omp.GOMP_SYMBOLS)
+    gomp = set(openmp.GOMP_SYMBOLS)
     return sorted({n for n in declared if n in gomp or (n.startswith("symcomp_") and n != _THREADS)})
 
 
@@ -132,7 +133,7 @@ def build(key: str, obj: bytes, declared, directory: Optional[Path] = None) -> d
         where no shared object could be made (the entry then loads through MCJIT only).
     """
     names = shim_names(declared)
-    d = directory or cache.cache_dir()
+    d = directory or objects.cache_dir()
     try:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key[:16]}.", suffix=".so.tmp")
@@ -150,12 +151,12 @@ def build(key: str, obj: bytes, declared, directory: Optional[Path] = None) -> d
         return {}
     finally:
         if tmp is not None:
-            cache.remove_quietly(tmp)
+            objects.remove_quietly(tmp)
 
 
 def link_later(key: str, entry: "cache.Entry", declared) -> None:
     """Link the shared object of the new cache entry ``key`` in a background thread
-    (:mod:`symcomp.backends.cpu.jobs`), then store the entry again with it.
+    (:mod:`symcomp.backends.cpu.runtime.background`), then store the entry again with it.
 
     Only later processes load it: this one runs the object through MCJIT, so the link (a
     C compiler driver in a child process, about 16 ms) is kept off the path to the first
@@ -168,12 +169,12 @@ def link_later(key: str, entry: "cache.Entry", declared) -> None:
         entry: the entry as stored (its object code and metadata).
         declared: names of the functions its module declares without defining them.
     """
-    jobs.start(("link", key), _link_and_store, key, entry, list(declared), cache.cache_dir(), name="symcomp-link")
+    background.start(("link", key), _link_and_store, key, entry, list(declared), objects.cache_dir(), name="symcomp-link")
 
 
 def wait_for_link(key: str) -> None:
     """Wait until this process has finished linking the entry ``key`` (:func:`link_later`), if it is."""
-    jobs.join(("link", key))
+    background.join(("link", key))
 
 
 def _link_and_store(key: str, entry: "cache.Entry", declared: list, directory: Path) -> None:
@@ -188,20 +189,20 @@ def _link_and_store(key: str, entry: "cache.Entry", declared: list, directory: P
     try:
         info = build(key, entry.obj, declared, directory)
         if info:
-            cache.store(key, cache.Entry(entry.obj, {**entry.meta, **info}), directory=directory)
+            objects.store(key, objects.Entry(entry.obj, {**entry.meta, **info}), directory=directory)
     except Exception as exc:  # noqa: BLE001 - the entry stays usable through MCJIT
         _warn_once(f"symcomp: linking the cached code in the background failed ({exc!r}); later "
                    "processes will load it with the JIT (slower to start)")
 
 
 def _resolve(name: str) -> int:
-    if name in omp.GOMP_SYMBOLS:
-        return omp.gomp_symbols()[name]
+    if name in openmp.GOMP_SYMBOLS:
+        return openmp.gomp_symbols()[name]
     if name[len("symcomp_"):] in host.BLAS_ROUTINES:
         return host.blas_symbols()[name]
-    from symcomp.backends.cpu import callwrap
+    from symcomp.backends.cpu.codegen import pyentry
 
-    return callwrap.c_api_symbols()[name]
+    return pyentry.c_api_symbols()[name]
 
 
 def load(key: str, meta: dict) -> Optional["SharedModule"]:
@@ -210,13 +211,13 @@ def load(key: str, meta: dict) -> Optional["SharedModule"]:
     info = meta.get("shared")
     if not isinstance(info, dict):
         return None
-    path = cache.cache_dir() / f"{key}{SUFFIX}"
+    path = objects.cache_dir() / f"{key}{SUFFIX}"
     try:
         data = path.read_bytes()
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != info.get("sha256"):
-        cache.remove_quietly(path)
+        objects.remove_quietly(path)
         return None
     try:
         return SharedModule(path, list(info.get("externals", ())))
@@ -232,7 +233,7 @@ def _warn_once(msg: str) -> None:
 
 
 def _unload(handle: int, key: int) -> None:
-    omp.untrack_copy(key)
+    openmp.untrack_copy(key)
     import _ctypes
 
     _ctypes.dlclose(handle)
@@ -240,7 +241,7 @@ def _unload(handle: int, key: int) -> None:
 
 class SharedModule:
     """A linked shared object loaded with ``dlopen`` (``RTLD_LOCAL``), its shim table filled;
-    unloaded when this object is garbage (the same lifetime as :class:`~symcomp.backends.cpu.jit.JitModule`).
+    unloaded when this object is garbage (the same lifetime as :class:`~symcomp.backends.cpu.toolchain.machine.JitModule`).
 
     Args:
         path: the shared object.
@@ -258,7 +259,7 @@ class SharedModule:
         table = ctypes.cast(getattr(self.lib, TABLE), ctypes.POINTER(ctypes.c_void_p))
         for i, a in enumerate(addresses):
             table[i] = a
-        omp.track_copy(id(self), self._address(THREADS_EXPORT))
+        openmp.track_copy(id(self), self._address(THREADS_EXPORT))
 
     def _address(self, name: str) -> int:
         return ctypes.cast(getattr(self.lib, name), ctypes.c_void_p).value

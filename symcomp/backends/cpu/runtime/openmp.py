@@ -1,9 +1,9 @@
 """The OpenMP runtime that generated code runs its thread teams on: a private copy of libgomp,
 loaded on first use, and the thread count compiled code reads.
 
-Code generation for parallel loops is :mod:`symcomp.backends.cpu.threads`; this module imports no
+Code generation for parallel loops is :mod:`symcomp.backends.cpu.codegen.parallel`; this module imports no
 LLVM binding or IR builder, so that a process loading all its code from the cache
-(:mod:`symcomp.backends.cpu.shared`) stays light.  ``symcomp.config.num_threads`` (0 = every core
+(:mod:`symcomp.backends.cpu.cache.sharedlib`) stays light.  ``symcomp.config.num_threads`` (0 = every core
 this process may run on) is mirrored into the native global ``symcomp_num_threads`` that generated
 code reads on every call, so changing it needs no recompile.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-from symcomp.backends.cpu import host
+from symcomp.backends.cpu.runtime import host
 from symcomp.config import config
 
 MIN_PARALLEL_ELEMENTS = 1 << 17
@@ -46,7 +46,7 @@ def set_num_threads(n: int) -> None:
 
 
 _COPIES: dict = {}
-"""Copies of ``symcomp_num_threads`` in loaded shared objects (:mod:`symcomp.backends.cpu.shared`),
+"""Copies of ``symcomp_num_threads`` in loaded shared objects (:mod:`symcomp.backends.cpu.cache.sharedlib`),
 kept equal to ``_NUM_THREADS`` by :func:`set_num_threads`."""
 
 

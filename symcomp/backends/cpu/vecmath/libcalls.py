@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import verf, vexp, vlog, vtrig
-from symcomp.backends.cpu.jit import target
+from symcomp.backends.cpu.vecmath import erf, exp, log, trig
+from symcomp.backends.cpu.toolchain.machine import target
 
 # Functions with libmvec variants (f64 names; f32 adds an 'f').
 LIBMVEC = {
@@ -28,20 +28,20 @@ INTRINSICS = {"sqrt": "llvm.sqrt", "fabs": "llvm.fabs", "floor": "llvm.floor", "
               "minimum": "llvm.minimum", "copysign": "llvm.copysign", "fma": "llvm.fma"}
 
 _ISA = {128: "b", 256: "d", 512: "e"}
-# Vector functions emitted inline instead of calling libmvec (symcomp/backends/cpu/vexp.py), for
+# Vector functions emitted inline instead of calling libmvec (symcomp/backends/cpu/vecmath/exp.py), for
 # the element types where that measured faster (docs/performance.md).
-_INLINE = {"exp": (vexp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (vexp.emit_expm1, (ir.FloatType, ir.DoubleType)),
-           "tanh": (vexp.emit_tanh, (ir.FloatType, ir.DoubleType)),
-           "log": (vlog.emit_log, (ir.FloatType, ir.DoubleType)), "log1p": (vlog.emit_log1p, (ir.FloatType, ir.DoubleType)),
-           "sin": (vtrig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (vtrig.emit_cos, (ir.FloatType, ir.DoubleType)),
-           "erf": (verf.emit_erf, (ir.FloatType,)), "erfc": (verf.emit_erfc, (ir.FloatType,))}
+_INLINE = {"exp": (exp.emit, (ir.FloatType, ir.DoubleType)), "expm1": (exp.emit_expm1, (ir.FloatType, ir.DoubleType)),
+           "tanh": (exp.emit_tanh, (ir.FloatType, ir.DoubleType)),
+           "log": (log.emit_log, (ir.FloatType, ir.DoubleType)), "log1p": (log.emit_log1p, (ir.FloatType, ir.DoubleType)),
+           "sin": (trig.emit_sin, (ir.FloatType, ir.DoubleType)), "cos": (trig.emit_cos, (ir.FloatType, ir.DoubleType)),
+           "erf": (erf.emit_erf, (ir.FloatType,)), "erfc": (erf.emit_erfc, (ir.FloatType,))}
 
 
 def table_driven(name: str, t: ir.Type) -> bool:
     """Whether ``name`` on values of type ``t`` is emitted as inline code whose coefficient tables
     take vector registers of their own (float32 erf and erfc with AVX-512: 14 and 16 zmm), so that
-    a loop should not hold two copies of it (:func:`symcomp.backends.cpu.loops.emit_kernel`)."""
-    return name in ("erf", "erfc") and verf.supported(t)
+    a loop should not hold two copies of it (:func:`symcomp.backends.cpu.codegen.loops.emit_kernel`)."""
+    return name in ("erf", "erfc") and erf.supported(t)
 
 
 def _elem(t: ir.Type) -> ir.Type:
@@ -86,7 +86,7 @@ def call(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
         return intrinsic(builder, INTRINSICS[name], *args)
     if name not in LIBMVEC:
         raise KeyError(f"no lowering for math function {name}")
-    if name in _INLINE and vexp.supported(t) and isinstance(t.element, _INLINE[name][1]):
+    if name in _INLINE and exp.supported(t) and isinstance(t.element, _INLINE[name][1]):
         return _INLINE[name][0](builder, args[0])
     return libmvec_call(builder, name, *args)
 

@@ -6,7 +6,7 @@ the generated code calls are resolved here: libm (scalar math), glibc's libmvec
 the OpenBLAS that NumPy has already loaded when it exports the 64-bit-integer
 (ILP64) interface (NumPy's wheels do, as ``scipy_dgemm_64_``...), otherwise
 SciPy's ``scipy.linalg.cython_blas`` (32-bit integers), imported on first use
-(:mod:`symcomp.backends.cpu.host` finds them without LLVM).
+(:mod:`symcomp.backends.cpu.runtime.host` finds them without LLVM).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import ctypes.util
 import threading
 from dataclasses import dataclass
 
-from symcomp.backends.cpu import host, jobs
+from symcomp.backends.cpu.runtime import background, host
 
 _lock = threading.Lock()
 _state = {}
@@ -55,7 +55,7 @@ def _init():
     else:
         bits = 128
     target = Target(cpu, features, bits, has_mvec)
-    from symcomp.backends.cpu import omp as openmp
+    from symcomp.backends.cpu.runtime import openmp
 
     omp = openmp.initialize(llvm)
     tm = _new_target_machine(llvm, cpu, features)
@@ -78,7 +78,7 @@ SMALL_MODULE_LINES = 3000
 
 RELOC = "pic"
 """Relocation model: position-independent code, so that the object links into a shared object
-that a later process loads without LLVM (:mod:`symcomp.backends.cpu.shared`); MCJIT loads it too."""
+that a later process loads without LLVM (:mod:`symcomp.backends.cpu.cache.sharedlib`); MCJIT loads it too."""
 
 
 def codegen_level(ir_lines: int) -> int:
@@ -89,7 +89,7 @@ def codegen_level(ir_lines: int) -> int:
 def steady_level(ir_lines: int) -> int:
     """The level of the code a module of ``ir_lines`` lines runs once its first calls are over:
     :func:`codegen_level`, or the small-module level where tiered compilation replaces level-0
-    code (``symcomp.config.tier_up``, :mod:`symcomp.backends.cpu.tiering`)."""
+    code (``symcomp.config.tier_up``, :mod:`symcomp.backends.cpu.toolchain.tiering`)."""
     from symcomp.config import config
 
     return CODEGEN_LEVEL_SMALL if config.tier_up else codegen_level(ir_lines)
@@ -125,13 +125,13 @@ _preloaded: list = []  # the handle of LLVM's library loaded by preload(), kept 
 
 def preload() -> None:
     """Start loading LLVM's shared library (llvmlite's, about 100 MB) in a background thread
-    (:mod:`symcomp.backends.cpu.jobs`), unless LLVM is initialized already.
+    (:mod:`symcomp.backends.cpu.runtime.background`), unless LLVM is initialized already.
 
     ``dlopen`` releases the GIL, so the 6-11 ms it takes overlap the passes; the import of
     ``llvmlite.binding`` in :func:`ensure_initialized` then finds the library loaded.  A failure
     here (no such file) is left for that import to report."""
     if not _state:
-        jobs.start("llvm-preload", _load_llvm_library, name="symcomp-llvm-preload")
+        background.start("llvm-preload", _load_llvm_library, name="symcomp-llvm-preload")
 
 
 def _load_llvm_library() -> None:
@@ -152,7 +152,7 @@ def ensure_initialized():
     if not _state:
         with _lock:
             if not _state:
-                jobs.join("llvm-preload")
+                background.join("llvm-preload")
                 _init()
     return _state
 

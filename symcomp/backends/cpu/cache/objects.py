@@ -1,10 +1,10 @@
 """On-disk cache of compiled object code, shared by every process of a user.
 
 An entry holds the machine code of one compiled function (an ELF object
-from :func:`symcomp.backends.cpu.jit.emit_object`) and the little the runtime
+from :func:`symcomp.backends.cpu.toolchain.machine.emit_object`) and the little the runtime
 needs besides it (the ``ints`` slot layout, the entry symbol); where a linker
 is available, the same code is also stored linked as a shared object
-(``<key>.so``, :mod:`symcomp.backends.cpu.shared`) that a later process loads
+(``<key>.so``, :mod:`symcomp.backends.cpu.cache.sharedlib`) that a later process loads
 without LLVM.  Its key is the SHA-256 of the function's canonical IR text
 together with everything else the machine code depends on: the host CPU and
 its features (from /proc/cpuinfo: computing the key must not load LLVM), the
@@ -75,12 +75,12 @@ def cache_dir() -> Path:
 
 
 def _source_digest() -> str:
-    """A digest of the sources cached results depend on (the CPU backend, the IR, the passes and
+    """A digest of the sources cached results depend on (the backends, the IR, the passes and
     the front-end builders the passes' rewrites call): their paths, sizes and modification times
     (reading and hashing their contents cost ~10 ms at every process start)."""
-    root = Path(__file__).resolve().parent.parent.parent
+    root = Path(__file__).resolve().parents[3]  # symcomp/ (this file: symcomp/backends/cpu/cache/)
     h = hashlib.sha256()
-    for sub in ("backends/cpu", "ir", "passes", "tensor"):
+    for sub in ("backends", "ir", "passes", "tensor"):
         for p in sorted((root / sub).rglob("*.py")):
             st = p.stat()
             h.update(f"{p.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -105,19 +105,20 @@ def _llvm_identity() -> str:
 
 def _cpu_identity() -> str:
     """The host CPU from /proc/cpuinfo, else (no /proc) LLVM's host CPU name and features."""
-    from symcomp.backends.cpu import host, jit
+    from symcomp.backends.cpu.runtime import host
+    from symcomp.backends.cpu.toolchain import machine
 
     ident = host.cpu_identity()
     if ident:
         return ident
-    tgt = jit.target()
+    tgt = machine.target()
     return f"{tgt.cpu}:{tgt.features}"
 
 
 def fingerprint() -> str:
     """Everything besides the IR that the machine code depends on, as one string (computed once).
 
-    Found without loading LLVM (:mod:`symcomp.backends.cpu.host`), so that a process whose code
+    Found without loading LLVM (:mod:`symcomp.backends.cpu.runtime.host`), so that a process whose code
     all comes from the cache never maps it.
     """
     if not _fingerprint:
@@ -125,15 +126,17 @@ def fingerprint() -> str:
         import sys
 
         import symcomp
-        from symcomp.backends.cpu import host, jit, omp
+        from symcomp.backends.cpu.runtime import host
+        from symcomp.backends.cpu.toolchain import machine
+        from symcomp.backends.cpu.runtime import openmp
 
         parts = [
             f"format={MAGIC!r}", f"symcomp={symcomp.__version__}", f"llvm={_llvm_identity()}",
             f"machine={platform.machine()}-{sys.platform}", f"cpu={_cpu_identity()}",
-            f"libmvec={host.has_libmvec()}", f"openmp={omp.available()}", f"blas_int={host.blas_int_bits()}",
+            f"libmvec={host.has_libmvec()}", f"openmp={openmp.available()}", f"blas_int={host.blas_int_bits()}",
             f"llc={host.last_level_cache_bytes()}",
-            f"pipeline={','.join(jit.LEAN_PIPELINE)};{','.join(jit.QUICK_PIPELINE)}", f"reloc={jit.RELOC}",
-            f"codegen=O{jit.CODEGEN_LEVEL}/O{jit.CODEGEN_LEVEL_SMALL}<={jit.SMALL_MODULE_LINES}", f"source={_source_digest()}",
+            f"pipeline={','.join(machine.LEAN_PIPELINE)};{','.join(machine.QUICK_PIPELINE)}", f"reloc={machine.RELOC}",
+            f"codegen=O{machine.CODEGEN_LEVEL}/O{machine.CODEGEN_LEVEL_SMALL}<={machine.SMALL_MODULE_LINES}", f"source={_source_digest()}",
         ]
         _fingerprint.append("\n".join(parts))
     return _fingerprint[0]
@@ -234,7 +237,7 @@ def get_or_build(ir_text: str, build: Callable[[Optional[str]], Entry],
     Args:
         ir_text: the canonical IR text.
         build: makes the entry; called with the cache key (to store files of its own under it,
-            :mod:`symcomp.backends.cpu.shared`), or None with the cache off.
+            :mod:`symcomp.backends.cpu.cache.sharedlib`), or None with the cache off.
         key: ``key_for(ir_text)`` if the caller has it already.
 
     Returns:

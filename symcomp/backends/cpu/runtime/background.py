@@ -2,13 +2,13 @@
 
 Four kinds of work run off the path from graph to first result:
 
-* the copy of NumPy's OpenBLAS that the team BLAS loads (:mod:`symcomp.backends.cpu.teamblas`),
+* the copy of NumPy's OpenBLAS that the team BLAS loads (:mod:`symcomp.backends.cpu.runtime.teamblas`),
   started before the passes so that the file copy overlaps them;
-* the load of LLVM's shared library on a cold compile (:func:`symcomp.backends.cpu.jit.preload`),
+* the load of LLVM's shared library on a cold compile (:func:`symcomp.backends.cpu.toolchain.machine.preload`),
   also during the passes;
-* the link of a new disk-cache entry's shared object (:func:`symcomp.backends.cpu.shared.link_later`),
+* the link of a new disk-cache entry's shared object (:func:`symcomp.backends.cpu.cache.sharedlib.link_later`),
   which only later processes use;
-* tiered compilation (:mod:`symcomp.backends.cpu.tiering`).
+* tiered compilation (:mod:`symcomp.backends.cpu.toolchain.tiering`).
 
 The first three wait on a file system, ``dlopen`` or a child process, without the GIL, so the
 compile goes on in the meantime (the digits MLP step, graph to first result on 2 cores: about

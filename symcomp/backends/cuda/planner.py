@@ -26,7 +26,7 @@ from typing import NamedTuple, Optional, Union
 
 import numpy as np
 
-from symcomp.backends.cpu.plan import coalesce, contiguous_strides
+from symcomp.backends.cpu.runtime.planner import coalesce, contiguous_strides
 from symcomp.backends.cuda import driver
 from symcomp.backends.cuda.render import KernelSpec
 from symcomp.ir import types as T
@@ -300,7 +300,7 @@ def aligned_strides(d: Operand, target_shape) -> list:
 
 
 def coalesce_loop(shape, strides: list) -> tuple[list, list]:
-    """Merge loop axes every array walks as one (see :func:`symcomp.backends.cpu.plan.coalesce`),
+    """Merge loop axes every array walks as one (see :func:`symcomp.backends.cpu.runtime.planner.coalesce`),
     dropping the leading size-1 axes it pads with (at least one axis is kept)."""
     dims, st = coalesce(list(shape), [list(s) for s in strides])
     keep = 0

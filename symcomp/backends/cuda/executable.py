@@ -19,12 +19,12 @@ from typing import Optional
 
 import numpy as np
 
-from symcomp.backends.cpu.plan import contiguous_strides
+from symcomp.backends.cpu.runtime.planner import contiguous_strides
 from symcomp.backends.cuda import driver, memory, residency
-from symcomp.backends.cuda.compiler import general_kernels, legalize, prepare, ptx_listing
+from symcomp.backends.cuda.build import general_kernels, legalize, prepare, ptx_listing
 from symcomp.backends.cuda.lower import lookup
 from symcomp.backends.cuda.lower.elementwise import copy_into
-from symcomp.backends.cuda.plan import (
+from symcomp.backends.cuda.planner import (
     HOST_FOLD_LIMIT, Addr, Call, Host, Plan, PlanContext, Root, Tuning,
 )
 from symcomp.backends.cuda.render import ERR_INDEX, ERR_NEGATIVE_POWER

@@ -5,7 +5,7 @@ Machine-code generation at level 2 takes 5-7x the time of level 0 (the digits ML
 step: about 120 ms against 20 ms), which would double the time from graph to first result.
 Level-0 code, though, keeps loop variables in stack slots and spills vector registers: the
 same step runs 10% slower (1.76 against 1.58 ms).  So a module too large for level 2 up front
-(:data:`~symcomp.backends.cpu.jit.SMALL_MODULE_LINES`) is compiled at level 0 and called at
+(:data:`~symcomp.backends.cpu.toolchain.machine.SMALL_MODULE_LINES`) is compiled at level 0 and called at
 once, while a background thread compiles the same LLVM IR at level 2 and then switches the
 function's entry address to the new code, as tiered JITs do (HotSpot's C1 then C2, V8's
 baseline then optimizing tiers).  Both tiers come from one LLVM IR module without fast-math
@@ -34,7 +34,7 @@ import threading
 import warnings
 from typing import Callable, Optional
 
-from symcomp.backends.cpu import jobs
+from symcomp.backends.cpu.runtime import background
 
 
 def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta: dict,
@@ -45,7 +45,7 @@ def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta:
     Args:
         source: returns the module's LLVM IR, before optimization (called in the thread: after a
             cache hit the IR is generated again there).
-        needs_blas: whether it calls BLAS (see :class:`~symcomp.backends.cpu.jit.JitModule`).
+        needs_blas: whether it calls BLAS (see :class:`~symcomp.backends.cpu.toolchain.machine.JitModule`).
         key: its disk-cache key, or None with the cache off; with a key, the entry is replaced
             by one holding the level-2 object.
         meta: the entry's metadata (slot keys...), copied into the new entry.
@@ -53,32 +53,34 @@ def start(source: Callable[[], str], needs_blas: bool, key: Optional[str], meta:
             callers over (a pointer-sized store each) and keep the old code loaded.
 
     Returns:
-        The started thread (:func:`symcomp.backends.cpu.jobs.wait` waits for it).  A failure in it
+        The started thread (:func:`symcomp.backends.cpu.runtime.background.wait` waits for it).  A failure in it
         is reported as a RuntimeWarning; the level-0 code then stays in use.
     """
-    from symcomp.backends.cpu import cache
+    from symcomp.backends.cpu.cache import objects
 
-    directory = cache.cache_dir() if key is not None else None  # where the entry is, even if the setting changes
-    return jobs.start(object(), _work, source, needs_blas, key, directory, dict(meta), install,
+    directory = objects.cache_dir() if key is not None else None  # where the entry is, even if the setting changes
+    return background.start(object(), _work, source, needs_blas, key, directory, dict(meta), install,
                       name="symcomp-tier-up")
 
 
 def _work(source: Callable[[], str], needs_blas: bool, key: Optional[str], directory, meta: dict,
           install: Callable) -> None:
-    from symcomp.backends.cpu import cache, jit, shared
+    from symcomp.backends.cpu.cache import objects
+    from symcomp.backends.cpu.toolchain import machine
+    from symcomp.backends.cpu.cache import sharedlib
 
     try:
-        ref = jit.parse(source())
-        jit.optimize(ref)
-        obj = jit.emit_object(ref, jit.CODEGEN_LEVEL_SMALL)
-        declared = jit.declared_functions(ref)
-        install(jit.JitModule(obj, needs_blas))
+        ref = machine.parse(source())
+        machine.optimize(ref)
+        obj = machine.emit_object(ref, machine.CODEGEN_LEVEL_SMALL)
+        declared = machine.declared_functions(ref)
+        install(machine.JitModule(obj, needs_blas))
         if key is not None:
-            shared.wait_for_link(key)  # the level-0 entry's link must not replace this one
+            sharedlib.wait_for_link(key)  # the level-0 entry's link must not replace this one
             meta.pop("shared", None)
-            meta["level"] = jit.CODEGEN_LEVEL_SMALL
-            meta.update(shared.build(key, obj, declared, directory))
-            cache.store(key, cache.Entry(obj, meta), directory=directory)
+            meta["level"] = machine.CODEGEN_LEVEL_SMALL
+            meta.update(sharedlib.build(key, obj, declared, directory))
+            objects.store(key, objects.Entry(obj, meta), directory=directory)
     except Exception as exc:  # noqa: BLE001 - the level-0 code is correct and stays in use
         warnings.warn(f"symcomp: optimizing machine code in the background failed ({exc!r}); "
                       "the function keeps its level-0 code", RuntimeWarning, stacklevel=1)

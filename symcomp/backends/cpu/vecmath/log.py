@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.vexp import _Emitter
+from symcomp.backends.cpu.vecmath.exp import _Emitter
 
 _P = (-0.12422200292348862, 0.13748309016227722, -0.12288721650838852, 0.140558123588562,
       -0.16673316061496735, 0.20007233321666718, -0.24999944865703583, 0.33333271741867065, -0.5)
@@ -116,7 +116,7 @@ def emit_log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Emitter(b, x.type, "vlog.emit_log1p")
+    e = _Emitter(b, x.type, "log.emit_log1p")
     one = e.splat(1.0)
     big, small = e.call("maxnum", x, one), e.call("minnum", x, one)
     hi = b.fadd(big, small)
@@ -137,7 +137,7 @@ def emit_log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type.
     """
-    e = _Emitter(b, x.type, "vlog.emit_log")
+    e = _Emitter(b, x.type, "log.emit_log")
     wide = e.p["bits"] == 64
     mant, min_exp = (52, -1022) if wide else (23, -126)
     tiny = b.fcmp_ordered("<", x, e.splat(2.0 ** min_exp))  # subnormal (or not positive)

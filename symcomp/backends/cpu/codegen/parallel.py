@@ -22,10 +22,10 @@ threads write the same output element is never chosen (the nest then runs on
 the calling thread alone).
 
 Threads are used when the loop has at least
-:data:`~symcomp.backends.cpu.omp.MIN_PARALLEL_ELEMENTS` (128Ki) elements: below
+:data:`~symcomp.backends.cpu.runtime.openmp.MIN_PARALLEL_ELEMENTS` (128Ki) elements: below
 that, handing the work to the team costs about as much as it saves
 (docs/performance.md).  The team size is read on every call from the native
-global ``symcomp_num_threads`` that :mod:`symcomp.backends.cpu.omp` keeps equal
+global ``symcomp_num_threads`` that :mod:`symcomp.backends.cpu.runtime.openmp` keeps equal
 to ``symcomp.config.num_threads``; that module also loads the runtime.
 """
 
@@ -35,11 +35,11 @@ from typing import Callable
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.emit import I32, I64, PTR, i64
-from symcomp.backends.cpu.loops import Array, combine, for_range, identity
-from symcomp.backends.cpu.mathlib import declare
-from symcomp.backends.cpu.omp import MAX_THREADS, MIN_PARALLEL_ELEMENTS
-from symcomp.backends.cpu.scalar import llvm_type
+from symcomp.backends.cpu.codegen.context import I32, I64, PTR, i64
+from symcomp.backends.cpu.codegen.loops import Array, combine, for_range, identity
+from symcomp.backends.cpu.vecmath.libcalls import declare
+from symcomp.backends.cpu.runtime.openmp import MAX_THREADS, MIN_PARALLEL_ELEMENTS
+from symcomp.backends.cpu.codegen.scalar import llvm_type
 
 
 def _num_threads_global(module: ir.Module) -> ir.GlobalVariable:
@@ -141,8 +141,8 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
     """Emit a loop nest, outlined, run by a thread team when large enough.
 
     Args:
-        E: the op's :class:`~symcomp.backends.cpu.emit.OpEmitter`.
-        dims, inputs, out, out_dtype, reduce, lanes: as for :func:`~symcomp.backends.cpu.loops.emit_kernel`.
+        E: the op's :class:`~symcomp.backends.cpu.codegen.context.OpEmitter`.
+        dims, inputs, out, out_dtype, reduce, lanes: as for :func:`~symcomp.backends.cpu.codegen.loops.emit_kernel`.
         nest: ``nest(W, dims, inputs, out, outer=(lo, hi), inner=(lo, hi))`` emits the nest
             restricted to flat outer iterations and inner iterations, with emitter ``W``.
     """

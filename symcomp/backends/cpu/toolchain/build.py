@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.toolchain import machine
 from symcomp.backends.cpu.lower import load_all, lookup
-from symcomp.compile.errors import where
+from symcomp.ir.locations import where
 from symcomp.config import config
 from symcomp.ir.core import Value
 from symcomp.ir.opdef import View
@@ -31,7 +31,7 @@ from symcomp.ir.ops.elementwise import Copy
 from symcomp.passes.inplace import buffer_source, validated_hints
 
 if TYPE_CHECKING:
-    from symcomp.backends.cpu.emit import ModuleEmitter
+    from symcomp.backends.cpu.codegen.context import ModuleEmitter
 
 # Operands whose *values* (not just shapes) the planner needs, per op.
 VALUE_OPERANDS = {
@@ -203,7 +203,7 @@ def blas_mode(ops) -> str:
     """How the function calls BLAS: ``"none"``, ``"team"`` or ``"shared"`` (part of the cache key).
 
     ``"team"``: each product is split across symcomp's thread team, every thread calling a private
-    single-threaded OpenBLAS (:mod:`symcomp.backends.cpu.teamblas`), and the loops are threaded
+    single-threaded OpenBLAS (:mod:`symcomp.backends.cpu.runtime.teamblas`), and the loops are threaded
     too.  ``"shared"`` (no private copy, or no OpenMP runtime): one call of a multithreaded BLAS
     per product, and the loops run on the calling thread, because after each call OpenBLAS's
     workers busy-wait for more work and a team of ours would fight them for the cores (2 cores:
@@ -211,7 +211,7 @@ def blas_mode(ops) -> str:
     """
     if not calls_blas(ops):
         return "none"
-    from symcomp.backends.cpu import teamblas
+    from symcomp.backends.cpu.runtime import teamblas
 
     return "team" if teamblas.available() else "shared"
 
@@ -224,7 +224,7 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
     JIT-compiled code leaves them out, because LLVM keeps every constant's data in its
     process-wide context for good: the runtime passes NumPy-owned copies by address instead.
     """
-    from symcomp.backends.cpu.emit import ModuleEmitter  # the IR builder: not needed on a cache hit
+    from symcomp.backends.cpu.codegen.context import ModuleEmitter  # the IR builder: not needed on a cache hit
 
     load_all()
     ids = {v: i for i, v in enumerate(c.values)}
@@ -244,7 +244,7 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
 
 def llvm_ir(c: Compiled, name: str, embed_constants: bool = True) -> str:
     """The text of :func:`codegen`'s module; the module itself is taken apart once printed, so
-    that reference counting frees it (:meth:`~symcomp.backends.cpu.emit.ModuleEmitter.release`)."""
+    that reference counting frees it (:meth:`~symcomp.backends.cpu.codegen.context.ModuleEmitter.release`)."""
     emitter = codegen(c, name, embed_constants)
     text = str(emitter.module)
     emitter.release()
@@ -263,8 +263,8 @@ class LLVMStages:
         if self._ref is None:
             if not self.c.llvm_ir:
                 self.c.llvm_ir = llvm_ir(self.c, self.name)
-            self._ref = jit.parse(self.c.llvm_ir)
-            jit.optimize(self._ref)
+            self._ref = machine.parse(self.c.llvm_ir)
+            machine.optimize(self._ref)
         return self._ref
 
     def llvm(self) -> str:
@@ -278,29 +278,29 @@ class LLVMStages:
         """The assembly of the machine code that runs once the first calls are over (the level of
         :func:`jit.steady_level`: a large module runs level-2 code after tiered compilation)."""
         ref = self._module()
-        return jit.assembly(ref, jit.steady_level(self.c.llvm_ir.count("\n")))
+        return machine.assembly(ref, machine.steady_level(self.c.llvm_ir.count("\n")))
 
 
 def _init_llvm(timings: dict) -> None:
     """Initialize LLVM if this process has not yet, timing it."""
-    if not jit.is_initialized():
+    if not machine.is_initialized():
         t0 = time.perf_counter()
-        jit.ensure_initialized()
+        machine.ensure_initialized()
         timings["llvm_init"] = time.perf_counter() - t0
 
 
 def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     """Prepare; take the machine code from the disk cache, or emit, optimize and compile it; load it.
 
-    A cache hit loads the entry's shared object (:mod:`symcomp.backends.cpu.shared`) and never
+    A cache hit loads the entry's shared object (:mod:`symcomp.backends.cpu.cache.sharedlib`) and never
     initializes LLVM; without one (no linker, damaged, not loadable) it loads the object with MCJIT.
 
     Returns:
         (Compiled, JitModule or SharedModule, LLVMStages, tier_up): ``tier_up`` is None, or,
         for level-0 code (just compiled or from the cache), ``tier_up(install)`` starts its
-        level-2 compilation in the background (:mod:`symcomp.backends.cpu.tiering`).
+        level-2 compilation in the background (:mod:`symcomp.backends.cpu.toolchain.tiering`).
     """
-    from symcomp.backends.cpu import cache, shared
+    from symcomp.backends.cpu.cache import objects, sharedlib
 
     t0 = time.perf_counter()
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
@@ -313,50 +313,50 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     if blas != "none":
         timings["blas_load"] = time.perf_counter() - tb
     # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).
-    ir_text = f"{module}\n// blas: {blas}" if cache.enabled() else ""
+    ir_text = f"{module}\n// blas: {blas}" if objects.enabled() else ""
 
-    def build(key) -> cache.Entry:
+    def build(key) -> objects.Entry:
         _init_llvm(timings)
         t1 = time.perf_counter()
         text = llvm_ir(c, name, embed_constants=False)
         t2 = time.perf_counter()
-        level = jit.codegen_level(text.count("\n"))
-        ref = jit.parse(text)
-        jit.optimize(ref, jit.ir_pipeline(level))
+        level = machine.codegen_level(text.count("\n"))
+        ref = machine.parse(text)
+        machine.optimize(ref, machine.ir_pipeline(level))
         t3 = time.perf_counter()
-        obj = jit.emit_object(ref, level)
+        obj = machine.emit_object(ref, level)
         t4 = time.perf_counter()
         timings.update({"codegen": t2 - t1, "llvm_opt": t3 - t2, "machine_code": t4 - t3})
-        meta = {"slot_keys": c.slot_keys, "needs_blas": jit.calls_blas(ref), "level": level}
+        meta = {"slot_keys": c.slot_keys, "needs_blas": machine.calls_blas(ref), "level": level}
         built["text"] = text
         if key is not None:
-            built["declared"] = jit.declared_functions(ref)
-        return cache.Entry(obj, meta)
+            built["declared"] = machine.declared_functions(ref)
+        return objects.Entry(obj, meta)
 
     built: dict = {}
     t1 = time.perf_counter()
-    key = cache.key_for(ir_text) if cache.enabled() else None
+    key = objects.key_for(ir_text) if objects.enabled() else None
     if key is not None:
-        shared.wait_for_link(key)  # compiled before in this process: read the entry once it has its .so
-    entry, hit = cache.get_or_build(ir_text, build, key)
+        sharedlib.wait_for_link(key)  # compiled before in this process: read the entry once it has its .so
+    entry, hit = objects.get_or_build(ir_text, build, key)
     if "declared" in built:  # a new entry: its shared object, for later processes, is linked meanwhile
-        shared.link_later(key, entry, built["declared"])
+        sharedlib.link_later(key, entry, built["declared"])
     engine = None
     if hit:
         c.slot_keys = [tuple(k) for k in entry.meta["slot_keys"]]
         timings["cache_load"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        engine = shared.load(key, entry.meta)
+        engine = sharedlib.load(key, entry.meta)
         if engine is not None:
             timings["load_shared"] = time.perf_counter() - t2
     if engine is None:
         _init_llvm(timings)
         t2 = time.perf_counter()
-        engine = jit.JitModule(entry.obj, entry.meta["needs_blas"])
+        engine = machine.JitModule(entry.obj, entry.meta["needs_blas"])
         timings["load"] = time.perf_counter() - t2
-    if not config.tier_up or entry.meta.get("level", jit.CODEGEN_LEVEL_SMALL) >= jit.CODEGEN_LEVEL_SMALL:
+    if not config.tier_up or entry.meta.get("level", machine.CODEGEN_LEVEL_SMALL) >= machine.CODEGEN_LEVEL_SMALL:
         return c, engine, stages, None
-    from symcomp.backends.cpu import tiering
+    from symcomp.backends.cpu.toolchain import tiering
 
     # A cache hit may hold level-0 code too (its first process ended before the upgrade): the
     # LLVM IR is then generated again, in the background thread.

@@ -8,7 +8,7 @@ Calling convention of a compiled function::
 the workspace and constants.  ``ints`` holds every run-time integer the code
 needs (sizes, strides, byte offsets, op parameters), each at a *slot*
 allocated here at compile time and filled per input signature by the planner
-(:mod:`symcomp.backends.cpu.plan`).  The return value is 0, or an error code
+(:mod:`symcomp.backends.cpu.runtime.planner`).  The return value is 0, or an error code
 ``(op_index << 4) | kind`` raised as a Python exception by the runtime.
 
 Each op gets a private function ``i32 op(ptr ptrs, ptr ints)`` that the
@@ -32,8 +32,8 @@ from typing import Optional
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import scalar as S
-from symcomp.backends.cpu.jit import ensure_initialized, target
+from symcomp.backends.cpu.codegen import scalar as S
+from symcomp.backends.cpu.toolchain.machine import ensure_initialized, target
 from symcomp.ir.core import Operation, Value
 from symcomp.ir.printer import Namer, Printer
 from symcomp.ir.types import DType
@@ -66,7 +66,7 @@ class Desc:
 class Slots:
     """The global ``ints`` layout: one block of slots per op, keyed by what each slot holds.
 
-    Keys are what :meth:`symcomp.backends.cpu.plan.PlanContext.fill_ints`
+    Keys are what :meth:`symcomp.backends.cpu.runtime.planner.PlanContext.fill_ints`
     reads: ``("p", op_index, name)``, ``("root"|"off", value_id)``,
     ``("dim"|"stride", value_id, axis)`` and ``("wsroot", 0)``.
     """
@@ -307,7 +307,7 @@ class OpEmitter:
 
     def store_fence(self) -> None:
         """x86 ``sfence``: the non-temporal stores before it are globally visible before any store after it."""
-        from symcomp.backends.cpu.mathlib import declare
+        from symcomp.backends.cpu.vecmath.libcalls import declare
 
         self.b.call(declare(self.b.module, "llvm.x86.sse.sfence", ir.VoidType(), []), [])
 

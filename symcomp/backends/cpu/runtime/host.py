@@ -10,7 +10,7 @@ questions with ``/proc`` and ctypes only:
 * whether glibc's libmvec can be loaded;
 * the BLAS the generated code calls and the width of its integers: a private
   single-threaded copy of NumPy's own OpenBLAS when NumPy has the ILP64 build
-  (``scipy_dgemm_64_``...; :mod:`symcomp.backends.cpu.teamblas`), else NumPy's
+  (``scipy_dgemm_64_``...; :mod:`symcomp.backends.cpu.runtime.teamblas`), else NumPy's
   OpenBLAS itself, else SciPy's ``scipy.linalg.cython_blas`` (32-bit integers).
 """
 
@@ -73,7 +73,7 @@ def last_level_cache_bytes() -> int:
     """Bytes of CPU 0's last-level cache as sysfs reports it (the size of the highest-numbered
     ``/sys/devices/system/cpu/cpu0/cache/index*``, the outermost level), or
     :data:`DEFAULT_LLC_BYTES` where it cannot be read.  Outputs at least this large are written
-    with non-temporal stores (:mod:`symcomp.backends.cpu.loops`)."""
+    with non-temporal stores (:mod:`symcomp.backends.cpu.codegen.loops`)."""
 
     def read():
         import os
@@ -181,7 +181,7 @@ def blas_symbols() -> dict:
     """
 
     def find():
-        from symcomp.backends.cpu import teamblas
+        from symcomp.backends.cpu.runtime import teamblas
 
         ilp64 = teamblas.addresses() or numpy_ilp64_blas()
         if ilp64:

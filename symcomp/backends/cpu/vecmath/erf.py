@@ -31,7 +31,7 @@ import functools
 
 from llvmlite import ir
 
-from symcomp.backends.cpu import vexp
+from symcomp.backends.cpu.vecmath import exp
 
 _TABLES = (
     (-0.009988452307879925, -0.02830316871404648, -0.04200169816613197, -0.049137894064188004,
@@ -159,14 +159,14 @@ erfc rounds to 0 in float32 from 10.1 on, and so does R(10.24) exp(-10.24**2).""
 def supported(t: ir.Type) -> bool:
     """Whether :func:`emit_erf` handles ``t`` inline (16 x float32 with AVX-512)."""
     return (isinstance(t, ir.VectorType) and isinstance(t.element, ir.FloatType) and t.count == 16
-            and vexp._has_avx512f())
+            and exp._has_avx512f())
 
 
 class _Tables:
     """32-entry coefficient tables read with AVX-512's two-register permute (``vpermt2ps``)."""
 
     def __init__(self, b: ir.IRBuilder, x: ir.Value, what: str):
-        self.b, self.e = b, vexp._Emitter(b, x.type, what)
+        self.b, self.e = b, exp._Emitter(b, x.type, what)
         name = "llvm.x86.avx512.vpermi2var.ps.512"
         self.perm = b.module.globals.get(name) or ir.Function(
             b.module, ir.FunctionType(self.e.t, [self.e.t, self.e.it, self.e.t]), name)
@@ -192,7 +192,7 @@ class _Tables:
 
     def _to_index(self, cell: ir.Value) -> ir.Value:
         """int32 lanes of ``cell`` by ``vcvttps2dq``, which is defined for NaN."""
-        from symcomp.backends.cpu.mathlib import declare  # mathlib dispatches to this module
+        from symcomp.backends.cpu.vecmath.libcalls import declare  # libcalls dispatches to this module
 
         e, mask_t = self.e, ir.IntType(16)
         fn = declare(self.b.module, "llvm.x86.avx512.mask.cvttps2dq.512", e.it, [e.t, e.it, mask_t, ir.IntType(32)])
@@ -220,12 +220,12 @@ def _inline_where_supported(name: str):
         @functools.wraps(inline)
         def emit(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
             if not (isinstance(x.type, ir.VectorType) and isinstance(x.type.element, ir.FloatType)):
-                raise TypeError(f"verf.emit_{name}: expected a vector of float, got {x.type}")
+                raise TypeError(f"erf.emit_{name}: expected a vector of float, got {x.type}")
             if not supported(x.type):
-                from symcomp.backends.cpu.mathlib import libmvec_call  # mathlib dispatches to this module
+                from symcomp.backends.cpu.vecmath.libcalls import libmvec_call  # libcalls dispatches to this module
 
                 return libmvec_call(b, name, x)
-            return inline(_Tables(b, x, f"verf.emit_{name}"), x)
+            return inline(_Tables(b, x, f"erf.emit_{name}"), x)
         return emit
     return wrap
 
@@ -262,7 +262,7 @@ def emit_erfc(tab: _Tables, x: ir.Value) -> ir.Value:
     a = e.min_keeping_nan(_ERFC_CLAMP, e.call("fabs", x))  # erfc rounds to 0 from 10.1 on
     hi = b.fmul(a, a)
     lo = e.call("fma", a, a, b.fneg(hi))
-    # exp(-hi) for hi in [0, 104.9] or NaN: vexp.emit without its argument clamp and NaN select
+    # exp(-hi) for hi in [0, 104.9] or NaN: exp.emit without its argument clamp and NaN select
     # (vscalef's result is NaN for NaN); vscalef rounds the subnormal results once.
     n, r = e.reduce(b.fneg(hi))
     decay = e.scale(e.horner(e.p["poly"], r), n)

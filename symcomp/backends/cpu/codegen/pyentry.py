@@ -41,7 +41,7 @@ from typing import Optional
 
 import numpy as np
 
-from symcomp.backends.cpu import jit
+from symcomp.backends.cpu.toolchain import machine
 
 MAX_ELEMENTS = 1 << 16
 MAX_WORKSPACE = 1 << 20
@@ -144,8 +144,8 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     """LLVM IR of the wrapper for these argument and result ranks (see the module docstring)."""
     from llvmlite import ir
 
-    from symcomp.backends.cpu.emit import I32, I64, PTR
-    from symcomp.backends.cpu.loops import for_range
+    from symcomp.backends.cpu.codegen.context import I32, I64, PTR
+    from symcomp.backends.cpu.codegen.loops import for_range
 
     m = ir.Module(name="symcomp.fastcall")
     lay = _layout(in_ranks, out_ranks)
@@ -275,8 +275,8 @@ _wrappers_lock = threading.RLock()
 
 def _compile_wrapper(in_ranks, out_ranks, single) -> int:
     """Address of the wrapper for these ranks (compiled once per process, cached on disk; a cache
-    hit loads its shared object without LLVM, :mod:`symcomp.backends.cpu.shared`)."""
-    from symcomp.backends.cpu import cache, shared
+    hit loads its shared object without LLVM, :mod:`symcomp.backends.cpu.cache.sharedlib`)."""
+    from symcomp.backends.cpu.cache import objects, sharedlib
 
     key = (in_ranks, out_ranks, single)
     with _wrappers_lock:  # one engine per key: a second compile would free the first one's code
@@ -286,20 +286,20 @@ def _compile_wrapper(in_ranks, out_ranks, single) -> int:
             ident = f"symcomp.fastcall in={in_ranks} out={out_ranks} single={single}"
 
             def build(cache_key):
-                ref = jit.parse(wrapper_ir(in_ranks, out_ranks, single))
-                jit.optimize(ref)
-                obj = jit.emit_object(ref)
+                ref = machine.parse(wrapper_ir(in_ranks, out_ranks, single))
+                machine.optimize(ref)
+                obj = machine.emit_object(ref)
                 meta = {"needs_blas": False}
                 if cache_key is not None:
-                    meta.update(shared.build(cache_key, obj, jit.declared_functions(ref)))
-                return cache.Entry(obj, meta)
+                    meta.update(sharedlib.build(cache_key, obj, machine.declared_functions(ref)))
+                return objects.Entry(obj, meta)
 
-            cache_key = cache.key_for(ident) if cache.enabled() else None
-            entry, hit = cache.get_or_build(ident, build, cache_key)
-            engine = shared.load(cache_key, entry.meta) if hit else None
+            cache_key = objects.key_for(ident) if objects.enabled() else None
+            entry, hit = objects.get_or_build(ident, build, cache_key)
+            engine = sharedlib.load(cache_key, entry.meta) if hit else None
             if engine is None:
-                jit.add_symbols(_state["symbols"])
-                engine = jit.JitModule(entry.obj, False)
+                machine.add_symbols(_state["symbols"])
+                engine = machine.JitModule(entry.obj, False)
             _wrappers[key] = (engine, engine.address("symcomp_fastcall"))
         return _wrappers[key][1]
 

@@ -33,7 +33,7 @@ import math
 
 from llvmlite import ir
 
-from symcomp.backends.cpu.splat import splat_constant
+from symcomp.backends.cpu.codegen.splat import splat_constant
 
 # Per element type: clamp bounds, ln2 split, exponent bias, mantissa bits, and the polynomial
 # p(r) = 1 + r + r**2 * g(r), highest coefficient first, where g approximates (expm1(r) - r) / r**2
@@ -55,7 +55,7 @@ _PARAMS = {
 
 
 def _has_avx512f() -> bool:
-    from symcomp.backends.cpu.jit import target
+    from symcomp.backends.cpu.toolchain.machine import target
 
     return "+avx512f" in target().features.split(",")
 
@@ -84,7 +84,7 @@ class _Emitter:
 
     def call(self, name: str, *args: ir.Value) -> ir.Value:
         """The LLVM intrinsic ``llvm.<name>`` on this vector type."""
-        from symcomp.backends.cpu.mathlib import intrinsic  # mathlib dispatches to this module
+        from symcomp.backends.cpu.vecmath.libcalls import intrinsic  # libcalls dispatches to this module
 
         return intrinsic(self.b, f"llvm.{name}", *args)
 
@@ -98,7 +98,7 @@ class _Emitter:
         return self.lanes * self.p["bits"] == 512 and _has_avx512f()
 
     def _x86(self, op: str, limit: float, v: ir.Value) -> ir.Value:
-        from symcomp.backends.cpu.mathlib import declare  # mathlib dispatches to this module
+        from symcomp.backends.cpu.vecmath.libcalls import declare  # libcalls dispatches to this module
 
         kind = "pd" if self.p["bits"] == 64 else "ps"
         fn = declare(self.b.module, f"llvm.x86.avx512.{op}.{kind}.512", self.t, [self.t, self.t, ir.IntType(32)])
@@ -168,7 +168,7 @@ def emit(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "vexp.emit")
+    e = _Emitter(b, x.type, "exp.emit")
     if e.native_512():  # NaN flows through the clamp, the reduction and vscalef
         n, r = e.reduce(e.clamp_keeping_nan(x, e.p["lo"], e.p["hi"]))
         return e.scale(e.horner(e.p["poly"], r), n)
@@ -187,7 +187,7 @@ def emit_expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "vexp.emit_expm1")
+    e = _Emitter(b, x.type, "exp.emit_expm1")
     p = e.p
     n, r = e.reduce(e.clamp(x, p["lo"], p["hi"]))
     lim = float(p["mant"] + 1)
@@ -209,7 +209,7 @@ def emit_tanh(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     Raises:
         TypeError: for any other type (see :func:`supported`).
     """
-    e = _Emitter(b, x.type, "vexp.emit_tanh")
+    e = _Emitter(b, x.type, "exp.emit_tanh")
     a = e.call("minnum", e.call("fabs", x), e.splat(20.0 if e.p["bits"] == 64 else 9.0))
     t, _ = e.expm1_reduced(*e.reduce(b.fadd(a, a)))
     y = b.fdiv(t, b.fadd(t, e.splat(2.0)))

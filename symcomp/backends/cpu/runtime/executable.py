@@ -21,10 +21,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symcomp.backends.cpu.compiler import Compiled, compile_to_machine_code
+from symcomp.backends.cpu.toolchain.build import Compiled, compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
-from symcomp.backends.cpu.plan import Plan, PlanContext, check_size
-from symcomp.compile.errors import where, with_location
+from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, check_size
+from symcomp.ir.locations import where, with_location
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _MAX_PLANS = 256
@@ -127,9 +127,9 @@ class CPUExecutable:
 
     # -- calling ---------------------------------------------------------------------------
     def make_fast_call(self, fallback, single: bool):
-        """The native entry point (:mod:`symcomp.backends.cpu.callwrap`) calling this function,
+        """The native entry point (:mod:`symcomp.backends.cpu.codegen.pyentry`) calling this function,
         or None where it does not apply (shared variables, updates, sizes from argument values)."""
-        from symcomp.backends.cpu.callwrap import FastCall
+        from symcomp.backends.cpu.codegen.pyentry import FastCall
 
         if self.sig.shared or self.c.n_updates or self._value_params:
             return None
@@ -229,7 +229,7 @@ class CPUExecutable:
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
     def _raise(self, status: int):
-        from symcomp.backends.cpu.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+        from symcomp.backends.cpu.codegen.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 
         op = self.c.ops[status >> 4]
         kind = status & 15

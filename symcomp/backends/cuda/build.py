@@ -1,6 +1,6 @@
 """From an optimized module to CUDA kernels: preparation, kernel rendering, PTX listings.
 
-Preparation is the CPU backend's (:func:`symcomp.backends.cpu.compiler.prepare`):
+Preparation is the CPU backend's (:func:`symcomp.backends.cpu.toolchain.build.prepare`):
 every output and update result gets a fresh buffer (values that are
 arguments, views or returned twice are copied with ``sc.copy``), and sizes
 that would depend on tensor data are refused with NotImplementedError.
@@ -13,7 +13,7 @@ NVVM on the CPU.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.compiler import prepare
+from symcomp.backends.cpu.toolchain.build import prepare
 from symcomp.backends.cuda import driver
 from symcomp.backends.cuda.lower import lookup
 from symcomp.ir.printer import Printer
