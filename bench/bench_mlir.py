@@ -34,7 +34,6 @@ import numpy as np
 
 import common  # noqa: F401  (puts the repository and examples/ on sys.path)
 import symcomp
-import symcomp.mlir  # noqa: F401  (registers mode "mlir"; newer get_mode imports it on first use)
 from symcomp import tensor as T
 
 MODES = ("fast", "mlir")

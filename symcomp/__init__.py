@@ -11,15 +11,18 @@ optimized by passes (:mod:`symcomp.passes`) and compiled to native code
 through LLVM (:mod:`symcomp.backends.cpu`) or PTX (:mod:`symcomp.backends.cuda`).
 """
 
+from symcomp import tensor
 from symcomp.autodiff import DisconnectedInputError, grad
 from symcomp.compile.function import Function, function
 from symcomp.compile.jit import jit
 from symcomp.compile.trace import MissingInputError, UnusedInputError
 from symcomp.config import config
 from symcomp.gradcheck import GradientError, verify_grad
+from symcomp.ir import frontend as _frontend
 from symcomp.shared import SharedVariable, shared
+from symcomp.version import __version__
 
-__version__ = "0.1.0"
+_frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 
 __all__ = [
     "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",

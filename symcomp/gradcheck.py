@@ -58,8 +58,8 @@ def verify_grad(fn: Callable, pt: Sequence, n_tests: int = 2, rng: Optional[np.r
         GradientError: on the first input whose gradient disagrees.
         TypeError: if ``pt`` holds non-float values.
     """
-    import symcomp
     import symcomp.tensor as T
+    from symcomp.compile.function import function
 
     rng = rng or np.random.default_rng(42)
     pt = [np.array(p, dtype=np.asarray(p).dtype if np.asarray(p).dtype.kind == "f" else np.float64) for p in pt]
@@ -72,9 +72,9 @@ def verify_grad(fn: Callable, pt: Sequence, n_tests: int = 2, rng: Optional[np.r
     proj_var = T.tensor(out.type.dtype, shape=(None,) * out.type.ndim, name="projection")
     cost = T.sum(out * proj_var)
     grads = T.grad(cost, inputs, disconnected_inputs="ignore")
-    f_cost = symcomp.function(inputs + [proj_var], cost, mode=mode, on_unused_input="ignore")
-    f_grad = symcomp.function(inputs + [proj_var], grads, mode=mode, on_unused_input="ignore")
-    out_shape = symcomp.function(inputs, out, mode="reference", on_unused_input="ignore")(*pt).shape
+    f_cost = function(inputs + [proj_var], cost, mode=mode, on_unused_input="ignore")
+    f_grad = function(inputs + [proj_var], grads, mode=mode, on_unused_input="ignore")
+    out_shape = function(inputs, out, mode="reference", on_unused_input="ignore")(*pt).shape
     for _ in range(n_tests):
         proj = rng.uniform(0.5, 1.5, size=out_shape).astype(out.type.dtype.np) * rng.choice([-1, 1], size=out_shape)
         analytic = f_grad(*pt, proj)

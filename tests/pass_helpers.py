@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from symcomp.backends.reference import evaluate_block
+from symcomp.ir.interpreter import evaluate_block
 from symcomp.compile.trace import trace
 from symcomp.passes import PassManager, parse_pipeline
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from symcomp import ir
-from symcomp.backends.reference import evaluate_block
+from symcomp.ir.interpreter import evaluate_block
 from symcomp.passes.decompose import Decompose
 
 GEMM = """\

@@ -1,9 +1,8 @@
-"""The reference backend: a NumPy interpreter of the IR, the oracle for tests and debug mode.
+"""The reference backend: the IR's interpreter (:mod:`symcomp.ir.interpreter`) as a backend, the
+oracle for tests and debug mode.
 
-Each operation's ``ref`` (its NumPy semantics, declared with the op) is applied
-in program order; shapes are checked against the static broadcasting rule
-exactly as the native backends check them.  Floating-point warnings are
-silenced: results follow IEEE 754 (inf, NaN) as NumPy's do.
+Each operation's ``ref`` (its NumPy semantics, declared with the op) is applied in program
+order; outputs and updates are fresh copies, as the native backends return them.
 """
 
 from __future__ import annotations
@@ -12,91 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from symcomp.ir.locations import with_location
-from symcomp.ir.core import Operation
-
-
-class ReferenceError_(RuntimeError):
-    """An op's reference implementation returned a value of the wrong type (a symcomp bug)."""
-
-
-def run_op(op: Operation, args: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Evaluate one op on concrete operands; checks result dtypes and shapes against the type rule."""
-    types = op.infer_concrete(args)
-    out = op.ref(*args)
-    outs = [out] if len(op.results) == 1 else list(out)
-    result = []
-    for t, r, o in zip(types, outs, op.results):
-        r = np.asarray(r)
-        if r.dtype != t.dtype.np or r.shape != t.shape:
-            raise ReferenceError_(f"{op.name}: reference gave {r.dtype}{r.shape}, type rule says {t}")
-        result.append(r)
-    return result
-
-
-def evaluate_block(block, args: Sequence[np.ndarray]):
-    """Run a block; returns (terminator operand values, [(assign target index, value)])."""
-    env = dict(zip(block.args, args))
-    updates = []
-    with np.errstate(all="ignore"):
-        for op in block.ops:
-            name = op.name
-            if name in ("func.return", "sc.yield"):
-                return [env[v] for v in op.operands], updates
-            if name == "sc.assign":
-                updates.append((op.operands[0].index, env[op.operands[1]]))
-                continue
-            args_ = [env[v] for v in op.operands]
-            try:
-                outs = run_op(op, args_)
-            except (ValueError, IndexError, MemoryError) as exc:  # a call's bad shapes or sizes: name the user's line
-                raise with_location(exc, op) from None
-            for r, v in zip(op.results, outs):
-                env[r] = v
-    raise ValueError("block has no terminator")
-
-
-_REDUCERS = {"add": np.sum, "mul": np.prod, "max": np.max, "min": np.min}
-
-
-def _identity(kind: str, dtype: np.dtype):
-    if kind in ("add", "mul"):
-        return 0 if kind == "add" else 1
-    if dtype.kind == "f":
-        return -np.inf if kind == "max" else np.inf
-    if dtype.kind == "b":
-        return kind == "min"
-    info = np.iinfo(dtype)
-    return info.min if kind == "max" else info.max
-
-
-def evaluate_fused(op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Reference semantics of ``sc.fused``: the body on broadcast arrays, then the reduction.
-
-    The body's ops are rank-0 in the IR; here each op's NumPy semantics runs on
-    whole arrays (NumPy broadcasts them).  A reduction of an empty axis gives
-    the identity (-inf for max), as the compiled loop does.
-    """
-    arrays = [np.asarray(a) for a in arrays]
-    shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
-    env = dict(zip(op.body.args, arrays))
-    with np.errstate(all="ignore"):
-        for o in op.body.ops:
-            if o.name == "sc.yield":
-                val = env[o.operands[0]]
-                break
-            out = np.asarray(o.ref(*[env[v] for v in o.operands]))
-            want = o.result.type.dtype.np
-            if out.dtype != want:
-                raise ReferenceError_(f"{o.name} in sc.fused: reference gave {out.dtype}, type rule says {want}")
-            env[o.result] = out
-        else:
-            raise ValueError("sc.fused body has no sc.yield")
-    val = np.broadcast_to(val, shape)
-    if op.reduce:
-        init = _identity(op.reduce, val.dtype)
-        return np.asarray(_REDUCERS[op.reduce](val, axis=tuple(op.axes), initial=init), dtype=val.dtype)
-    return np.array(val)
+from symcomp.ir.interpreter import evaluate_block
 
 
 class ReferenceExecutable:

@@ -106,7 +106,8 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
 
 def _cpu(func, kind: str) -> str:
     from symcomp.backends.cpu.toolchain import machine
-    from symcomp.backends.cpu.toolchain.build import llvm_ir as emit_llvm_ir, prepare
+    from symcomp.backends.cpu.toolchain.build import llvm_ir as emit_llvm_ir
+    from symcomp.backends.prepare import prepare
 
     single = new_module([func.clone({})])  # preparation inserts copies: work on a copy
     try:

@@ -104,7 +104,7 @@ def _version() -> str:
     import llvmlite
     import llvmlite.binding
 
-    from symcomp import __version__
+    from symcomp.version import __version__
 
     llvm = ".".join(map(str, llvmlite.binding.llvm_version_info))
     return f"symcomp-opt (symcomp {__version__}, llvmlite {llvmlite.__version__}, LLVM {llvm})"

@@ -39,7 +39,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from symcomp.backends.reference import run_op
+from symcomp.ir.interpreter import run_op
 from symcomp.ir.locations import describe
 from symcomp.compile.modes import MODES, register_mode
 from symcomp.compile.probe import (

@@ -54,7 +54,7 @@ class _Jitted:
 
     def compile(self, *args):
         """The compiled :class:`symcomp.Function` for these arguments' dtypes and ranks."""
-        import symcomp
+        from symcomp.compile.function import function
         from symcomp.tensor.variables import tensor
 
         sig = self._signature(args)
@@ -63,7 +63,7 @@ class _Jitted:
             names = self.params[: len(args)] + [f"arg{i}" for i in range(len(self.params), len(args))]
             inputs = [tensor(dt, shape=(None,) * nd, name=n) for (dt, nd), n in zip(sig, names)]
             out = self.fn(*inputs)
-            f = symcomp.function(inputs, out, mode=self.mode, device=self.device, on_unused_input="ignore",
+            f = function(inputs, out, mode=self.mode, device=self.device, on_unused_input="ignore",
                                  name=self.fn.__name__)
             self.cache[sig] = f
         return f

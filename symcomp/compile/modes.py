@@ -4,7 +4,9 @@
 * ``fast_compile`` (``FAST_COMPILE``): only the cheap passes (cleanups and stability rewrites), native code.
 * ``reference``: no optimization, the NumPy interpreter (the test oracle).
 
-Further modes (``debug``, ``nanguard``, ``mlir``) register themselves with
+* ``mlir``: the ``fast`` pipeline without BLAS folding, lowered by the real ``mlir-opt`` (:mod:`symcomp.mlir`).
+
+Further modes (``debug``, ``nanguard``) register themselves with
 :func:`register_mode`; plugin packages add modes through the entry point group
 ``symcomp.backends`` (:mod:`symcomp.plugins`).
 """
@@ -15,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from symcomp import plugins
 from symcomp.compile.pass_cache import PassCache
 from symcomp.passes.manager import PassManager, parse_pipeline, replay_stages
 
@@ -45,6 +48,12 @@ def _cpu_warm_up(module, device: str, cold: bool) -> None:
         from symcomp.backends.cpu import warm_up
 
         warm_up(module, cold)
+
+
+def _mlir(device: str):
+    from symcomp.mlir.backend import backend
+
+    return backend(device)
 
 
 def _reference(device: str):
@@ -112,13 +121,15 @@ def register_mode(mode: Mode, *aliases: str) -> None:
 register_mode(Mode("fast", FAST_PIPELINE, _cpu, warm_up=_cpu_warm_up), "FAST_RUN")
 register_mode(Mode("fast_compile", FAST_COMPILE_PIPELINE, _cpu, warm_up=_cpu_warm_up), "FAST_COMPILE")
 register_mode(Mode("reference", "", _reference))
+# MLIR has its own matmul lowering: no BLAS gemm folding.  The backend needs Debian's mlir-22-tools.
+MLIR_PIPELINE = ",".join(p for p in FAST_PIPELINE.split(",") if p != "cpu-gemm-fold")
+register_mode(Mode("mlir", MLIR_PIPELINE, _mlir))
 
 
 # Modes defined in other modules, imported on first use (the module calls register_mode).
 LAZY_MODES = {
     "debug": "symcomp.compile.debug",
     "nanguard": "symcomp.compile.nanguard",
-    "mlir": "symcomp.mlir",
 }
 
 
@@ -136,16 +147,33 @@ def get_mode(name: str) -> Mode:
         except ImportError as exc:
             raise ValueError(f"mode {name!r} is not available: {exc}") from None
     if name not in MODES:
-        from symcomp import plugins
-
         try:
-            plugins.load_mode(name)  # a mode from a plugin package (entry point group symcomp.backends)
+            _load_plugin_mode(name)  # a mode from a plugin package (entry point group symcomp.backends)
         except plugins.PluginError as exc:
             raise ValueError(f"mode {name!r} is not available: {exc}") from None
     try:
         return MODES[name]
     except KeyError:
-        from symcomp.plugins import mode_names
-
-        known = sorted(set(MODES) | set(LAZY_MODES) | set(mode_names()))
+        plugin_modes = {ep.name for ep in plugins.entry_points(plugins.BACKEND_GROUP)}
+        known = sorted(set(MODES) | set(LAZY_MODES) | plugin_modes)
         raise ValueError(f"unknown mode {name!r} (known: {', '.join(known)})") from None
+
+
+def _load_plugin_mode(name: str) -> None:
+    """Load and register the mode a plugin provides under ``name``, if one does.
+
+    Raises:
+        PluginError: if the plugin fails to load or does not give a ``Mode`` named ``name``.
+    """
+    ep = plugins.find(plugins.BACKEND_GROUP, name)
+    if ep is None:
+        return
+
+    def check(obj) -> Optional[str]:
+        if not isinstance(obj, Mode):
+            return f"gives {obj!r:.60}, not a symcomp.compile.modes.Mode"
+        if obj.name != name:
+            return f"gives mode {obj.name!r}; the entry point's name must be the mode's name"
+        return None
+
+    register_mode(plugins.load(ep, "a backend", check))

@@ -125,23 +125,3 @@ def _rebuild_function(state: dict):
                      options["allow_input_downcast"], options["trust_input"], state["single"], {})
     _states[f] = state
     return f
-
-
-def reduce_cpu_executable(exe) -> tuple:
-    """``CPUExecutable.__reduce__``: the prepared module's IR text and the signature."""
-    from symcomp.ir.printer import print_module
-
-    return (_rebuild_cpu_executable, ({"format": FORMAT, "ir": print_module(exe.c.func.parent_op), "sig": exe.sig},))
-
-
-def _rebuild_cpu_executable(state: dict):
-    from symcomp.backends.cpu import compile_cpu
-    from symcomp.ir.parser import parse
-
-    _check_format(state, "CPU executable")
-    key = _key("cpu", state["ir"])
-    exe = _memo_get(key)
-    if exe is None:
-        exe = compile_cpu(parse(state["ir"], "<pickled CPUExecutable>"), state["sig"], {})
-        _memo_put(key, exe)
-    return exe

@@ -26,7 +26,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from symcomp.backends.reference import run_op
+from symcomp.ir.interpreter import run_op
 from symcomp.ir.locations import IRLines, with_location
 from symcomp.compile.modes import Mode
 from symcomp.compile.trace import Signature

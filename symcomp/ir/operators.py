@@ -4,21 +4,14 @@ Every IR value is also a symbolic tensor, as in Theano/PyTensor: ``x + y``
 builds an ``sc.add`` operation.  ``==`` is *not* overloaded (values stay
 hashable by identity, as Theano's were); use ``T.eq``.  Calling ``bool()`` on a
 symbolic value raises TypeError, so ``if x:`` fails loudly.
+
+The operators build IR through the front-end's functions, which the front-end installs in
+:mod:`symcomp.ir.frontend` (the IR does not import the layers above it).
 """
 
 from __future__ import annotations
 
-import importlib
-
-_T = None
-
-
-def _t():
-    """The front-end module, imported lazily (it imports the IR)."""
-    global _T
-    if _T is None:
-        _T = importlib.import_module("symcomp.tensor")
-    return _T
+from symcomp.ir.frontend import function as _function, tensor as _t
 
 
 class TensorOperators:
@@ -131,7 +124,6 @@ class TensorOperators:
 
     def eval(self, inputs=None):
         """Compile and evaluate this value (``inputs``: {variable: value}), as Theano's ``eval``."""
-        import symcomp
         inputs = dict(inputs or {})
-        fn = symcomp.function(list(inputs), self)
+        fn = _function()(list(inputs), self)
         return fn(*inputs.values())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symcomp.backends.cpu.toolchain.build import needed_values
+from symcomp.backends.prepare import needed_values
 from symcomp.ir.core import Operation, Value
 
 @dataclass(frozen=True)

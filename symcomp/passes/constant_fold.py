@@ -2,7 +2,7 @@
 
 An op whose operands are all ``sc.constant`` is replaced by a constant
 holding its value, computed with the op's own reference semantics (``ref``,
-through the reference backend's :func:`~symcomp.backends.reference.run_op`,
+through the IR interpreter's :func:`~symcomp.ir.interpreter.run_op`,
 so the folded value is bit-for-bit what the NumPy oracle computes).  ``sc.dim``
 of a statically known dimension folds too, whatever its operand.
 
@@ -46,7 +46,7 @@ def _foldable(op: Operation) -> bool:
 
 def _evaluate(op: Operation, max_elements: int):
     """The folded value of ``op``, or None when it cannot or should not be folded."""
-    from symcomp.backends.reference import run_op
+    from symcomp.ir.interpreter import run_op
 
     if op.name == "sc.dim":
         d = op.operands[0].type.shape[op.axis]

@@ -28,10 +28,12 @@ import dataclasses
 import re
 import time
 import typing
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from typing import Callable, ClassVar, Optional, Sequence, Union
 
+from symcomp import plugins
 from symcomp.ir.core import Operation
 from symcomp.ir.gcpause import gc_paused
 
@@ -123,12 +125,41 @@ def register_pass(cls: type[ModulePass]) -> type[ModulePass]:
 
 
 def registered_passes() -> dict[str, type[ModulePass]]:
-    """Every registered pass (the built-in ones and the plugins' are loaded first), sorted by name."""
-    from symcomp.plugins import load_all_passes
+    """Every registered pass (the built-in ones and the plugins' are loaded first), sorted by name.
 
+    A plugin that fails to load is skipped with a RuntimeWarning naming its entry point."""
     _load_builtin_passes()
-    load_all_passes()
+    for ep in plugins.entry_points(plugins.PASS_GROUP):
+        if ep.name in PASSES:
+            continue
+        try:
+            _register_plugin_pass(ep)
+        except plugins.PluginError as exc:
+            warnings.warn(str(exc), RuntimeWarning, stacklevel=2)
     return dict(sorted(PASSES.items()))
+
+
+def _register_plugin_pass(ep) -> type[ModulePass]:
+    """Load the pass class of entry point ``ep`` (group ``symcomp.passes``) and register it.
+
+    Raises:
+        PluginError: if it fails to load, is not a ModulePass subclass, or its name is not the
+            entry point's.
+    """
+    def check(obj) -> Optional[str]:
+        if not (isinstance(obj, type) and issubclass(obj, ModulePass)):
+            return f"gives {obj!r:.60}, not a ModulePass subclass"
+        if obj.name != ep.name:
+            return f"gives pass {obj.name!r}; the entry point's name must be the pass's name"
+        return None
+
+    cls = plugins.load(ep, "a pass", check)
+    if PASSES.get(ep.name) is not cls:
+        try:
+            register_pass(cls)
+        except ValueError as exc:
+            raise plugins.PluginError(f"{plugins.describe(ep)}: {exc}") from None
+    return cls
 
 
 def _format_option(v) -> str:
@@ -218,12 +249,11 @@ def parse_pipeline(spec: Union[str, Sequence]) -> list[ModulePass]:
 
 
 def _plugin_pass(name: str):
-    """The pass a plugin provides under ``name`` (symcomp.plugins), or None."""
-    from symcomp.plugins import PluginError, load_pass
-
+    """The pass a plugin provides under ``name`` (entry point group ``symcomp.passes``), or None."""
+    ep = plugins.find(plugins.PASS_GROUP, name)
     try:
-        return load_pass(name)
-    except PluginError as exc:
+        return None if ep is None else _register_plugin_pass(ep)
+    except plugins.PluginError as exc:
         raise PipelineError(str(exc)) from exc
 
 

@@ -4,6 +4,9 @@ Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...), NumPy-like functions
 (``T.exp``, ``T.sum``, ``T.dot``, indexing...), ``T.grad`` and ``T.nnet``.
 """
 
+import sys as _sys
+
+from symcomp.ir import frontend as _frontend
 from symcomp.tensor import nnet
 from symcomp.tensor.convert import as_value, cast, constant
 from symcomp.tensor.elemwise import (
@@ -41,3 +44,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 
     return _grad(cost, wrt, consider_constant=consider_constant,
                  disconnected_inputs=disconnected_inputs, known_grads=known_grads)
+
+
+
+# The IR's value operators and VJP rules are written with this namespace's functions.
+_frontend.install(tensor=_sys.modules[__name__])

@@ -20,7 +20,7 @@ from torch.fx.node import _get_qualified_name
 from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
 from torch.fx.passes.operator_support import OperatorSupportBase
 
-import symcomp
+from symcomp.compile.function import function
 from symcomp.torch_backend.convert import ConversionError, convert_node, input_variable, is_supported, meta
 
 _NON_COMPUTE = ("t.default", "transpose.int", "permute.default", "view.default", "_unsafe_view.default",
@@ -85,7 +85,7 @@ def _compile_partition(sub: torch.fx.GraphModule, call, name: str, mode: Optiona
             outputs = n.args[0]
     tuple_output = isinstance(outputs, (tuple, list))
     outs = list(outputs) if tuple_output else [outputs]
-    fn = symcomp.function(inputs, [env[o] for o in outs], mode=mode, on_unused_input="ignore", name=name)
+    fn = function(inputs, [env[o] for o in outs], mode=mode, on_unused_input="ignore", name=name)
     return SymcompKernel(fn, tuple_output)
 
 

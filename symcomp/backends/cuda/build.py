@@ -1,6 +1,6 @@
-"""From an optimized module to CUDA kernels: preparation, kernel rendering, PTX listings.
+"""From a prepared module to CUDA kernels: kernel rendering, PTX listings.
 
-Preparation is the CPU backend's (:func:`symcomp.backends.cpu.toolchain.build.prepare`):
+Preparation is shared with the CPU backend (:func:`symcomp.backends.prepare.prepare`):
 every output and update result gets a fresh buffer (values that are
 arguments, views or returned twice are copied with ``sc.copy``), and sizes
 that would depend on tensor data are refused with NotImplementedError.
@@ -13,7 +13,6 @@ NVVM on the CPU.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.toolchain.build import prepare
 from symcomp.backends.cuda import driver
 from symcomp.backends.cuda.lower import lookup
 from symcomp.ir.printer import Printer
@@ -93,4 +92,4 @@ def emit_ptx(module) -> str:
     return "".join(ptx_listing(f, general_kernels(f)) for f in module.funcs)
 
 
-__all__ = ["prepare", "general_kernels", "ptx_listing", "emit_ptx", "kernel_ptx"]
+__all__ = ["general_kernels", "ptx_listing", "emit_ptx", "kernel_ptx"]

@@ -21,14 +21,15 @@ import numpy as np
 
 from symcomp.backends.cpu.runtime.planner import contiguous_strides
 from symcomp.backends.cuda import driver, memory, residency
-from symcomp.backends.cuda.build import general_kernels, legalize, prepare, ptx_listing
+from symcomp.backends.cuda.build import general_kernels, legalize, ptx_listing
 from symcomp.backends.cuda.lower import lookup
 from symcomp.backends.cuda.lower.elementwise import copy_into
 from symcomp.backends.cuda.planner import (
     HOST_FOLD_LIMIT, Addr, Call, Host, Plan, PlanContext, Root, Tuning,
 )
 from symcomp.backends.cuda.render import ERR_INDEX, ERR_NEGATIVE_POWER
-from symcomp.backends.reference import run_op
+from symcomp.backends.prepare import prepare
+from symcomp.ir.interpreter import run_op
 from symcomp.ir.opdef import Pure, View
 
 _MAX_PLANS = 64

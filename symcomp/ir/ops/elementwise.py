@@ -19,7 +19,7 @@ import numpy as np
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
 from symcomp.ir.opdef import DTypeAttr, Commutative, Elementwise, Pure, attr, op, operand
-from symcomp.ir.operators import _t
+from symcomp.ir.frontend import tensor as _t
 
 
 def _kind_check(name: str, dt: T.DType, allowed: str, what: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from symcomp.ir import types as T
+from symcomp.ir import frontend, types as T
 from symcomp.ir.core import Block, Operation, Region, Value, walk_graph
 from symcomp.ir.opdef import Ints, Pure, Str, Terminator, attr, op, operand
 
@@ -77,7 +77,7 @@ class Fused(Operation):
         T.check_runtime_broadcast(self.name, [v.type.shape for v in self.operands], shapes)
 
     def ref(self, *arrays):
-        from symcomp.backends.reference import evaluate_fused
+        from symcomp.ir.interpreter import evaluate_fused
 
         return evaluate_fused(self, arrays)
 
@@ -87,8 +87,7 @@ class Fused(Operation):
         ops = list(self.body.ops)
         if (self.reduce == "add" and len(self.operands) == 1 and len(ops) == 1
                 and ops[0].operands[0] is self.body.args[0] and self.operands[0].type.dtype.is_float):
-            from symcomp import tensor as Tn
-
+            Tn = frontend.tensor()
             g = Tn.expand_dims(grads[0], tuple(self.axes)) if self.axes else grads[0]
             return [Tn.broadcast_like(g, self.operands[0])]
         raise NotImplementedError("sc.fused is made by the optimizer after differentiation; differentiate the unfused graph")

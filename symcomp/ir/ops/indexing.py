@@ -25,7 +25,7 @@ import numpy as np
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
 from symcomp.ir.opdef import Bool, Int, Pure, Strs, View, attr, build, op, operand
-from symcomp.ir.operators import _t
+from symcomp.ir.frontend import tensor as _t
 
 DYN = "?"
 _PART = r"(-?\d+|\?|)"

@@ -11,7 +11,7 @@ import numpy as np
 
 from symcomp.ir.core import Operation
 from symcomp.ir.opdef import Int, Pure, attr, op, operand
-from symcomp.ir.operators import _t
+from symcomp.ir.frontend import tensor as _t
 
 
 def _row_max(x: np.ndarray, axis: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
 from symcomp.ir.opdef import Ints, Pure, Reduction, attr, op, operand
-from symcomp.ir.operators import _t
+from symcomp.ir.frontend import tensor as _t
 
 
 def check_axes(name: str, axes, ndim: int) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from symcomp.ir import types as T
 from symcomp.ir.core import Operation
 from symcomp.ir.opdef import DynInts, Int, Ints, Pure, View, attr, op, operand
-from symcomp.ir.operators import _t
+from symcomp.ir.frontend import tensor as _t
 
 
 def _scalar_int(name: str, t: T.TensorType, what: str) -> None:

@@ -125,13 +125,12 @@ def fingerprint() -> str:
         import platform
         import sys
 
-        import symcomp
-        from symcomp.backends.cpu.runtime import host
+        from symcomp.backends.cpu.runtime import host, openmp
         from symcomp.backends.cpu.toolchain import machine
-        from symcomp.backends.cpu.runtime import openmp
+        from symcomp.version import __version__
 
         parts = [
-            f"format={MAGIC!r}", f"symcomp={symcomp.__version__}", f"llvm={_llvm_identity()}",
+            f"format={MAGIC!r}", f"symcomp={__version__}", f"llvm={_llvm_identity()}",
             f"machine={platform.machine()}-{sys.platform}", f"cpu={_cpu_identity()}",
             f"libmvec={host.has_libmvec()}", f"openmp={openmp.available()}", f"blas_int={host.blas_int_bits()}",
             f"llc={host.last_level_cache_bytes()}",

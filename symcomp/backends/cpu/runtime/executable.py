@@ -21,9 +21,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symcomp.backends.cpu.toolchain.build import Compiled, compile_to_machine_code
+from symcomp.backends.cpu.toolchain.build import compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, check_size
+from symcomp.backends.prepare import Compiled
 from symcomp.ir.locations import where, with_location
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
@@ -203,10 +204,11 @@ class CPUExecutable:
             self.tier_thread = start(self._tier_install)
 
     def __reduce__(self):
-        """Pickle support: recompiled from the module's IR text (:mod:`symcomp.compile.pickling`)."""
-        from symcomp.compile.pickling import reduce_cpu_executable
+        """Pickle support: the prepared module's IR text and the signature; unpickling compiles
+        them again, once per process and IR text (a read when the disk cache has the code)."""
+        from symcomp.ir.printer import print_module
 
-        return reduce_cpu_executable(self)
+        return (_unpickle, ({"format": PICKLE_FORMAT, "ir": print_module(self.c.func.parent_op), "sig": self.sig},))
 
     @staticmethod
     def _update_arrays(plan: Plan, arrays) -> list:
@@ -251,3 +253,35 @@ def _writable_in_place(inplace_updates, given, arrays) -> bool:
             if m != k and np.may_share_memory(a, b):
                 return False
     return True
+
+
+PICKLE_FORMAT = 1
+"""Version of a pickled CPUExecutable's state; another version is refused with a clear error."""
+_MAX_UNPICKLED = 64
+_unpickled: OrderedDict = OrderedDict()  # IR text -> executable, most recently used last
+_unpickled_lock = threading.Lock()
+
+
+def _unpickle(state: dict) -> CPUExecutable:
+    """Rebuild a pickled :class:`CPUExecutable` (see ``__reduce__``), reusing one built from the
+    same IR text in this process.
+
+    Raises:
+        ValueError: for a pickle of another format version.
+    """
+    from symcomp.ir.parser import parse
+
+    if not isinstance(state, dict) or state.get("format") != PICKLE_FORMAT:
+        got = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"cannot unpickle a CPU executable of format {got!r}: this symcomp reads format {PICKLE_FORMAT}")
+    with _unpickled_lock:
+        exe = _unpickled.get(state["ir"])
+        if exe is not None:
+            _unpickled.move_to_end(state["ir"])
+            return exe
+    exe = CPUExecutable(parse(state["ir"], "<pickled CPUExecutable>"), state["sig"], {})
+    with _unpickled_lock:
+        _unpickled[state["ir"]] = exe
+        while len(_unpickled) > _MAX_UNPICKLED:
+            _unpickled.popitem(last=False)
+    return exe

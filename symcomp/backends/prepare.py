@@ -1,0 +1,187 @@
+"""Preparing an optimized module for a native backend: the memory contract made explicit.
+
+Before code generation (the CPU and CUDA backends both start here):
+
+* every output and every update result is produced into a fresh buffer that
+  the runtime allocates per call (a value that is an argument, a constant, a
+  view, or returned twice is copied with ``sc.copy``), so outputs never alias
+  inputs, shared storage or each other;
+* the values the planner must know (sizes given as values, slice bounds,
+  arange bounds) are found, and a size that depends on tensor data is
+  refused with NotImplementedError;
+* the ``sc.inplace`` hints of the ``inplace`` pass are re-checked on the final
+  program (:func:`symcomp.passes.inplace.validated_hints`), and every buffer's
+  lifetime (its last read, through views and in-place successors) is computed
+  so that the planner can reuse workspace regions (docs/memory.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from symcomp.ir.core import Value
+from symcomp.ir.locations import where
+from symcomp.ir.opdef import View
+from symcomp.ir.ops.elementwise import Copy
+from symcomp.passes.inplace import buffer_source, validated_hints
+
+# Operands whose *values* (not just shapes) the planner needs, per op.
+VALUE_OPERANDS = {
+    "sc.reshape": lambda op: op.operands[1:],
+    "sc.broadcast_to": lambda op: op.operands[1:],
+    "sc.subtensor": lambda op: op.operands[1:],
+    "sc.inc_subtensor": lambda op: op.operands[2:],
+    "sc.arange": lambda op: op.operands,
+}
+
+
+@dataclass
+class Compiled:
+    """Everything the runtime needs from compilation (``llvm_ir`` and ``symbol`` are filled by the
+    CPU backend's code generation).
+
+    Attributes (memory planning):
+        inplace: result -> operand whose buffer it takes over (validated hints).
+        class_role: first value of an in-place chain -> the output/update role of
+            the chain's last value (the whole chain then lives in that array).
+        ends: value -> index in ``ops`` of the last op that needs its buffer.
+    """
+
+    func: object
+    ops: list
+    values: list
+    roles: dict
+    needed: set
+    n_params: int
+    n_outputs: int
+    n_updates: int
+    ws_root: int
+    const_roots: dict
+    inplace: dict = field(default_factory=dict)
+    class_role: dict = field(default_factory=dict)
+    ends: dict = field(default_factory=dict)
+    slot_keys: list = field(default_factory=list)
+    llvm_ir: str = ""
+    symbol: str = ""
+
+
+def _fresh_buffer_op(v: Value, seen: set) -> bool:
+    o = v.owner
+    if o is None or v in seen:
+        return False
+    if View in o.traits or o.name in ("sc.reshape", "sc.constant"):
+        return False
+    return True
+
+
+def prepare(module, sig) -> Compiled:
+    """Insert the copies the memory contract needs and collect the planner's facts."""
+    func = module.func()
+    ret = func.return_op
+    assigns = [o for o in func.body.ops if o.name == "sc.assign"]
+    seen: set = set()
+    n_params = len(func.args)
+    roles = {}
+
+    def fresh(value, before):
+        if _fresh_buffer_op(value, seen):
+            return value
+        c = Copy([value], [value.type], {}, loc=value.owner.loc if value.owner is not None else before.loc)
+        func.body.insert_before(c, before)
+        return c.result
+
+    for j, v in enumerate(list(ret.operands)):
+        nv = fresh(v, ret)
+        if nv is not v:
+            ret.set_operand(j, nv)
+        seen.add(nv)
+        roles[nv] = n_params + j
+    for u, a in enumerate(assigns):
+        v = a.operands[1]
+        nv = fresh(v, a)
+        if nv is not v:
+            a.set_operand(1, nv)
+        seen.add(nv)
+        roles[nv] = n_params + len(ret.operands) + u
+
+    ops = [o for o in func.body.ops if o.name not in ("func.return", "sc.assign")]
+    needed = needed_values(ops)
+    values = list(func.args) + [r for o in ops for r in o.results]
+    n_out, n_upd = len(ret.operands), len(assigns)
+    ws_root = n_params + n_out + n_upd
+    consts = [o.result for o in ops if o.name == "sc.constant"]
+    const_roots = {v: ws_root + 1 + i for i, v in enumerate(consts)}
+    c = Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
+    c.inplace = validated_hints(list(func.body.ops))
+    c.class_role = _class_roles(c.inplace, roles)
+    c.ends = _buffer_ends(ops, ret, assigns, c.inplace)
+    return c
+
+
+def _chain_start(v: Value, inplace: dict) -> Value:
+    while v in inplace and inplace[v].owner is not None:
+        v = inplace[v]
+    return v
+
+
+def _class_roles(inplace: dict, roles: dict) -> dict:
+    """First value of each in-place chain ending in an output/update -> that role."""
+    out = {}
+    for r in inplace:
+        if r in roles and inplace[r].owner is not None:
+            out[_chain_start(r, inplace)] = roles[r]
+    return out
+
+
+def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
+    """Value -> index of the last op reading its buffer (directly, through a view, or through a
+    result that took the buffer over); ``len(ops)`` for values read by the return or an update."""
+    ends: dict = {}
+
+    def read(v, i):
+        while v is not None:
+            if ends.get(v, -1) < i:
+                ends[v] = i
+            src = buffer_source(v)
+            v = inplace.get(v) if src is None else src
+
+    for i, o in enumerate(ops):
+        for r in o.results:
+            read(r, i)
+        if o.name != "sc.dim":
+            for v in o.operands:
+                read(v, i)
+    for v in list(ret.operands) + [a.operands[1] for a in assigns]:
+        read(v, len(ops))
+    return ends
+
+
+def needed_values(ops) -> set:
+    """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes.
+
+    Raises:
+        NotImplementedError: for a size that depends on tensor data, naming the op that needs it.
+    """
+    needed: set = set()
+    stack = [(v, o) for o in ops if o.name in VALUE_OPERANDS for v in VALUE_OPERANDS[o.name](o)]
+    while stack:
+        v, user = stack.pop()
+        if v in needed:
+            continue
+        needed.add(v)
+        o = v.owner
+        by = f" (needed by {where(user)})"
+        if o is None:
+            if v.type.ndim:
+                raise NotImplementedError(
+                    f"a size or index depends on the data of array argument {v.name or '?'}{by}; "
+                    "symcomp needs sizes computable from shapes and scalar arguments")
+            continue
+        if o.name == "sc.dim":
+            continue
+        if v.type.ndim and o.name != "sc.constant":
+            raise NotImplementedError(
+                f"a size or index depends on tensor data computed by {where(o)}{by}; "
+                "data-dependent shapes are not supported")
+        stack.extend((w, user) for w in o.operands)
+    return needed
