@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from symcomp.backends.cpu.runtime.planner import contiguous_strides
+from symcomp.backends.layout import contiguous_strides
 from symcomp.backends.cuda import driver, memory, residency
 from symcomp.backends.cuda.build import general_kernels, legalize, ptx_listing
 from symcomp.backends.cuda.lower import lookup

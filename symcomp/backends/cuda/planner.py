@@ -26,7 +26,7 @@ from typing import NamedTuple, Optional, Union
 
 import numpy as np
 
-from symcomp.backends.cpu.runtime.planner import coalesce, contiguous_strides
+from symcomp.backends.layout import coalesce, contiguous_strides
 from symcomp.backends.cuda import driver
 from symcomp.backends.cuda.render import KernelSpec
 from symcomp.ir import types as T

@@ -10,7 +10,7 @@ loop reads each element before it writes the same position, so that is safe.
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.runtime.planner import coalesce
+from symcomp.backends.layout import coalesce
 from symcomp.ir.opdef import OPS, Elementwise
 
 _REDUCE_KIND = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}

@@ -5,7 +5,7 @@ IndexError raised after the call, never an out-of-bounds access)."""
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.runtime.planner import coalesce
+from symcomp.backends.layout import coalesce
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 

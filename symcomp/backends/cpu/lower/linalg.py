@@ -11,28 +11,9 @@ from __future__ import annotations
 
 from symcomp.backends.cpu.runtime import host
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.runtime.planner import contiguous_strides
+from symcomp.backends.layout import BLAS_N as _N, BLAS_T as _T, blas_layout, contiguous_strides
 
 _INT_MAX = 2**31 - 1
-_N, _T = ord("N"), ord("T")
-
-
-def blas_layout(rows: int, cols: int, s0: int, s1: int):
-    """How to hand a row-major ``rows x cols`` matrix to BLAS as its transpose (column-major ``cols x rows``).
-
-    Returns (trans, ld): trans 'N' means the memory already is the column-major
-    transpose (leading dimension ``ld``), 'T' means it is the column-major
-    matrix itself; None means a copy is needed.
-    """
-    if s1 == 1 and s0 >= max(1, cols):
-        return _N, s0
-    if s0 == 1 and s1 >= max(1, rows):
-        return _T, s1
-    if rows <= 1 and s1 == 1:
-        return _N, max(1, cols)
-    if cols <= 1 and s0 == 1:
-        return _T, max(1, rows)
-    return None
 
 
 def _layout(shape, strides):

@@ -4,7 +4,7 @@ sc.dim, concatenate and arange."""
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.cpu.runtime.planner import contiguous_strides, is_c_contiguous
+from symcomp.backends.layout import contiguous_strides, is_c_contiguous
 from symcomp.ir.ops.indexing import parse_index, resolve_index
 
 

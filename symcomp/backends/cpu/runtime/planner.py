@@ -28,29 +28,8 @@ from typing import Optional
 
 import numpy as np
 
+from symcomp.backends.layout import contiguous_strides
 from symcomp.ir.core import Value
-
-
-def contiguous_strides(shape) -> tuple:
-    """C-order element strides."""
-    out, acc = [], 1
-    for d in reversed(shape):
-        out.append(acc)
-        acc *= max(d, 1)
-    return tuple(reversed(out))
-
-
-def is_c_contiguous(shape, strides) -> bool:
-    """True if ``strides`` lay ``shape`` out in C order (size-1 axes ignored)."""
-    acc = 1
-    for d, s in zip(reversed(shape), reversed(strides)):
-        if d == 0:
-            return True
-        if d != 1 and s != acc:
-            return False
-        acc *= d
-    return True
-
 
 MAX_BYTES = int(np.iinfo(np.intp).max)
 """The largest array, in bytes, that NumPy (and the generated code's 64-bit sizes) can describe."""
@@ -70,35 +49,6 @@ def check_size(t) -> None:
     if n > MAX_BYTES:
         raise ValueError(f"a result of shape {t.shape} and dtype {t.dtype.name} is too big: its sizes multiply to "
                          f"{n} bytes, more than an array can describe (at most {MAX_BYTES})")
-
-
-def coalesce(dims, strides: list) -> tuple[list, list]:
-    """Merge adjacent loop axes that every array traverses as one (NumPy's iterator coalescing).
-
-    Axis ``a`` merges into the next one when, for every array,
-    ``stride[a] == stride[a+1] * dims[a+1]``.  The innermost group keeps the
-    innermost axis' strides, so static facts about the inner axis (broadcast,
-    reduced) still hold.  The result is padded with leading size-1 axes to the
-    original rank.
-    """
-    rank = len(dims)
-    if rank <= 1:
-        return list(dims), [list(s) for s in strides]
-    groups = []
-    cur_d = dims[-1]
-    cur_s = [s[-1] for s in strides]
-    for ax in range(rank - 2, -1, -1):
-        if all(s[ax] == cs * cur_d for s, cs in zip(strides, cur_s)):
-            cur_d *= dims[ax]
-        else:
-            groups.append((cur_d, cur_s))
-            cur_d, cur_s = dims[ax], [s[ax] for s in strides]
-    groups.append((cur_d, cur_s))
-    groups.reverse()
-    pad = rank - len(groups)
-    new_dims = [1] * pad + [g[0] for g in groups]
-    new_strides = [[0] * pad + [g[1][k] for g in groups] for k in range(len(strides))]
-    return new_dims, new_strides
 
 
 @dataclass

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from symcomp.backends.cpu.lower.linalg import blas_layout
+from symcomp.backends.layout import BLAS_N, BLAS_T, blas_layout
 from symcomp.backends.cuda import memory
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import copy_into
@@ -142,7 +142,7 @@ class DotLowering(Lowering):
             lays.append((d, lay))
         (da, (ta, lda)), (db, (tb, ldb)) = lays
         m, k, n = ma[0], ma[1], mb[1]
-        code = {ord("N"): 0, ord("T"): 1}
+        code = {BLAS_N: 0, BLAS_T: 1}
         gemm = Gemm(dt.np, code[tb], code[ta], n, m, k, ldb, lda, max(1, mz[2]))
         P.call(gemm, [Addr(db.root, db.off * dt.itemsize), Addr(da.root, da.off * dt.itemsize),
                       Addr(out.root, out.off * dt.itemsize)])

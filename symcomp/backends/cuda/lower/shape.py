@@ -8,7 +8,7 @@ known at plan time.
 
 from __future__ import annotations
 
-from symcomp.backends.cpu.runtime.planner import contiguous_strides, is_c_contiguous
+from symcomp.backends.layout import contiguous_strides, is_c_contiguous
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import copy_into, identity_body, render_loop
 from symcomp.backends.cuda.planner import Desc, Host, Ptr
