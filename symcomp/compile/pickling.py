@@ -36,7 +36,7 @@ _states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def compilation_count() -> int:
-    """How many backend compilations unpickling has done in this process (memoized ones excluded)."""
+    """How many backend compilations unpickling Functions has done in this process (memoized ones excluded)."""
     return _compilations[0]
 
 
