@@ -13,7 +13,7 @@ from symcomp.ir.opdef import op
 from symcomp.ir.ops.basic import Assign, Constant
 from symcomp.ir.ops.elementwise import Add, Exp, Neg
 from symcomp.ir.ops.fused import Fused, Yield
-from symcomp.ir.ops.reduction import Sum
+from symcomp.ir.ops.reduce import Sum
 from symcomp.ir.types import TensorType, float64
 
 VEC = TensorType(float64, (None,))

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from symcomp.torch_backend import SymcompBackend  # noqa: E402
-from symcomp.torch_backend import convert as C  # noqa: E402
+from symcomp.torch_backend import fx_nodes as C  # noqa: E402
 
 from helpers import example  # noqa: E402
 

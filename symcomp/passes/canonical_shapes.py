@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from symcomp import tensor as T
 from symcomp.ir.opdef import Elementwise, Reduction, build
-from symcomp.ir.ops import reduction as R
+from symcomp.ir.ops import reduce as R
 from symcomp.ir.ops import shape as S
 from symcomp.passes.match import constant_like, producer
 from symcomp.passes.rewrite import PatternSet

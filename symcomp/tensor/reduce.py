@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from symcomp.ir import types as T
 from symcomp.ir.opdef import build
-from symcomp.ir.ops import reduction as R
+from symcomp.ir.ops import reduce as R
 from symcomp.tensor.convert import as_value, cast
 from symcomp.tensor.shape import expand_dims, normalize_axes, numel, shape
 

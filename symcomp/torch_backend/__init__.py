@@ -5,7 +5,7 @@ them into ATen graphs (a forward and a backward graph when gradients are
 needed, an inference graph under ``torch.no_grad()``) and hands each to this
 backend, which compiles the parts symcomp supports (matrix products,
 elementwise arithmetic and activations, reductions, softmax and their
-gradients: :mod:`symcomp.torch_backend.convert`) into symcomp functions and
+gradients: :mod:`symcomp.torch_backend.fx_nodes`) into symcomp functions and
 leaves the rest to PyTorch (:mod:`symcomp.torch_backend.partition`).
 Tensors cross into symcomp through DLPack without copies; symcomp's outputs
 become tensors with ``torch.from_numpy``.

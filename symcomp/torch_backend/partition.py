@@ -1,7 +1,7 @@
 """Graph partitioning: the parts of an ATen graph symcomp supports run compiled, the rest in PyTorch.
 
 PyTorch's ``CapabilityBasedPartitioner`` groups the supported nodes
-(:func:`~symcomp.torch_backend.convert.is_supported`) into maximal partitions
+(:func:`~symcomp.torch_backend.fx_nodes.is_supported`) into maximal partitions
 that keep the graph acyclic and fuses each into a submodule; each submodule is
 converted into one symcomp function and replaced by a :class:`SymcompKernel`.
 Unsupported nodes stay in the outer graph and run eagerly.  Partitions made
@@ -21,7 +21,7 @@ from torch.fx.passes.infra.partitioner import CapabilityBasedPartitioner
 from torch.fx.passes.operator_support import OperatorSupportBase
 
 from symcomp.compile.function import function
-from symcomp.torch_backend.convert import ConversionError, convert_node, input_variable, is_supported, meta
+from symcomp.torch_backend.fx_nodes import ConversionError, convert_node, input_variable, is_supported, meta
 
 _NON_COMPUTE = ("t.default", "transpose.int", "permute.default", "view.default", "_unsafe_view.default",
                 "reshape.default", "unsqueeze.default", "squeeze.dim", "squeeze.dims", "detach.default",
