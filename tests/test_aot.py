@@ -114,7 +114,7 @@ def test_blas_kernels_link_against_scipys_openblas(tmp_path):
     libs = []
     for h in ("layer.h", "scale.h"):  # the libraries each header says to link (-lgomp when threaded, ...)
         line = (tmp_path / h).read_text().split("Link with:")[1].split("\n")[0]
-        libs += [t for t in line.split() if t.startswith("-l") and t not in libs and t != "-lopenblas)"]
+        libs += [t for t in line.split() if t.startswith("-l") and t not in libs]
     assert "-lm" in libs
     stdout = _gcc(tmp_path, ["main.c", "layer.o", "scale.o"],
                   [f"-L{lib.parent}", f"-l:{lib.name}", f"-Wl,-rpath,{lib.parent}"] + libs)
@@ -123,6 +123,21 @@ def test_blas_kernels_link_against_scipys_openblas(tmp_path):
     yv = np.tanh(xv @ wv)
     np.testing.assert_allclose(np.array(stdout.split(), float).reshape(9, 5), yv * 2.0 - yv.mean(axis=0),
                                rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("prefix, names, wrong", [
+    ("", ["dgemm_", "-lopenblas or -lblas"], "scipy.libs"),
+    ("scipy_", ["scipy_dgemm_", "SciPy's bundled OpenBLAS", "scipy.libs/libscipy_openblas"], "-lopenblas"),
+    ("my_", ["my_dgemm_", "symbol prefix 'my_'"], "-lopenblas"),
+])
+def test_header_names_the_blas_that_provides_the_prefixed_symbols(prefix, names, wrong):
+    """-lopenblas cannot provide scipy_dgemm_: the header's link line must name the library that can."""
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    layer = embed.emit_object(symcomp.function([x, w], T.dot(x, w), name="layer"), [(4, 3), (3, 2)],
+                              blas_prefix=prefix)
+    line = layer.header.split("Link with:")[1].split("\n")[0]
+    assert all(n in line for n in names), line
+    assert wrong not in line and line.rstrip().endswith("-lm"), line
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -137,4 +137,4 @@ def emit_object(f, shapes: ShapesSpec = None, *, name: Optional[str] = None, fun
     k = specialize(f, shapes, name)
     module, libs, blas = link_kernel(k, blas_prefix)
     obj = _object_machine().emit_object(module)
-    return AOTObject(obj, replace(k.abi, libraries=libs, blas=blas))
+    return AOTObject(obj, replace(k.abi, libraries=libs, blas=blas, blas_prefix=blas_prefix if blas else ""))
