@@ -87,7 +87,7 @@ def emit_ptx(module) -> str:
 
     Raises:
         NotImplementedError: naming an op the CUDA backend cannot compile.
-        ImportError: when Numba CUDA is not installed (``pip install 'symcomp[cuda]'``).
+        ImportError: when Numba CUDA is not installed (``pip install -e '.[cuda]'``).
     """
     legalize(module)
     return "".join(ptx_listing(f, general_kernels(f)) for f in module.funcs)

@@ -1,6 +1,6 @@
 """Compiling and launching kernels: Numba CUDA for code generation, cuda.core for the driver.
 
-Numba CUDA (the ``numba-cuda`` package, installed by ``pip install 'symcomp[cuda]'``)
+Numba CUDA (the ``numba-cuda`` package, installed from the checkout by ``pip install -e '.[cuda]'``)
 compiles the Python kernel source that :mod:`symcomp.backends.cuda.render` writes
 to PTX with :func:`numba.cuda.compile_ptx` (NVVM runs on the CPU, no GPU needed).
 On a GPU the same PTX, compiled for the device's architecture, is loaded with
@@ -46,8 +46,8 @@ def _numba_cuda():
     try:
         from numba import cuda  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("device='cuda' needs Numba CUDA: pip install 'symcomp[cuda]' "
-                          f"(numba-cuda with NVVM); importing it failed: {exc}") from exc
+        raise ImportError("device='cuda' needs Numba CUDA with NVVM: pip install 'numba-cuda[cu13]' (from "
+                          f"symcomp's checkout: pip install -e '.[cuda]'); importing it failed: {exc}") from exc
     return cuda
 
 
