@@ -144,7 +144,7 @@ def test_install_commands_install_this_checkout_with_existing_extras():
     seen = 0
     for doc in DOCS:
         for m in _PIP_INSTALL.finditer(doc.read_text(encoding="utf-8")):
-            words = [w.strip("'\"") for w in m.group(1).split() if not w.startswith("-") or w.startswith("-e")]
+            words = [w.strip("'\"()") for w in m.group(1).split() if not w.startswith("-") or w.startswith("-e")]
             targets = [w for w in words if w not in ("-e",)]
             assert targets, f"{_rel(doc)}: 'pip install {m.group(1)}' installs nothing"
             for t in targets:
