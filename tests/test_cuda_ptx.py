@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 if importlib.util.find_spec("numba_cuda") is None:
-    pytest.skip("the CUDA backend needs numba-cuda (pip install 'symcomp[cuda]')", allow_module_level=True)
+    pytest.skip("the CUDA backend needs numba-cuda (pip install -e '.[cuda]')", allow_module_level=True)
 
 import symcomp  # noqa: E402
 from symcomp import tensor as T  # noqa: E402
@@ -117,6 +117,20 @@ def test_calling_without_a_gpu_raises_a_clear_error():
     assert ".entry" in f.dump("ptx")
     with pytest.raises(RuntimeError, match="no CUDA GPU was found"):
         f(np.ones(3))
+
+
+def test_calling_with_shared_variables_without_a_gpu_raises_the_same_clear_error():
+    """Uploading the shared variables used to come first, and crashed inside Numba (CudaSupportError)."""
+    from numba import cuda
+
+    if cuda.is_available():
+        pytest.skip("a GPU is present")
+    x = T.dmatrix("x")
+    W = symcomp.shared(np.arange(6.0).reshape(3, 2), name="W")
+    f = symcomp.function([x], T.dot(x, W).sum(), updates=[(W, W * 0.5)], device="cuda")
+    with pytest.raises(RuntimeError, match="no CUDA GPU was found"):
+        f(np.ones((2, 3)))
+    np.testing.assert_array_equal(W.get_value(), np.arange(6.0).reshape(3, 2))  # untouched, still readable
 
 
 def test_config_device_selects_the_cuda_backend():

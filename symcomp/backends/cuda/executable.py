@@ -96,7 +96,11 @@ class CUDAExecutable:
         (dtype, rank, static sizes) and used in place; anything else goes
         through the usual host conversion.  Shared variables are read from
         their device copies and updated there (:mod:`.residency`).
+
+        Raises:
+            RuntimeError: when no GPU is found and the simulator is off (before anything is uploaded).
         """
+        driver.require_device()  # before any upload: without a GPU, the clear error, not Numba's
         arrays = [a if trust_input else self._convert(spec, a) for spec, a in zip(specs, args)]
         containers = [residency.attach(s) for s in self.sig.shared]
         arrays += [c.device_value() for c in containers]
