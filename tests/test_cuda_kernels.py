@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 if importlib.util.find_spec("numba_cuda") is None:  # not importing numba.cuda: see _enable_simulator
-    pytest.skip("the CUDA backend needs numba-cuda (pip install 'symcomp[cuda]')", allow_module_level=True)
+    pytest.skip("the CUDA backend needs numba-cuda (pip install -e '.[cuda]')", allow_module_level=True)
 
 import symcomp  # noqa: E402
 from test_cuda_cases import (  # noqa: E402

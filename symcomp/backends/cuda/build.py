@@ -59,6 +59,8 @@ def ptx_listing(func, kernels: list) -> str:
 
     A kernel shared by several ops (equal source) is listed once.
     """
+    todo = {spec.name: spec for _, specs in kernels for spec in specs if spec.name not in _PTX_CACHE}
+    _PTX_CACHE.update(zip(todo, driver.ptx_many(todo.values())))  # one child process under the simulator
     printer = Printer()
     for a in func.args:
         printer.namer(a)
