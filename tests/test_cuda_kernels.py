@@ -285,6 +285,7 @@ def scenario_index_error_then_good_call():
 def test_index_out_of_range_raises_index_error(run_cuda):
     raised, good = run_cuda(scenario_index_error_then_good_call)
     assert raised is not None and "sc.advanced_subtensor" in raised
+    assert "index 4 is out of bounds for axis 0 with size 4" in raised  # which index, and the axis size
     np.testing.assert_array_equal(good, np.arange(20.0).reshape(4, 5)[[0, 3]] * 2)
 
 
