@@ -32,7 +32,12 @@ class Function:
         device: 'cpu' or 'cuda'.
         signature: how parameters map to inputs and shared variables.
         timings: seconds spent per compilation stage.
+        traced_locations: the location of every op of ``f.dump("traced")``, in the order of
+            ``walk()`` (``parse`` of that text gives the ops, these give back their origins: the
+            lines of the user's program), or () when unknown.
     """
+
+    traced_locations: tuple = ()
 
     def __init__(self, module: ModuleOp, sig: Signature, executable, stages: dict, mode: str, device: str,
                  name: str, allow_input_downcast: bool, trust_input: bool, single_output: bool, timings: dict):
@@ -268,6 +273,7 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
     timings = {} if timings is None else timings
     m = get_mode(mode_name)
     stages: dict = {}
+    traced_locations = tuple(op.loc for op in module.walk())  # before any pass changes the module
     # A compile only allocates (IR, imports of the backend's modules on first use), so the cyclic
     # collector has nothing to free, but the collections those allocations trigger walk the whole
     # heap: in a process holding SciPy and scikit-learn, ~50 ms of a 80 ms warm compile.
@@ -277,5 +283,7 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
         else:
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)
-    return Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
-                    allow_input_downcast, trust_input, single_output, timings)
+    f = Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
+                 allow_input_downcast, trust_input, single_output, timings)
+    f.traced_locations = traced_locations
+    return f
