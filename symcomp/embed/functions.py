@@ -33,7 +33,8 @@ def single_function_module(module: ModuleOp, func: Optional[str] = None) -> Modu
 
 
 def compile(module: ModuleOp, func: Optional[str] = None, *, mode: Optional[str] = None,
-            device: Optional[str] = None, allow_input_downcast: bool = False, optimize: bool = True) -> Function:
+            device: Optional[str] = None, allow_input_downcast: Optional[bool] = None,
+            optimize: bool = True) -> Function:
     """Compile one function of an IR module into a Python callable.
 
     The module is verified, copied (never changed) and compiled as
@@ -46,7 +47,8 @@ def compile(module: ModuleOp, func: Optional[str] = None, *, mode: Optional[str]
         module: a ``builtin.module``.
         func: the function's name (needed when the module holds several).
         mode, device: as for :func:`symcomp.function`.
-        allow_input_downcast: accept arguments whose dtype must be downcast.
+        allow_input_downcast: as for :func:`symcomp.function` (True: accept arguments whose dtype
+            must be downcast; None, the default: also Python floats for ``config.floatX`` inputs).
         optimize: run the mode's passes (False for IR that was optimized already).
 
     Raises:
