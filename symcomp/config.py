@@ -2,12 +2,20 @@
 
 Each can also be set before import through the environment variable
 ``SYMCOMP_FLAGS`` (``SYMCOMP_FLAGS="floatX=float32,num_threads=1"``), as
-Theano's ``THEANO_FLAGS``.
+Theano's ``THEANO_FLAGS``.  When ``SYMCOMP_FLAGS`` is not set, ``THEANO_FLAGS``
+itself is read, with the same syntax (comma-separated ``key=value`` entries, the
+last one of a key winning), so a Theano user's environment carries over: its
+``floatX``, ``device`` (``cpu``; ``cuda``, ``cuda0``, ``gpu``... mean ``cuda``)
+and ``mode`` (``FAST_RUN``, ``FAST_COMPILE``, ``DebugMode``, ``NanGuardMode``)
+apply; Theano's other flags, and values symcomp does not have (``floatX=float16``),
+are ignored with a warning, as Theano warns about flags it does not recognise.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import warnings
 
 _CHOICES = {
     "floatX": ("float64", "float32"),
@@ -37,15 +45,35 @@ class Config:
             "tier_up": True,
         })
         object.__setattr__(self, "_listeners", {})
-        for item in filter(None, os.environ.get("SYMCOMP_FLAGS", "").split(",")):
-            key, _, value = item.partition("=")
-            key = key.strip()
-            if key in ("num_threads",):
-                setattr(self, key, int(value))
-            elif key in ("cache", "tier_up"):
-                setattr(self, key, value.strip().lower() in ("1", "true", "yes", "on"))
-            else:
-                setattr(self, key, value.strip())
+        if "SYMCOMP_FLAGS" in os.environ:
+            for key, value in _entries("SYMCOMP_FLAGS"):
+                self._set_flag(key, value)
+        elif os.environ.get("THEANO_FLAGS", "").strip():
+            self._read_theano_flags()
+
+    def _set_flag(self, key: str, value: str) -> None:
+        if key in ("num_threads",):
+            setattr(self, key, int(value))
+        elif key in ("cache", "tier_up"):
+            setattr(self, key, value.lower() in ("1", "true", "yes", "on"))
+        else:
+            setattr(self, key, value)
+
+    def _read_theano_flags(self) -> None:
+        ignored = []
+        for key, value in _entries("THEANO_FLAGS"):
+            translated = _THEANO_VALUES.get(key, lambda v: v)(value) if key in self._values else None
+            if translated is None:
+                ignored.append(f"{key}={value}")
+                continue
+            try:
+                self._set_flag(key, translated)
+            except (ValueError, AttributeError):
+                ignored.append(f"{key}={value}")
+        if ignored:
+            warnings.warn(f"THEANO_FLAGS: symcomp ignores {', '.join(ignored)} (it reads floatX, device, mode, "
+                          f"num_threads, cache and tier_up; set SYMCOMP_FLAGS to give symcomp its own flags)",
+                          stacklevel=3)
 
     def __getattr__(self, key):
         try:
@@ -75,6 +103,36 @@ class Config:
 
     def __repr__(self):
         return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+def _entries(variable: str) -> list[tuple[str, str]]:
+    """The ``key=value`` entries of an environment variable (Theano's syntax; an entry without
+    ``=`` is ignored with a warning, as Theano does)."""
+    out = []
+    for item in os.environ.get(variable, "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, eq, value = item.partition("=")
+        if not eq:
+            warnings.warn(f"{variable}: entry {item!r} has no value; ignored", stacklevel=4)
+            continue
+        out.append((key.strip(), value.strip()))
+    return out
+
+
+def _theano_device(value: str):
+    if value == "cpu":
+        return "cpu"
+    return "cuda" if re.fullmatch(r"(cuda|gpu)\d*", value) else None
+
+
+_THEANO_VALUES = {
+    "device": _theano_device,
+    "mode": lambda v: {"FAST_RUN": "fast", "FAST_COMPILE": "fast_compile", "DebugMode": "debug",
+                       "DEBUG_MODE": "debug", "NanGuardMode": "nanguard"}.get(v, v),
+}
+"""THEANO_FLAGS values and what they mean for symcomp (None: symcomp has no such setting)."""
 
 
 config = Config()

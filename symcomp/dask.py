@@ -33,6 +33,7 @@ import numpy as np
 from symcomp.compile.function import Function, compile_module
 from symcomp.compile.trace import Signature
 from symcomp.ir.core import Placeholder, Value
+from symcomp.ir.locations import where
 from symcomp.ir.module import ReturnOp, new_func, new_module
 from symcomp.ir.opdef import Elementwise
 from symcomp.ir.ops.basic import Constant
@@ -78,9 +79,9 @@ class _Analysis:
                 self._classify(op)
 
     def _refuse(self, op, why: str):
-        where = f" (created at {op.loc})" if op.loc else ""
+        at = f" (created at {op.loc})" if op.loc else ""
         raise NotImplementedError(f"symcomp.dask.map_blocks cannot split {self.f.name} into blocks: {op.name}"
-                                  f"{where} {why}")
+                                  f"{at} {why}")
 
     def _classify(self, op) -> None:
         kinds = {self.kind[v] for v in op.operands}
@@ -125,7 +126,8 @@ class _Analysis:
                 op.check_broadcast([self.types[v].shape for v in op.operands], [None] * len(op.operands),
                                    [t.shape for t in types])
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"symcomp.dask.map_blocks: the arrays do not fit {self.f.name}: {exc}") from None
+                raise ValueError(f"symcomp.dask.map_blocks: the arrays do not fit {self.f.name}: {exc} "
+                                 f"(in {where(op)})") from None
         else:
             types = [r.type for r in op.results]
         for r, t in zip(op.results, types):
@@ -178,6 +180,21 @@ def _check_function(f, arrays) -> None:
             raise ValueError(f"{f.name}: {label} has unknown chunk sizes; call compute_chunk_sizes() first")
 
 
+def _traced_func(f: Function):
+    """``f``'s traced function, parsed from ``f.dump("traced")`` with the locations of the user's
+    program on its ops (so errors point at the user's lines, not at the dumped text)."""
+    from symcomp.ir.parser import parse
+
+    module = parse(f.dump("traced"), f"<traced {f.name}>")
+    ops = list(module.walk())
+    locs = f.traced_locations
+    if len(locs) == len(ops):
+        for op, loc in zip(ops, locs):
+            if loc is not None:
+                op.loc = loc
+    return module.func()
+
+
 def map_blocks(f: Function, *arrays, name: Optional[str] = None):
     """Apply the compiled function ``f`` to Dask arrays, block by block.
 
@@ -202,11 +219,10 @@ def map_blocks(f: Function, *arrays, name: Optional[str] = None):
     from dask.base import tokenize
 
     from symcomp.compile.pickling import content_key
-    from symcomp.ir.parser import parse
 
     arrays = [a if isinstance(a, da.Array) else da.asarray(a) for a in arrays]
     _check_function(f, arrays)
-    func = parse(f.dump("traced"), f"<traced {f.name}>").func()
+    func = _traced_func(f)
     info = _Analysis(f, func, [a.shape for a in arrays])
     out = func.return_op.operands[0]
     out_kind = info.kind[out]

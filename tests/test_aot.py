@@ -114,7 +114,7 @@ def test_blas_kernels_link_against_scipys_openblas(tmp_path):
     libs = []
     for h in ("layer.h", "scale.h"):  # the libraries each header says to link (-lgomp when threaded, ...)
         line = (tmp_path / h).read_text().split("Link with:")[1].split("\n")[0]
-        libs += [t for t in line.split() if t.startswith("-l") and t not in libs and t != "-lopenblas)"]
+        libs += [t for t in line.split() if t.startswith("-l") and t not in libs]
     assert "-lm" in libs
     stdout = _gcc(tmp_path, ["main.c", "layer.o", "scale.o"],
                   [f"-L{lib.parent}", f"-l:{lib.name}", f"-Wl,-rpath,{lib.parent}"] + libs)
@@ -123,6 +123,78 @@ def test_blas_kernels_link_against_scipys_openblas(tmp_path):
     yv = np.tanh(xv @ wv)
     np.testing.assert_allclose(np.array(stdout.split(), float).reshape(9, 5), yv * 2.0 - yv.mean(axis=0),
                                rtol=1e-13, atol=1e-14)
+
+
+STEP_MAIN_C = """\
+#include <stdio.h>
+#include "step.h"
+
+int main(void) {
+  static double x[MAIN_KERNEL_X_SIZE], W[MAIN_KERNEL_W_SIZE], new_W[MAIN_KERNEL_NEW_W_SIZE], loss;
+  static int64_t y[MAIN_KERNEL_Y_SIZE];
+  for (unsigned i = 0; i < MAIN_KERNEL_X_SIZE; i++) x[i] = (double)((int)(i * 7 % 11) - 5) / 4.0;
+  for (unsigned i = 0; i < MAIN_KERNEL_W_SIZE; i++) W[i] = (double)((int)(i * 5 % 7) - 3) / 8.0;
+  for (unsigned i = 0; i < MAIN_KERNEL_Y_SIZE; i++) y[i] = i % 3;
+  int32_t status = main_kernel(x, y, W, &loss, new_W, NULL);
+  if (status != SYMCOMP_OK) { printf("status %d\\n", status); return 1; }
+  printf("%.17g\\n", loss);
+  for (unsigned i = 0; i < MAIN_KERNEL_NEW_W_SIZE; i++) printf("%.17g\\n", new_W[i]);
+  return 0;
+}
+"""
+
+
+def test_symcomp_opt_emit_obj_takes_a_dumped_training_step(tmp_path, capsys):
+    """A function with shared variables (any dumped training step) used to be refused by the CLI
+    although embed.emit_object handles it: each shared variable is a parameter (its current value
+    read through a pointer, its new value written through another)."""
+    lib = _scipy_openblas()
+    if lib is None:
+        pytest.skip("this SciPy build has no bundled OpenBLAS (scipy.libs/libscipy_openblas*.so)")
+    x, y = T.dmatrix("x"), T.lvector("y")
+    W = symcomp.shared(np.zeros((4, 3)), name="W")
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(x, W)), y))
+    step = symcomp.function([x, y], loss, updates=[(W, W - 0.5 * T.grad(loss, W))])
+    path = tmp_path / "step.sc"
+    path.write_text(step.dump("traced"))
+    args = [str(path), "--emit=obj", "-o", str(tmp_path / "step.o"), "--header", str(tmp_path / "step.h"),
+            "--shape", "x=5x4", "--shape", "y=5", "--blas-prefix=scipy_"]
+    assert opt_main(args) == 1  # W's shape missing: where, and which flag to give
+    assert capsys.readouterr().err.startswith(
+        f"{path}:2:3: error: cannot make an object file: @main: shared parameter %W has type tensor<?x?xf64> "
+        "with dynamic sizes; give its shape (--shape W=...)")
+    assert opt_main(args + ["--shape", "W=4x3"]) == 0, capsys.readouterr().err
+    header = (tmp_path / "step.h").read_text()
+    assert "int32_t main_kernel(const double *x, const int64_t *y, const double *W, double *out0, " \
+           "double *new_W, void *workspace);" in header
+    (tmp_path / "main.c").write_text(STEP_MAIN_C)
+    libs = [t for t in header.split("Link with:")[1].split("\n")[0].split() if t.startswith("-l")]
+    stdout = _gcc(tmp_path, ["main.c", "step.o"], [str(lib), f"-Wl,-rpath,{lib.parent}"] + libs)
+    got = np.array(stdout.split(), float)
+    i = np.arange(20)
+    xv, wv, yv = ((i * 7 % 11 - 5) / 4.0).reshape(5, 4), ((np.arange(12) * 5 % 7 - 3) / 8.0).reshape(4, 3), \
+        np.arange(5) % 3
+    z = xv @ wv
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    onehot = np.eye(3)[yv]
+    np.testing.assert_allclose(got[0], -np.mean(np.log(p[np.arange(5), yv])), rtol=1e-13)
+    np.testing.assert_allclose(got[1:].reshape(4, 3), wv - 0.5 * xv.T @ (p - onehot) / 5, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("prefix, names, wrong", [
+    ("", ["dgemm_", "-lopenblas or -lblas"], "scipy.libs"),
+    ("scipy_", ["scipy_dgemm_", "SciPy's bundled OpenBLAS", "scipy.libs/libscipy_openblas"], "-lopenblas"),
+    ("my_", ["my_dgemm_", "symbol prefix 'my_'"], "-lopenblas"),
+])
+def test_header_names_the_blas_that_provides_the_prefixed_symbols(prefix, names, wrong):
+    """-lopenblas cannot provide scipy_dgemm_: the header's link line must name the library that can."""
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    layer = embed.emit_object(symcomp.function([x, w], T.dot(x, w), name="layer"), [(4, 3), (3, 2)],
+                              blas_prefix=prefix)
+    line = layer.header.split("Link with:")[1].split("\n")[0]
+    assert all(n in line for n in names), line
+    assert wrong not in line and line.rstrip().endswith("-lm"), line
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -83,17 +83,33 @@ def test_invalid_ir_exits_1_with_a_located_message(ir_file):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--bogus"], "unrecognized arguments: --bogus (see symcomp-opt --help)"),
     (["--pass-pipeline=nope"], "unknown pass 'nope'"),
     (["--cse", "--pass-pipeline=dce"], "not both"),
     (["--emit=wasm"], "invalid choice: 'wasm'"),
     (["--print-ir-before=nope"], "cannot print IR around unknown pass 'nope'"),
     (["/no/such/file.sc"], "cannot read /no/such/file.sc: No such file or directory"),
+    (["-p", "builtin.module(cse"], "the '(' at column 15 is never closed (expected ')') at column 19"),
+    (["-p", "builtin.module(cse,dce"], "the '(' at column 15 is never closed (expected ')')"),
+    (["-p", "fuse{max-ops=3"], "'{' is never closed (options are written NAME{key=value ...}) at column 5"),
+    (["-p", "cse,dce}"], "'}' closes no '{' at column 8"),
+    (["-p", "cse)"], "unexpected ')' (only builtin.module(...) may wrap a pipeline) at column 4"),
 ])
-def test_bad_usage_exits_2(argv, message):
+def test_bad_usage_exits_2_with_the_reason_first(argv, message):
+    """As mlir-opt: the reason on the first line (a pipeline follows with a caret), no usage block.
+    A missing ')' used to read "unknown pass 'builtin.module'", a missing '}' "expected ','"."""
     status, out, err = run(argv, SIMPLE)
     assert status == 2 and out == ""
-    assert message in err and "usage: symcomp-opt" in err
+    first = err.splitlines()[0]
+    assert first.startswith("symcomp-opt: error: ") and message in first, err
+    assert "usage:" not in err and len(err.splitlines()) <= 3, err
+
+
+def test_help_describes_every_emission_kind():
+    text = opt.build_parser().format_help()
+    for kind in opt.EMIT_KINDS:
+        assert f"{kind}: " in text or f"{kind} / " in text or f"/ {kind}: " in text, f"--emit={kind} is not described"
+    assert "mlir: the module in upstream MLIR dialects" in " ".join(text.split())
 
 
 def test_unwritable_output_exits_2(ir_file, tmp_path):
@@ -191,9 +207,11 @@ def test_emit_reports_what_the_backend_cannot_compile(ir_file):
   }
 }
 """
-    status, out, err = run([ir_file(text), "--emit=llvm"])
+    path = ir_file(text)
+    status, out, err = run([path, "--emit=llvm"])
     assert (status, out) == (1, "")
-    assert err.startswith("error: the CPU backend cannot compile @f: a size or index depends on the data")
+    assert err.startswith(f"{path}:2:3: error: the CPU backend cannot compile @f: a size or index depends on "
+                          "the data")  # located at the function
 
 
 def test_emit_ptx_without_the_cuda_backend(ir_file, monkeypatch):

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 if importlib.util.find_spec("numba_cuda") is None:  # not importing numba.cuda: see _enable_simulator
-    pytest.skip("the CUDA backend needs numba-cuda (pip install 'symcomp[cuda]')", allow_module_level=True)
+    pytest.skip("the CUDA backend needs numba-cuda (pip install -e '.[cuda]')", allow_module_level=True)
 
 import symcomp  # noqa: E402
 from test_cuda_cases import (  # noqa: E402
@@ -285,6 +285,7 @@ def scenario_index_error_then_good_call():
 def test_index_out_of_range_raises_index_error(run_cuda):
     raised, good = run_cuda(scenario_index_error_then_good_call)
     assert raised is not None and "sc.advanced_subtensor" in raised
+    assert "index 4 is out of bounds for axis 0 with size 4" in raised  # which index, and the axis size
     np.testing.assert_array_equal(good, np.arange(20.0).reshape(4, 5)[[0, 3]] * 2)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 if importlib.util.find_spec("numba_cuda") is None:
-    pytest.skip("the CUDA backend needs numba-cuda (pip install 'symcomp[cuda]')", allow_module_level=True)
+    pytest.skip("the CUDA backend needs numba-cuda (pip install -e '.[cuda]')", allow_module_level=True)
 
 import symcomp  # noqa: E402
 from symcomp import tensor as T  # noqa: E402
@@ -117,6 +117,47 @@ def test_calling_without_a_gpu_raises_a_clear_error():
     assert ".entry" in f.dump("ptx")
     with pytest.raises(RuntimeError, match="no CUDA GPU was found"):
         f(np.ones(3))
+
+
+def test_calling_with_shared_variables_without_a_gpu_raises_the_same_clear_error():
+    """Uploading the shared variables used to come first, and crashed inside Numba (CudaSupportError)."""
+    from numba import cuda
+
+    if cuda.is_available():
+        pytest.skip("a GPU is present")
+    x = T.dmatrix("x")
+    W = symcomp.shared(np.arange(6.0).reshape(3, 2), name="W")
+    f = symcomp.function([x], T.dot(x, W).sum(), updates=[(W, W * 0.5)], device="cuda")
+    with pytest.raises(RuntimeError, match="no CUDA GPU was found"):
+        f(np.ones((2, 3)))
+    np.testing.assert_array_equal(W.get_value(), np.arange(6.0).reshape(3, 2))  # untouched, still readable
+
+
+PTX_DUMP = """
+import numpy as np, symcomp
+from symcomp import tensor as T
+x = T.dmatrix("x")
+W = symcomp.shared(np.ones((3, 2)), name="W")
+f = symcomp.function([x], T.exp(T.dot(x, W)).sum(axis=1), updates=[(W, W * 0.5)], device="cuda")
+print(f.dump("ptx"), end="")
+"""
+
+
+def test_ptx_dump_works_under_the_simulator_too(tmp_path):
+    """The README says dumping PTX works without a GPU; with the simulator on it used to be refused
+    (the simulator replaces Numba's compiler in its process: a child process without it compiles)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", SYMCOMP_CACHE_DIR=str(tmp_path))
+    simulated = subprocess.run([sys.executable, "-c", PTX_DUMP], capture_output=True, text=True, env=env,
+                               timeout=600)
+    assert simulated.returncode == 0, simulated.stderr[-3000:]
+    here: dict = {}
+    exec(PTX_DUMP.replace('print(f.dump("ptx"), end="")', 'text = f.dump("ptx")'), here)
+    assert simulated.stdout == here["text"]
+    assert simulated.stdout.count(".visible .entry") >= 2
 
 
 def test_config_device_selects_the_cuda_backend():

@@ -148,3 +148,31 @@ def test_outputs_that_ignore_the_elements_are_refused():
     f = symcomp.function([x], T.shape(x)[0] * 2)
     with pytest.raises(NotImplementedError, match="does not depend on the arrays' elements"):
         sd.map_blocks(f, np.ones((3, 3)))
+
+
+def test_errors_on_workers_point_at_the_users_lines(client):
+    """The functions reach the workers pickled, as IR text; the pickle carries the ops' locations."""
+    import inspect
+
+    i = T.lvector("i")
+    power = symcomp.function([i], T.sum(i ** T.constant(np.int64(-1)))); line = inspect.currentframe().f_lineno  # noqa: E702,E501
+    with pytest.raises(ValueError, match=rf"negative integer powers.*test_dask.py:{line}"):
+        sd.map_blocks(power, da.from_array(np.array([1, 2, 3, 4]), chunks=2)).compute()
+
+
+def test_errors_point_at_the_users_lines():
+    """They pointed at the dumped IR ('<traced main>:11:10'), which the user never wrote."""
+    import inspect
+
+    here = inspect.currentframe().f_lineno
+    x, w, i = T.dmatrix("x"), T.dmatrix("w"), T.lvector("i")
+    product = symcomp.function([x, w], T.dot(x, w))  # line here + 2
+    with pytest.raises(NotImplementedError, match=rf"sc.dot \(created at .*test_dask.py:{here + 2}\)"):
+        sd.map_blocks(product, da.ones((4, 3), chunks=2), da.ones((3, 2), chunks=2))
+    power = symcomp.function([i], T.sum(i ** T.constant(np.int64(-1))))  # line here + 5
+    with pytest.raises(ValueError, match=rf"negative integer powers.*test_dask.py:{here + 5}"):
+        sd.map_blocks(power, da.from_array(np.array([1, 2, 3, 4]), chunks=2)).compute(scheduler="sync")
+    q, v = T.dvector("q"), T.dvector("v")
+    dot = symcomp.function([q, v], T.sum(q * v))  # line here + 9
+    with pytest.raises(ValueError, match=rf"do not fit main: .*sc.mul created at .*test_dask.py:{here + 9}\)"):
+        sd.map_blocks(dot, da.ones(4, chunks=2), da.ones(3, chunks=3))

@@ -125,8 +125,9 @@ def test_out_of_bounds_integer_array_index_raises_index_error():
     want = X.copy()
     np.add.at(want, [2, -3, 2], 1.0)
     np.testing.assert_array_equal(inc, want)
-    for bad in ([3], [-4], [0, 7]):
-        with pytest.raises(IndexError, match="index out of bounds in sc.advanced_subtensor"):
+    for bad, index in (([3], 3), ([-4], -4), ([0, 7], 7)):
+        with pytest.raises(IndexError, match=rf"sc.advanced_subtensor: index {index} is out of bounds for axis 0 "
+                                             r"with size 3 \(in sc.advanced_subtensor created at"):
             f(X, np.array(bad))
 
 

@@ -127,3 +127,25 @@ def test_folding_matches_numpy_for_random_constants(data, fn, dtype):
     assert count(after, "sc.constant") >= 1 and op_names(after)[-2] == "sc.add"
     got = evaluate(after, np.zeros(shape, x.dtype))[0]
     np.testing.assert_array_equal(got, expected)
+
+
+def test_a_fold_that_would_change_a_consumers_type_is_not_made():
+    """sc.dim of a static size is foldable, but broadcast_to's rule reads its size operands' values:
+    folding the size to a constant gave 1 where the IR says '?', and the verifier rejected the module
+    (T.unbroadcast builds exactly this)."""
+    from symcomp import ir
+    from symcomp.passes import PassManager
+
+    text = """module {
+  func.func @f(%x: tensor<1x?xf64>) -> (tensor<?x?xf64>) {
+    %0 = sc.dim %x {axis = 0} : tensor<i64>
+    %1 = sc.dim %x {axis = 1} : tensor<i64>
+    %2 = sc.broadcast_to %x, %0, %1 {shape = [?, ?]} : tensor<?x?xf64>
+    func.return %2
+  }
+}
+"""
+    m = ir.parse(text, "t.sc")
+    PassManager("constant-fold", verify_each=True).run(m)
+    assert str(m) == text
+    np.testing.assert_array_equal(evaluate(m, np.ones((1, 3)))[0], np.ones((1, 3)))

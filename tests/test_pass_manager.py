@@ -102,7 +102,10 @@ def test_pass_options_are_described(test_passes):
     ("test-tune{aggressive=yes}", "option aggressive='yes' is not a valid bool"),
     ("test-tune{speed=1}", "pass test-tune has no option 'speed' (options: max-ops, ratio, aggressive, mode)"),
     ("test-tune{max-ops}", "option 'max-ops' must be written key=value"),
-    ("cse{", "expected ',' between passes at column 4"),
+    ("cse{", "'{' is never closed (options are written NAME{key=value ...}) at column 4"),
+    ("cse,dce}", "'}' closes no '{' at column 8"),
+    ("builtin.module(cse,dce", "the '(' at column 15 is never closed (expected ')') at column 23"),
+    ("cse(dce)", "unexpected '(' (only builtin.module(...) may wrap a pipeline) at column 4"),
 ])
 def test_pipeline_errors(test_passes, text, message):
     with pytest.raises(PipelineError) as info:

@@ -5,8 +5,10 @@
 * ``asm``: the CPU backend's native assembly for the host, after LLVM's ``-O2``
   pipeline (as ``f.dump('asm')``);
 * ``ptx``: the CUDA backend's PTX, from ``symcomp.backends.cuda.emit_ptx(module)``;
+* ``mlir``: the module in upstream MLIR dialects (:func:`symcomp.mlir.export_module`);
 * ``obj``: an ELF object file exporting one function as a C kernel specialized to
-  fixed input shapes, and its C header (:func:`emit_object`, docs/embedding.md).
+  fixed input shapes (shared variables included: their values are pointer
+  arguments), and its C header (:func:`emit_object`, docs/embedding.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ EMIT_KINDS = ("ir", "llvm", "asm", "ptx", "mlir", "obj")
 
 
 class EmitError(Exception):
-    """A backend cannot produce code for the module (the message says why)."""
+    """A backend cannot produce code for the module (the message says why).
+
+    Attributes:
+        op: the function the error concerns (its location is reported), or None.
+    """
+
+    def __init__(self, message: str, op=None):
+        super().__init__(message)
+        self.op = op
 
 
 def emit(module: ModuleOp, kind: str) -> str:
@@ -87,7 +97,11 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
         raise EmitError(f"--emit=obj exports one function; the module holds {len(module.funcs)}: choose one "
                         "with --func NAME")
     try:
-        names = [a.name for a in module.func(func).args]
+        target = module.func(func)
+    except KeyError as exc:
+        raise EmitError(f"cannot make an object file: {exc}") from None
+    try:
+        names = [a.name for a in target.args]
         ordered = [None] * len(names)
         for key, shape in shapes.items():
             if isinstance(key, int):
@@ -100,7 +114,7 @@ def emit_object(module: ModuleOp, shapes: dict, func=None, blas_prefix: str = ""
                 raise ValueError(f"--shape {key}=...: no parameter named {key!r} (parameters: {names})")
         obj = make_object(module, ordered, func=func, blas_prefix=blas_prefix, mode="fast", optimize=False)
     except (ValueError, KeyError, NotImplementedError) as exc:
-        raise EmitError(f"cannot make an object file: {exc}") from None
+        raise EmitError(f"cannot make an object file: {exc}", target) from None
     return obj.object, obj.header
 
 
@@ -113,7 +127,7 @@ def _cpu(func, kind: str) -> str:
     try:
         llvm_ir = emit_llvm_ir(prepare(single, None), func.sym_name)
     except NotImplementedError as exc:
-        raise EmitError(f"the CPU backend cannot compile @{func.sym_name}: {exc}") from None
+        raise EmitError(f"the CPU backend cannot compile @{func.sym_name}: {exc}", func) from None
     if kind == "llvm":
         return llvm_ir
     ref = machine.parse(llvm_ir)

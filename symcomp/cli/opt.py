@@ -32,7 +32,15 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 class _UsageError(Exception):
-    """Bad arguments found after argparse (exit status 2)."""
+    """Bad arguments (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a usage error as mlir-opt does: the reason first, on one line (then, for a
+    pipeline, the text with a caret), without the usage block."""
+
+    def error(self, message: str):
+        raise _UsageError(f"{message} (see symcomp-opt --help)")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -41,17 +49,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
         return _run(parser, argv)
-    except SystemExit as exc:  # argparse: --help, --version and usage errors
+    except SystemExit as exc:  # argparse: --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
     except _UsageError as exc:
-        parser.print_usage(sys.stderr)
         print(f"symcomp-opt: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; its ``--help`` lists every registered pass with its description."""
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="symcomp-opt", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Read symcomp IR, run passes on it, and write the IR or the code a backend makes of it.",
         epilog=__doc__.split("\n\n", 1)[1])
@@ -62,12 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="passes to run, e.g. 'cse,dce' or 'fuse{max-ops=64}' (or give --NAME flags)")
     ap.add_argument("--emit", choices=EMIT_KINDS, default="ir",
                     help="ir: the IR (default); llvm / asm: the CPU backend's LLVM IR / native assembly; "
-                         "ptx: the CUDA backend's PTX; obj: an object file (-o) exporting a C function "
-                         "specialized to fixed shapes (see --header, --shape)")
+                         "ptx: the CUDA backend's PTX; mlir: the module in upstream MLIR dialects (func, arith, "
+                         "math, tensor, linalg, scf) for mlir-opt (docs/mlir.md); obj: an object file (-o) "
+                         "exporting a C function specialized to fixed shapes, shared variables included "
+                         "(see --header, --shape)")
     ap.add_argument("--header", metavar="FILE", help="with --emit=obj: also write the kernel's C header")
     ap.add_argument("--shape", action="append", default=[], metavar="NAME=DIMS",
                     help="with --emit=obj: the shape of a parameter whose type has dynamic sizes, e.g. x=64x3 "
-                         "(repeatable; NAME is the parameter's name or index)")
+                         "(repeatable; NAME is the parameter's name or index; shared variables are parameters)")
     ap.add_argument("--func", metavar="NAME", help="with --emit=obj: the function to export (when there are several)")
     ap.add_argument("--blas-prefix", default="", metavar="PREFIX",
                     help="with --emit=obj: prefix of the BLAS symbols called (default none: dgemm_; "
@@ -212,8 +221,8 @@ def _process(chunk: Chunk, filename: str, pm: PassManager, args) -> tuple[Option
         if args.emit == "obj":
             return emit_object(module, parse_shapes(args.shape), args.func, args.blas_prefix), None
         text = emit(module, args.emit)
-    except EmitError as exc:
-        return None, IRError(str(exc))
+    except EmitError as exc:  # located at the function it concerns, when it names one
+        return None, IRError(str(exc), op=exc.op)
     finally:
         pm.timing.add("Output", time.perf_counter() - t0)
     return text if text.endswith("\n") else text + "\n", None

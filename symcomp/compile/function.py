@@ -32,10 +32,16 @@ class Function:
         device: 'cpu' or 'cuda'.
         signature: how parameters map to inputs and shared variables.
         timings: seconds spent per compilation stage.
+        traced_locations: the location of every op of ``f.dump("traced")``, in the order of
+            ``walk()`` (``parse`` of that text gives the ops, these give back their origins: the
+            lines of the user's program), or () when unknown.
     """
 
+    traced_locations: tuple = ()
+
     def __init__(self, module: ModuleOp, sig: Signature, executable, stages: dict, mode: str, device: str,
-                 name: str, allow_input_downcast: bool, trust_input: bool, single_output: bool, timings: dict):
+                 name: str, allow_input_downcast: Optional[bool], trust_input: bool, single_output: bool,
+                 timings: dict):
         self.module = module
         self.signature = sig
         self.executable = executable
@@ -196,7 +202,7 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Value]]:
 
 
 def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, name: Optional[str] = None,
-             allow_input_downcast: bool = False, mode: Optional[str] = None, device: Optional[str] = None,
+             allow_input_downcast: Optional[bool] = None, mode: Optional[str] = None, device: Optional[str] = None,
              on_unused_input: str = "raise", trust_input: bool = False) -> Function:
     """Compile ``outputs`` (and ``updates``) as a function of ``inputs`` (Theano's ``theano.function``).
 
@@ -206,8 +212,11 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         updates: {shared variable: new value} or a list of pairs, applied after the outputs.
         givens: {variable: replacement expression} substituted before compiling.
         name: a name for the function (default 'main').
-        allow_input_downcast: accept inputs whose dtype must be downcast (e.g. float64 data
-            for a float32 input) instead of raising TypeError.
+        allow_input_downcast: True accepts inputs whose dtype must be downcast (e.g. float64 data
+            for a float32 input); False casts only safely (Python numbers: when exact) and raises
+            TypeError otherwise; None (the default, Theano's) is False, except that a Python float
+            is cast to an input whose dtype is ``config.floatX`` (``f(0.1)`` for a float32 input
+            under ``floatX=float32``).
         mode: 'fast' (default, all optimizations; Theano's 'FAST_RUN'), 'fast_compile',
             'reference' (the NumPy interpreter), or another registered mode.
         device: 'cpu' (default, from ``config.device``) or 'cuda'.
@@ -240,7 +249,7 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
 
 
 def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = None, device: Optional[str] = None,
-                   allow_input_downcast: bool = False, trust_input: bool = False, single_output: bool = False,
+                   allow_input_downcast: Optional[bool] = None, trust_input: bool = False, single_output: bool = False,
                    optimize: bool = True, timings: Optional[dict] = None) -> Function:
     """Optimize and compile a module holding one traced function (the second half of :func:`function`).
 
@@ -268,6 +277,7 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
     timings = {} if timings is None else timings
     m = get_mode(mode_name)
     stages: dict = {}
+    traced_locations = tuple(op.loc for op in module.walk())  # before any pass changes the module
     # A compile only allocates (IR, imports of the backend's modules on first use), so the cyclic
     # collector has nothing to free, but the collections those allocations trigger walk the whole
     # heap: in a process holding SciPy and scikit-learn, ~50 ms of a 80 ms warm compile.
@@ -277,5 +287,7 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
         else:
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)
-    return Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
-                    allow_input_downcast, trust_input, single_output, timings)
+    f = Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
+                 allow_input_downcast, trust_input, single_output, timings)
+    f.traced_locations = traced_locations
+    return f

@@ -5,7 +5,10 @@ Rules (Theano's, with NumPy 2 casting):
 * an array whose dtype converts safely (``np.can_cast(..., 'safe')``) is cast;
   one that would be downcast raises TypeError naming the input, unless the
   function was compiled with ``allow_input_downcast=True``;
-* Python scalars and lists are accepted when their values convert exactly;
+* Python scalars and lists are accepted when their values convert exactly; with
+  ``allow_input_downcast=None`` (the default, Theano's) a Python ``float`` is also
+  cast to an input of dtype ``config.floatX``, exact or not (``f(0.1)`` for a
+  float32 input under ``floatX=float32``);
 * the rank must match, and every statically known size must match (ValueError);
 * object, complex, string and None arguments raise TypeError;
 * ndarray subclasses are read as plain arrays (``np.matrix`` gives its 2-D
@@ -23,6 +26,7 @@ itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -36,10 +40,10 @@ class InputSpec:
 
     type: TensorType
     label: str
-    allow_downcast: bool
+    allow_downcast: Optional[bool]
 
     @staticmethod
-    def for_variable(v: Value, index: int, allow_downcast: bool) -> "InputSpec":
+    def for_variable(v: Value, index: int, allow_downcast: Optional[bool]) -> "InputSpec":
         label = f"input {index}" + (f" ({v.name})" if v.name else "")
         return InputSpec(v.type, label, allow_downcast)
 
@@ -109,15 +113,22 @@ class InputSpec:
         return value.view(np.ndarray)
 
     def _from_python(self, value, arr: np.ndarray, want: np.dtype) -> np.ndarray:
-        """Python numbers are weakly typed: accept them when the conversion is exact."""
+        """Python numbers are weakly typed: accept them when the conversion is exact (and, by
+        Theano's rule for allow_input_downcast=None, a Python float for a config.floatX input)."""
+        from symcomp.config import config
+
         if isinstance(value, np.generic):
             return arr
         with np.errstate(all="ignore"):
             conv = arr.astype(want)
-        if self.allow_downcast or np.array_equal(conv.astype(arr.dtype), arr, equal_nan=True):
+        float_to_floatx = self.allow_downcast is None and type(value) is float and want == np.dtype(config.floatX)
+        if self.allow_downcast or float_to_floatx or np.array_equal(conv.astype(arr.dtype), arr, equal_nan=True):
             return conv
+        why = ""
+        if self.allow_downcast is None and type(value) is float:
+            why = f" (a Python float is cast without it only for inputs of config.floatX, now {config.floatX})"
         raise TypeError(f"{self.label}: {value!r:.60} cannot be represented exactly as {want}; "
-                        "pass allow_input_downcast=True to convert anyway")
+                        f"pass allow_input_downcast=True to convert anyway{why}")
 
     def _cast(self, arr: np.ndarray, want: np.dtype) -> np.ndarray:
         if arr.dtype.kind not in "biuf":

@@ -4,6 +4,8 @@ Machine code is tied to one process (addresses of loaded code, of BLAS and
 libm), so a pickled Function carries what it was compiled *from*:
 
 * the optimized IR text (``f.dump("optimized")``; :func:`symcomp.ir.parse` reads it back),
+  and the location of each of its ops (the user's lines, which the text does not carry: errors
+  raised by the unpickled function, on a Dask worker say, still point at them),
 * the signature: input names, the number of outputs, which parameter each
   shared-variable update writes,
 * the shared variables themselves, pickled with their values (the pickle
@@ -78,6 +80,7 @@ def reduce_function(f) -> tuple:
         state = {
             "format": FORMAT,
             "ir": ir_text,
+            "locs": _locations(f.module, ir_text),
             "key": _key(ir_text, f.mode, f.device),
             "inputs": [v.name for v in sig.inputs],
             "shared": list(sig.shared),
@@ -91,6 +94,27 @@ def reduce_function(f) -> tuple:
         }
         _states[f] = state
     return (_rebuild_function, (state,))
+
+
+def _locations(module, ir_text: str) -> list:
+    """(file, line) of each op of ``module`` in walk order, when ``module`` prints as ``ir_text``
+    (the ops of the text are then those ops, in that order), else []."""
+    from symcomp.ir.printer import print_module
+
+    if print_module(module) != ir_text:
+        return []
+    return [None if op.loc is None or op.loc.col else (op.loc.file, op.loc.line) for op in module.walk()]
+
+
+def _restore_locations(module, locs) -> None:
+    from symcomp.ir.core import Location
+
+    ops = list(module.walk())
+    if not isinstance(locs, list) or len(locs) != len(ops):
+        return
+    for op, loc in zip(ops, locs):
+        if isinstance(loc, (list, tuple)) and len(loc) == 2:
+            op.loc = Location(str(loc[0]), int(loc[1]))
 
 
 def _check_format(state: dict, what: str) -> None:
@@ -109,6 +133,7 @@ def _rebuild_function(state: dict):
 
     _check_format(state, "Function")
     module = parse(state["ir"], "<pickled symcomp.Function>")
+    _restore_locations(module, state.get("locs"))
     func = module.func()
     shared = state["shared"]
     inputs = [Placeholder(a.type, name) for a, name in zip(func.args, state["inputs"])]

@@ -114,6 +114,7 @@ class KernelABI:
         ops: one line per operation (index, name, source location) for decoding error codes.
         libraries: link flags a program using the object file needs (``-lmvec``, ``-lm``...).
         blas: the BLAS symbols the object file calls (``dgemm_``...); a BLAS library must provide them.
+        blas_prefix: the prefix of those symbols (``""``, or ``"scipy_"`` for SciPy's bundled OpenBLAS).
     """
 
     symbol: str
@@ -122,6 +123,7 @@ class KernelABI:
     ops: tuple
     libraries: tuple = ()
     blas: tuple = ()
+    blas_prefix: str = ""
 
     @property
     def inputs(self) -> list[Arg]:
@@ -144,6 +146,16 @@ class KernelABI:
         """A ``ctypes.CFUNCTYPE`` of the C signature (typed element pointers, ``c_void_p`` workspace)."""
         argtypes = [ctypes.POINTER(ctypes_type(a.dtype)) for a in self.args] + [ctypes.c_void_p]
         return ctypes.CFUNCTYPE(ctypes.c_int32, *argtypes)
+
+    def blas_library(self) -> str:
+        """Which BLAS library provides :attr:`blas` (for the header's "Link with" line)."""
+        symbols = ", ".join(self.blas)
+        if self.blas_prefix == "":
+            return f"a BLAS providing {symbols} (-lopenblas or -lblas)"
+        if self.blas_prefix == "scipy_":
+            return (f"SciPy's bundled OpenBLAS, which provides {symbols} "
+                    "(site-packages/scipy.libs/libscipy_openblas*.so)")
+        return f"a BLAS built with the symbol prefix {self.blas_prefix!r}, providing {symbols}"
 
     def describe_error(self, status: int) -> str:
         """A message for a non-zero status returned by the kernel."""
@@ -174,7 +186,7 @@ class KernelABI:
                   " * SYMCOMP_ERR_INDEX or SYMCOMP_ERR_NEGATIVE_POWER; op numbers the operations:"]
         lines += [f" *   {i}: {desc}" for i, desc in enumerate(self.ops)]
         if self.libraries or self.blas:
-            blas = [f"a BLAS providing {', '.join(self.blas)} (e.g. -lopenblas)"] if self.blas else []
+            blas = [self.blas_library() + ","] if self.blas else []
             lines += [" *", f" * Link with: {' '.join(blas + list(self.libraries))}"]
         lines += [" */", f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
                   "#ifndef SYMCOMP_OK", "#define SYMCOMP_OK 0", f"#define SYMCOMP_ERR_NOMEM ({ERR_NOMEM})",

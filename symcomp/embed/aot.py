@@ -115,9 +115,11 @@ def emit_object(f, shapes: ShapesSpec = None, *, name: Optional[str] = None, fun
 
     Args:
         f: a :class:`symcomp.Function` compiled for the CPU, or an IR module
-            (compiled first with :func:`symcomp.embed.compile`).
+            (compiled first, shared parameters included: :func:`symcomp.embed.functions.compile_for_kernel`).
         shapes: one shape per input (list, or dict by input name); None entries
-            (or None) take the static shapes of the input types.
+            (or None) take the static shapes of the input types.  For a module: one per
+            parameter, ``sc.shared`` ones included (a Function's shared variables have values,
+            whose shapes are used).
         name: the exported C symbol (default: the function's name).
         func: which function of a module (when it holds several).
         blas_prefix: prefix of the BLAS symbols the object calls (``""``: ``dgemm_``;
@@ -131,10 +133,10 @@ def emit_object(f, shapes: ShapesSpec = None, *, name: Optional[str] = None, fun
     from symcomp.ir.module import ModuleOp
 
     if isinstance(f, ModuleOp):
-        from symcomp.embed.functions import compile
+        from symcomp.embed.functions import compile_for_kernel
 
-        f = compile(f, func, mode=mode, device="cpu", optimize=optimize)
+        f, shapes = compile_for_kernel(f, shapes, func, mode=mode, optimize=optimize)
     k = specialize(f, shapes, name)
     module, libs, blas = link_kernel(k, blas_prefix)
     obj = _object_machine().emit_object(module)
-    return AOTObject(obj, replace(k.abi, libraries=libs, blas=blas))
+    return AOTObject(obj, replace(k.abi, libraries=libs, blas=blas, blas_prefix=blas_prefix if blas else ""))

@@ -14,6 +14,15 @@ from __future__ import annotations
 from symcomp.ir.frontend import function as _function, tensor as _t
 
 
+def _not_a_number(v, fn: str):
+    """float(x) / int(x) / complex(x) of a symbolic value: say what was attempted (Python otherwise
+    falls back to __index__, whose message is about indexing)."""
+    what = f"symbolic variable {v.name!r}" if getattr(v, "name", None) else "a symbolic variable"
+    raise TypeError(f"{fn}() of {what} ({v.type}): its value is not computed yet. Compile a function that "
+                    f"returns it and convert the result ({fn}(f(...))), or convert symbolically with "
+                    "T.cast(x, dtype)")
+
+
 class TensorOperators:
     """Mixin giving SSA values NumPy-like operators and methods."""
 
@@ -68,6 +77,10 @@ class TensorOperators:
 
     def __index__(self):
         raise TypeError("a symbolic variable cannot be used as a Python index")
+
+    def __float__(self): _not_a_number(self, "float")
+    def __int__(self): _not_a_number(self, "int")
+    def __complex__(self): _not_a_number(self, "complex")
 
     def __getitem__(self, idx): return _t().getitem(self, idx)
 

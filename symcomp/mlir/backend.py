@@ -181,15 +181,17 @@ class MLIRExecutable:
         descs = [descriptor(b) for b in buffers]
         self._fn(*[ctypes.addressof(d) for d in descs])
         if status is not None and int(status):
-            self._raise(int(status))
+            self._raise(int(status), arrays)
         return outs, upds
 
-    def _raise(self, status: int):
+    def _raise(self, status: int, arrays):
         op = self.exported.ops[status >> 4]
         kind = status & 15
         where = op.name + (f" created at {op.loc}" if op.loc else "")
         if kind == ERR_INDEX:
-            raise IndexError(f"index out of bounds in {where}")
+            from symcomp.backends.explain import index_error_message
+
+            raise IndexError(index_error_message(self.planner.func, op, arrays, where))
         if kind == ERR_NEGATIVE_POWER:
             raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
         raise RuntimeError(f"native code reported error {kind} in {where}")

@@ -67,6 +67,24 @@ def _evaluate(op: Operation, max_elements: int):
     return np.array(value, order="C")  # (np.ascontiguousarray would make a 0-d value 1-d)
 
 
+def _consumers_keep_types(result, value) -> bool:
+    """Whether every consumer's type rule still gives its result types once ``result`` is the
+    constant ``value``: rules that read operand values (the ``?`` sizes of reshape and broadcast_to)
+    would give a static size where the IR says ``?``, and the verifier rejects that."""
+    for user, _ in result.uses:
+        if not user.results:
+            continue
+        values = [value if w is result else (w.owner.attributes["value"] if _is_constant(w) else None)
+                  for w in user.operands]
+        try:
+            types = user.infer_for([w.type for w in user.operands], values)
+        except Exception:  # noqa: BLE001 - a rule that cannot take the value: keep the op as it is
+            return False
+        if list(types) != [r.type for r in user.results]:
+            return False
+    return True
+
+
 def fold_constants(module: Operation, max_elements: int = 1_000_000) -> int:
     """Fold every foldable op of ``module`` (in program order, so chains fold); returns how many."""
     folded = 0
@@ -75,7 +93,7 @@ def fold_constants(module: Operation, max_elements: int = 1_000_000) -> int:
         if op.parent is None or not _foldable(op):
             continue
         value = _evaluate(op, max_elements)
-        if value is None:
+        if value is None or not _consumers_keep_types(op.result, value):
             continue
         const = Constant([], [op.result.type], {"value": value}, loc=op.loc, result_names=[op.result.name])
         if rw.replace(op, const.result):

@@ -208,9 +208,11 @@ def parse_pipeline(spec: Union[str, Sequence]) -> list[ModulePass]:
         return out
     _load_builtin_passes()
     text = spec.strip()
-    m = re.fullmatch(r"builtin\.module\((.*)\)", text, re.S)
+    m = re.match(r"builtin\.module\s*\(", text)
     if m:
-        text = m.group(1)
+        if not text.endswith(")"):
+            raise _pipeline_error(text, len(text), f"the '(' at column {m.end()} is never closed (expected ')')")
+        text = text[m.end():-1]
     passes: list[ModulePass] = []
     pos, expect_name = 0, True
     while True:
@@ -222,6 +224,8 @@ def parse_pipeline(spec: Union[str, Sequence]) -> list[ModulePass]:
             return passes
         m = _TOKEN.match(text, pos)
         name = m.group(1) if m else None
+        if m is None:
+            _check_brackets(text, pos)
         if expect_name:
             if name is None:
                 raise _pipeline_error(text, pos, "expected a pass name")
@@ -255,6 +259,22 @@ def _plugin_pass(name: str):
         return None if ep is None else _register_plugin_pass(ep)
     except plugins.PluginError as exc:
         raise PipelineError(str(exc)) from exc
+
+
+def _check_brackets(text: str, pos: int) -> None:
+    """Name a bracket that does not belong at ``pos`` (the tokens of a pipeline end there).
+
+    Raises:
+        PipelineError: for an unclosed '{', a '}' without its '{', or a '(' or ')' (only
+            ``builtin.module(...)`` may wrap a pipeline).
+    """
+    ch = text[pos]
+    if ch == "{":
+        raise _pipeline_error(text, pos, "'{' is never closed (options are written NAME{key=value ...})")
+    if ch == "}":
+        raise _pipeline_error(text, pos, "'}' closes no '{'")
+    if ch in "()":
+        raise _pipeline_error(text, pos, f"unexpected {ch!r} (only builtin.module(...) may wrap a pipeline)")
 
 
 def _pipeline_error(text: str, pos: int, message: str) -> PipelineError:

@@ -20,8 +20,9 @@ from symcomp.tensor.linalg import dot, outer
 from symcomp.tensor.reduce import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from symcomp.tensor.shape import (
     alloc, arange, broadcast_like, broadcast_to, concatenate, copy, dimshuffle, expand_dims, fill, flatten, full,
-    ones, ones_like, reshape, shape, size, squeeze, stack, transpose, unbroadcast, zeros, zeros_like,
+    ones, ones_like, reshape, shape, size, squeeze, stack, transpose, zeros, zeros_like,
 )
+from symcomp.tensor.broadcastable import addbroadcast, patternbroadcast, unbroadcast
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 
 globals().update(_CONSTRUCTORS)

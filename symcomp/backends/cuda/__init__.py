@@ -17,7 +17,7 @@ in Python (:mod:`.planner`), as on the CPU.
   to get device arrays (``__cuda_array_interface__``) instead.  Inputs may be
   NumPy arrays (copied to the device) or device arrays (used in place).
 
-Needs the ``cuda`` extra: ``pip install 'symcomp[cuda]'`` (numba-cuda with NVVM).
+Needs the ``cuda`` extra: ``pip install -e '.[cuda]'`` from the checkout (numba-cuda with NVVM).
 See docs/cuda.md.
 """
 

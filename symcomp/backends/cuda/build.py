@@ -58,6 +58,8 @@ def ptx_listing(func, kernels: list) -> str:
 
     A kernel shared by several ops (equal source) is listed once.
     """
+    todo = {spec.name: spec for _, specs in kernels for spec in specs if spec.name not in _PTX_CACHE}
+    _PTX_CACHE.update(zip(todo, driver.ptx_many(todo.values())))  # one child process under the simulator
     printer = Printer()
     for a in func.args:
         printer.namer(a)
@@ -86,7 +88,7 @@ def emit_ptx(module) -> str:
 
     Raises:
         NotImplementedError: naming an op the CUDA backend cannot compile.
-        ImportError: when Numba CUDA is not installed (``pip install 'symcomp[cuda]'``).
+        ImportError: when Numba CUDA is not installed (``pip install -e '.[cuda]'``).
     """
     legalize(module)
     return "".join(ptx_listing(f, general_kernels(f)) for f in module.funcs)

@@ -1,6 +1,6 @@
 """Compiling and launching kernels: Numba CUDA for code generation, cuda.core for the driver.
 
-Numba CUDA (the ``numba-cuda`` package, installed by ``pip install 'symcomp[cuda]'``)
+Numba CUDA (the ``numba-cuda`` package, installed from the checkout by ``pip install -e '.[cuda]'``)
 compiles the Python kernel source that :mod:`symcomp.backends.cuda.render` writes
 to PTX with :func:`numba.cuda.compile_ptx` (NVVM runs on the CPU, no GPU needed).
 On a GPU the same PTX, compiled for the device's architecture, is loaded with
@@ -21,7 +21,11 @@ byte (``uint8``).
 from __future__ import annotations
 
 import ctypes
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
 from functools import lru_cache
 from typing import Callable, Optional
@@ -46,8 +50,8 @@ def _numba_cuda():
     try:
         from numba import cuda  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("device='cuda' needs Numba CUDA: pip install 'symcomp[cuda]' "
-                          f"(numba-cuda with NVVM); importing it failed: {exc}") from exc
+        raise ImportError("device='cuda' needs Numba CUDA with NVVM: pip install 'numba-cuda[cu13]' (from "
+                          f"symcomp's checkout: pip install -e '.[cuda]'); importing it failed: {exc}") from exc
     return cuda
 
 
@@ -148,7 +152,7 @@ def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY
     and cached on disk (:mod:`.ptx_cache`).
 
     Raises:
-        RuntimeError: under the simulator, which cannot produce PTX.
+        RuntimeError: under the simulator, which cannot produce PTX in this process (see :func:`ptx_many`).
     """
     from symcomp.backends.cuda import ptx_cache
 
@@ -162,6 +166,45 @@ def ptx(name: str, source: str, signature: tuple, cc: tuple = COMPUTE_CAPABILITY
         return text
 
     return ptx_cache.ptx((name, source, str(signature), f"sm_{cc[0]}{cc[1]}"), compile_ptx)
+
+
+PTX_CHILD_TIMEOUT_S = 900
+"""The longest the child process compiling PTX for a simulator process may run."""
+
+
+def ptx_many(specs, cc: tuple = COMPUTE_CAPABILITY) -> list[str]:
+    """The PTX of several kernels (``render.KernelSpec``), in order.
+
+    Under Numba's CUDA simulator this process has no compiler (the simulator
+    replaces ``numba.cuda.compiler``), so one child process, with the simulator
+    off, compiles them all: ``f.dump("ptx")`` works with and without it.
+
+    Raises:
+        RuntimeError: if the child process fails (its error output is in the message).
+    """
+    specs = list(specs)
+    if not specs:
+        return []
+    if not simulator():
+        return [ptx(s.name, s.source, s.signature(), cc) for s in specs]
+    request = json.dumps({"cc": list(cc), "kernels": [
+        {"name": s.name, "source": s.source, "params": [[p.kind, p.dtype] for p in s.params]} for s in specs]})
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    proc = subprocess.run([sys.executable, "-m", "symcomp.backends.cuda.driver", "--ptx"], input=request,
+                          capture_output=True, text=True, env=env, timeout=PTX_CHILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError("compiling PTX in a child process (this one runs Numba's CUDA simulator, which "
+                           f"cannot) failed with exit status {proc.returncode}:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout)
+
+
+def _ptx_child() -> None:
+    """``python -m symcomp.backends.cuda.driver --ptx``: kernels as JSON on stdin, their PTX on stdout."""
+    request = json.load(sys.stdin)
+    cc = tuple(request["cc"])
+    texts = [ptx(k["name"], k["source"], tuple(numba_type(kind, dt) for kind, dt in k["params"]), cc)
+             for k in request["kernels"]]
+    json.dump(texts, sys.stdout)
 
 
 _ENTRY = re.compile(r"\.visible \.entry (\S+)\(")
@@ -286,3 +329,7 @@ def device_count_sms() -> int:
     if simulator():
         return 2
     return int(_numba_cuda().get_current_device().MULTIPROCESSOR_COUNT)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--ptx"]:
+    _ptx_child()

@@ -97,7 +97,11 @@ class CUDAExecutable:
         (dtype, rank, static sizes) and used in place; anything else goes
         through the usual host conversion.  Shared variables are read from
         their device copies and updated there (:mod:`.residency`).
+
+        Raises:
+            RuntimeError: when no GPU is found and the simulator is off (before anything is uploaded).
         """
+        driver.require_device()  # before any upload: without a GPU, the clear error, not Numba's
         arrays = [a if trust_input else self._convert(spec, a) for spec, a in zip(specs, args)]
         containers = [residency.attach(s) for s in self.sig.shared]
         arrays += [c.device_value() for c in containers]
@@ -204,9 +208,9 @@ class CUDAExecutable:
                 self._plans[key] = plan
                 if len(self._plans) > _MAX_PLANS:
                     self._plans.popitem(last=False)
-            return self._launch(plan, handles)
+            return self._launch(plan, handles, arrays)
 
-    def _launch(self, plan: Plan, handles: dict):
+    def _launch(self, plan: Plan, handles: dict, params: list):
         arrays = {}
         for kind, allocs in (("out", plan.out_alloc), ("upd", plan.upd_alloc)):
             for j, alloc in enumerate(allocs):
@@ -222,7 +226,7 @@ class CUDAExecutable:
         for step in plan.bound:
             step(handles)
         if plan.error_ops:
-            self._check(plan)
+            self._check(plan, params)
         outs = [self._result(d, arrays, Root("out", j)) for j, d in enumerate(plan.outputs)]
         upds = [self._result(d, arrays, Root("upd", j)) for j, d in enumerate(plan.updates)]
         return outs, upds
@@ -242,7 +246,7 @@ class CUDAExecutable:
         plan.bound = [_bind_call(step) if isinstance(step, Call) else
                       binary(step.spec).bind(step.grid, step.block, step.args, sizes) for step in plan.launches]
 
-    def _check(self, plan: Plan) -> None:
+    def _check(self, plan: Plan, params: list) -> None:
         code = int(memory.to_host(plan.err)[0])
         if not code:
             return
@@ -251,7 +255,10 @@ class CUDAExecutable:
         where = op.name + (f" created at {op.loc}" if op.loc else "")
         kind = code & 15
         if kind == ERR_INDEX:
-            raise IndexError(f"index out of bounds in {where}")
+            from symcomp.backends.explain import index_error_message
+
+            host = [a if isinstance(a, np.ndarray) else memory.to_host(a) for a in params]
+            raise IndexError(index_error_message(self.c.func, op, host, where))
         if kind == ERR_NEGATIVE_POWER:
             raise ValueError(f"Integers to negative integer powers are not allowed (in {where})")
         raise RuntimeError(f"a CUDA kernel reported error {kind} in {where}")  # pragma: no cover

@@ -300,7 +300,7 @@ def aligned_strides(d: Operand, target_shape) -> list:
 
 
 def coalesce_loop(shape, strides: list) -> tuple[list, list]:
-    """Merge loop axes every array walks as one (see :func:`symcomp.backends.cpu.runtime.planner.coalesce`),
+    """Merge loop axes every array walks as one (see :func:`symcomp.backends.layout.coalesce`),
     dropping the leading size-1 axes it pads with (at least one axis is kept)."""
     dims, st = coalesce(list(shape), [list(s) for s in strides])
     keep = 0

@@ -194,7 +194,7 @@ class CPUExecutable:
             if self._calls >= 2 or self._fasts:
                 self._start_tier_up()
         if status:
-            self._raise(status)
+            self._raise(status, arrays)
         return outs, upds
 
     def _start_tier_up(self) -> None:
@@ -230,13 +230,15 @@ class CPUExecutable:
         by = f", computed by {where(op)}" if op is not None else ""
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
-    def _raise(self, status: int):
+    def _raise(self, status: int, arrays):
         from symcomp.backends.cpu.codegen.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
 
         op = self.c.ops[status >> 4]
         kind = status & 15
         if kind == ERR_INDEX:
-            raise IndexError(f"index out of bounds in {where(op)}")
+            from symcomp.backends.explain import index_error_message
+
+            raise IndexError(index_error_message(self.c.func, op, arrays[:len(self.c.func.args)], where(op)))
         if kind == ERR_NEGATIVE_POWER:
             raise ValueError(f"Integers to negative integer powers are not allowed (in {where(op)})")
         raise RuntimeError(f"native code reported error {kind} in {where(op)}")

@@ -3,7 +3,7 @@ tiled shared-memory kernel.
 
 cuBLAS is column-major; a row-major ``C = A @ B`` is computed as
 ``C^T = B^T @ A^T`` without copies, using the CPU backend's layout rule
-(:func:`symcomp.backends.cpu.lower.linalg.blas_layout`); an operand whose
+(:func:`symcomp.backends.layout.blas_layout`); an operand whose
 strides fit no BLAS layout is first copied into a contiguous workspace buffer.
 Vectors are 1 x k or k x 1 matrices.  Integer products, the simulator and
 machines without CuPy use the tiled kernel: 16 x 16 tiles of A and B staged
