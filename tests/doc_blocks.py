@@ -12,8 +12,8 @@ What each kind of fenced block means:
 | block | what runs |
 |---|---|
 | ```` ```python ```` | executed; a block starting with ``>>>`` is a doctest, its printed output compared |
-| ```` ```bash ```` | run by ``bash -e -o pipefail`` in the working directory, this Python's ``bin`` first on PATH |
-| ```` ```console ```` | each ``$ command`` runs; the lines after it are its expected output (stdout and stderr; ``...`` matches anything) |
+| ```` ```bash ```` | run by ``bash -e -o pipefail`` in the working directory, this Python's ``bin`` first |
+| ```` ```console ```` | each ``$ command`` runs; the lines after it are its stdout and stderr (``...``: anything) |
 | first line ``// file: NAME`` or ``# file: NAME`` | written to NAME in the working directory, for the commands below it |
 | ```` ```mlir ```` | symcomp IR: parsed, verified and printed back identically |
 | ```` ```toml ```` | parsed |

@@ -155,7 +155,8 @@ def test_errors_on_workers_point_at_the_users_lines(client):
     import inspect
 
     i = T.lvector("i")
-    power = symcomp.function([i], T.sum(i ** T.constant(np.int64(-1)))); line = inspect.currentframe().f_lineno  # noqa: E702,E501
+    line = inspect.currentframe().f_lineno + 1
+    power = symcomp.function([i], T.sum(i ** T.constant(np.int64(-1))))
     with pytest.raises(ValueError, match=rf"negative integer powers.*test_dask.py:{line}"):
         sd.map_blocks(power, da.from_array(np.array([1, 2, 3, 4]), chunks=2)).compute()
 
