@@ -320,3 +320,19 @@ def test_swapped_object_entry_is_recompiled_in_every_later_process(tmp_path):
             shutil.copyfile(cache / f"{func_key}{suffix}", cache / f"{wrapper}{suffix}")
     _run(_SWAP_CHILD, env)  # detected, removed, compiled again
     assert "cache_load" in _run(_SWAP_CHILD, env).stdout  # and the new entries are good
+
+
+def test_ptx_cache_is_private_and_rejects_another_kernels_file(tmp_path, monkeypatch):
+    from symcomp.backends.cuda import ptx_cache
+
+    root = tmp_path / "ptx"
+    monkeypatch.setattr(ptx_cache, "cache_dir", lambda: str(root))
+    monkeypatch.setattr(ptx_cache, "_toolchain", lambda: "toolchain")
+    assert ptx_cache.ptx(("a",), lambda: "PTX A") == "PTX A"
+    assert ptx_cache.ptx(("b",), lambda: "PTX B") == "PTX B"
+    assert ptx_cache.ptx(("a",), lambda: "compiled again") == "PTX A"  # a hit
+    files = {p.read_text().split("\n", 1)[1]: p for p in root.rglob("*.ptx")}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files.values()} == {"0o600"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in root.rglob("*") if p.is_dir()} == {"0o700"}
+    shutil.copyfile(files["PTX B"], files["PTX A"])
+    assert ptx_cache.ptx(("a",), lambda: "compiled again") == "compiled again"
