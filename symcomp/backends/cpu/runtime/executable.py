@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -47,9 +48,11 @@ class CPUExecutable:
         self.c: Compiled
         self.c, self.jit, self._llvm, tier_up = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
-        # One native entry per Function using this executable (unpickled copies share one); each
-        # must stay alive as long as its Function, whose type holds the builtin that points into it.
-        self._fasts: list = []
+        # One native entry per Function using this executable (unpickled copies share one), held
+        # weakly: its Function owns it (its type holds the builtin that points into it), and a
+        # Function dropped must not leave its entry here (a Dask worker unpickles the function with
+        # every task: the list grew by one per task, and each call on a new shape re-armed them all).
+        self._fast_refs: list = []
         # Code replaced by tiered compilation stays loaded: a call may still be running it.
         self._retired: list = []
         self._tier_lock = threading.Lock()
@@ -84,6 +87,11 @@ class CPUExecutable:
             self.jit, self._fn = engine, _ENTRY(entry)
             for fc in self._fasts:
                 fc.retarget(entry)
+
+    @property
+    def _fasts(self) -> list:
+        """The live native entries of this executable (:meth:`make_fast_call`), oldest first."""
+        return [fc for fc in (r() for r in self._fast_refs) if fc is not None]
 
     # -- planning --------------------------------------------------------------------------
     def _plan(self, arrays, shared_inplace: bool = True) -> Plan:
@@ -127,8 +135,10 @@ class CPUExecutable:
 
     # -- calling ---------------------------------------------------------------------------
     def make_fast_call(self, fallback, single: bool):
-        """The native entry point (:mod:`symcomp.backends.cpu.codegen.pyentry`) calling this function,
-        or None where it does not apply (shared variables, updates, sizes from argument values)."""
+        """The native entry point (:class:`symcomp.backends.cpu.codegen.pyentry.FastCall`) calling this
+        function, or None where it does not apply (shared variables, updates, sizes from argument
+        values).  The caller must keep it alive as long as its ``callable``; this executable only
+        holds it weakly (to retarget it after tiered compilation)."""
         from symcomp.backends.cpu.codegen.pyentry import FastCall
 
         if self.sig.shared or self.c.n_updates or self._value_params:
@@ -139,8 +149,8 @@ class CPUExecutable:
                           [v.type.ndim for v in ret.operands], single, fallback)
             if fc.callable is None:
                 return None
-            self._fasts.append(fc)
-        return fc.callable
+            self._fast_refs = [r for r in self._fast_refs if r() is not None] + [weakref.ref(fc)]
+        return fc
 
     def _get_plan(self, key, arrays, shared_inplace: bool = True) -> Plan:
         plan = self._plans.get(key)
@@ -151,16 +161,19 @@ class CPUExecutable:
                 self._plans.popitem(last=False)
         return plan
 
-    def run(self, arrays):
-        """Run on argument arrays (parameters in order); returns (outputs, update values)."""
+    def run(self, arrays, fast=None):
+        """Run on argument arrays (parameters in order); returns (outputs, update values).
+
+        ``fast``: the calling Function's native entry (:meth:`make_fast_call`), armed for these
+        arguments' signature so that the next call with it skips Python."""
         given = arrays
         arrays = [native_layout(a) for a in arrays]
         key = self._key(arrays)
         plan = self._get_plan(key, arrays)
         if plan.inplace_updates and not _writable_in_place(plan.inplace_updates, given, arrays):
             plan = self._get_plan(key + ("no-inplace",), arrays, shared_inplace=False)
-        for fc in self._fasts:
-            fc.install(plan, arrays, self.c.ws_root)
+        if fast is not None:
+            fast.install(plan, arrays, self.c.ws_root)
         ptrs = plan.ptrs.copy()
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data
@@ -190,7 +203,7 @@ class CPUExecutable:
                 plan.lock.release()
         if self._tier_up is not None:
             self._calls += 1
-            if self._calls >= 2 or self._fasts:
+            if self._calls >= 2 or self._fast_refs:
                 self._start_tier_up()
         if status:
             self._raise(status)
