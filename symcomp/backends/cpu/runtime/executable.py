@@ -125,7 +125,7 @@ class CPUExecutable:
         outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
         assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
         updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
-        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates)
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region)
 
     def _key(self, arrays) -> tuple:
         key = tuple((a.shape, a.strides) for a in arrays)
@@ -193,7 +193,7 @@ class CPUExecutable:
         try:
             ws = plan.workspace if owned else None
             if ws is None:
-                ws = np.empty(max(plan.workspace_bytes, 64), dtype=np.uint8)
+                ws = self._new_workspace(plan)
                 if owned:
                     plan.workspace = ws
             ptrs[self.c.ws_root] = ws.ctypes.data
@@ -228,6 +228,21 @@ class CPUExecutable:
         for j, k in plan.inplace_updates:
             upds[j] = arrays[k]
         return [np.empty(s, d) if u is None else u for u, (s, d) in zip(upds, plan.updates)]
+
+    def _new_workspace(self, plan: Plan) -> np.ndarray:
+        """A scratch buffer for ``plan``.
+
+        Raises:
+            MemoryError: naming the workspace's size and the op that needs the largest part of it.
+        """
+        try:
+            return np.empty(max(plan.workspace_bytes, 64), dtype=np.uint8)
+        except MemoryError as exc:
+            size, index = plan.largest_region
+            by = f"; its largest part, {size} bytes, is for {where(self.c.ops[index])}" if 0 <= index < len(self.c.ops) \
+                else ""
+            raise MemoryError(f"{exc} (the workspace of {plan.workspace_bytes} bytes for the intermediate "
+                              f"values{by})") from None
 
     def _largest_result(self, plan: Plan) -> str:
         """Names the largest output or update of ``plan`` and the op computing it (for MemoryError)."""
