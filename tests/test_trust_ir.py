@@ -243,3 +243,36 @@ def test_distinct_names_get_distinct_symbols():
     symbols = [symbol_name(n) for n in names]
     assert len(set(symbols)) == len(names)
     assert symbol_name("main") == "main" and all(s.isascii() and s.isidentifier() for s in symbols)
+
+
+# -- item 7: fused bodies are bounded in IR text, as the fuse pass bounds them ----------------------------
+
+def _fused_text(n: int) -> str:
+    body = ["    %v0 = sc.mul %a, %b : tensor<f64>"]
+    body += [f"    %v{i} = {'sc.exp' if i % 2 else 'sc.add'} %v{i - 1}{'' if i % 2 else ', %a'} : tensor<f64>"
+             for i in range(1, n)]
+    return ("func.func @f(%x: tensor<?xf64>, %y: tensor<?xf64>) -> (tensor<?xf64>) {\n"
+            "  %r = sc.fused %x, %y : tensor<?xf64> ({\n  ^bb0(%a: tensor<f64>, %b: tensor<f64>):\n"
+            + "\n".join(body) + f"\n    sc.yield %v{n - 1}\n  }})\n  func.return %r\n}}\n")
+
+
+def test_a_fused_body_beyond_the_limit_is_a_parse_error():
+    """500 ops in one body took 18.7 s to compile, 3,000 more than 120 s."""
+    from symcomp.ir.parser import MAX_FUSED_BODY_OPS
+
+    ir.parse(_fused_text(MAX_FUSED_BODY_OPS))
+    for n in (MAX_FUSED_BODY_OPS + 1, 500, 3000):
+        with pytest.raises(ParseError, match=f"sc.fused body of {n} operations exceeds the parser's limit of "
+                                             f"{MAX_FUSED_BODY_OPS}"):
+            ir.parse(_fused_text(n), "big.sc")
+
+
+def test_the_fuse_pass_cannot_make_bodies_the_parser_refuses():
+    from symcomp.ir.parser import MAX_FUSED_BODY_OPS
+    from symcomp.passes.manager import PassManager, parse_pipeline
+
+    m = ir.parse("func.func @f(%x: tensor<?xf64>) -> (tensor<?xf64>) {\n  %0 = sc.exp %x : tensor<?xf64>\n"
+                 "  func.return %0\n}\n")
+    with pytest.raises(ValueError, match=f"max-ops must be between 1 and {MAX_FUSED_BODY_OPS}"):
+        PassManager(parse_pipeline(f"fuse{{max-ops={MAX_FUSED_BODY_OPS + 1}}}")).run(m)
+    PassManager(parse_pipeline(f"fuse{{max-ops={MAX_FUSED_BODY_OPS}}}")).run(m)

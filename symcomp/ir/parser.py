@@ -38,6 +38,11 @@ MAX_NESTING = 32
 MAX_DENSE_ELEMENTS = 1 << 26
 """Largest constant (in elements) a ``dense<...>`` attribute may describe."""
 
+MAX_FUSED_BODY_OPS = 128
+"""Most operations an ``sc.fused`` body may hold in IR text (twice the ``fuse`` pass's default
+``max-ops``, which it may not exceed either): compile time grows with the body, and 3,000 ops
+took minutes."""
+
 MAX_CONSTANT_BYTES = 1 << 30
 """Default budget of one parsed module's ``dense<...>`` constants, in bytes of array data (1 GiB).
 
@@ -316,6 +321,11 @@ class _Parser:
             if colon is None:
                 raise self.error(f"expected ':' and {len(results)} result type(s) after '{cls.name}'", name_tok.pos)
             raise self.error(f"{len(results)} result name(s) but {len(types)} result type(s)", colon.pos)
+        n_body = sum(1 for _ in regions[0].blocks[0].ops) - 1 if cls.name == "sc.fused" and regions else 0
+        if n_body > MAX_FUSED_BODY_OPS:  # (less its sc.yield)
+            raise self.error(f"sc.fused body of {n_body} operations exceeds the "
+                             f"parser's limit of {MAX_FUSED_BODY_OPS} (the fuse pass makes bodies of at most "
+                             "max-ops, 64 by default): split it into several sc.fused ops", name_tok.pos)
         attrs = self.op_attrs(cls, raw, [t for t, _ in types], loc)
         op = cls(operands, [t for t, _ in types], attrs, regions, loc, [self.hint(t) for t in results])
         for tok, r in zip(results, op.results):
