@@ -4,8 +4,10 @@ a corpus of the fuzzing seeds, for a fixed number of runs recorded in docs/robus
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ pytest.importorskip("atheris", reason="atheris (coverage-guided fuzzer) is insta
 
 RUNS = 10_000
 HARNESS = os.path.join(os.path.dirname(__file__), "atheris_parse.py")
+CORPUS = Path(__file__).parent / "fuzz_corpus"
 
 
 def test_parser_under_coverage_guided_fuzzing(tmp_path):
@@ -23,6 +26,8 @@ def test_parser_under_coverage_guided_fuzzing(tmp_path):
     corpus.mkdir()
     for i, text in enumerate(seed_texts()):
         (corpus / f"seed{i}.sc").write_text(text)
+    for path in sorted(CORPUS.glob("*.sc")):  # the checked-in corpus: inputs that broke a trust boundary
+        shutil.copyfile(path, corpus / path.name)
     res = subprocess.run([sys.executable, HARNESS, str(corpus), f"-runs={RUNS}", "-max_len=8192", "-seed=1",
                           "-timeout=20", "-rss_limit_mb=4096", f"-artifact_prefix={tmp_path}/"],
                          capture_output=True, text=True, timeout=600)

@@ -113,6 +113,19 @@ def test_an_output_too_large_for_memory():
     np.testing.assert_array_equal(f(np.ones(3), 1), [[2.0, 2.0, 2.0]])
 
 
+def test_a_workspace_too_large_for_memory_names_the_op_that_needs_it():
+    """Issue 23, item 10: a MemoryError for the internal workspace did not name the op."""
+    x, n, w = T.dvector("x"), T.lscalar("n"), T.dmatrix("w")
+    a = T.broadcast_to(x, (n, 3))
+    prod = a @ w
+    line = _line() - 1
+    f = symcomp.function([x, n, w], T.exp(prod).sum())
+    with pytest.raises(MemoryError, match=rf"workspace of \d+ bytes.*largest part, \d+ bytes, is for sc.dot created "
+                                          rf"at .*{_at(line)}"):
+        f(np.ones(3), 2**42, np.ones((3, 2)))
+    np.testing.assert_allclose(f(np.ones(3), 2, np.ones((3, 2))), 4 * np.exp(3.0))
+
+
 # -- while compiling ------------------------------------------------------------------------------------------
 def test_an_op_without_a_lowering(monkeypatch, no_disk_cache):
     load_all()

@@ -195,11 +195,12 @@ _FALLBACK_CHILD = textwrap.dedent("""
 @pytest.mark.skipif(host.numpy_ilp64_library() is None or not threads_available(),
                     reason="no ILP64 OpenBLAS in NumPy, or no OpenMP runtime: nothing to copy")
 def test_a_copy_that_cannot_be_written_is_reported_and_products_still_run(tmp_path):
-    """The cache directory is a file here, so the copy cannot be written: a RuntimeWarning says so,
-    and the function calls NumPy's OpenBLAS once per product, with its loops on one thread."""
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    env = dict(os.environ, SYMCOMP_CACHE_DIR=str(blocker))
+    """The copy's folder in the cache is a file here, so the copy cannot be written: a RuntimeWarning
+    says so, and the function calls NumPy's OpenBLAS once per product, with its loops on one thread."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    (cache / "blas").write_text("")
+    env = dict(os.environ, SYMCOMP_CACHE_DIR=str(cache))
     out = subprocess.run([sys.executable, "-c", _FALLBACK_CHILD], env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

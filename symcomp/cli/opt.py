@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print a table of the time spent parsing, in each pass, verifying and writing")
     ap.add_argument("--verify-each", action=argparse.BooleanOptionalAction, default=True,
                     help="verify the IR after every pass (default: on)")
+    ap.add_argument("--max-constant-bytes", type=_byte_count, default=None, metavar="N",
+                    help="the most bytes of array data the dense<...> constants of one module may describe "
+                         "(default: 1 GiB)")
     ap.add_argument("--split-input-file", action="store_true",
                     help="process each chunk between '// -----' lines on its own")
     ap.add_argument("--verify-diagnostics", action="store_true",
@@ -107,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
         if f"--{name}" not in taken:
             group.add_argument(f"--{name}", action="store_true", dest=f"_pass_{name}", help=cls.description)
     return ap
+
+
+def _byte_count(text: str) -> int:
+    """``--max-constant-bytes``: an integer >= 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of bytes >= 0, got {text!r}")
+    return n
 
 
 def _version() -> str:
@@ -198,7 +212,7 @@ def _process(chunk: Chunk, filename: str, pm: PassManager, args) -> tuple[Option
 
     t0 = time.perf_counter()
     try:
-        module = parse(chunk.text, filename, first_line=chunk.first_line)
+        module = parse(chunk.text, filename, first_line=chunk.first_line, max_constant_bytes=args.max_constant_bytes)
     except IRError as exc:
         return None, exc
     finally:
@@ -265,7 +279,11 @@ def _read(path: str) -> tuple[str, str]:
 def _write(path: str, text) -> None:
     """Write ``text`` (str, or bytes for object files) to ``path`` ('-': standard output)."""
     if path == "-":
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a lone surrogate, or a terminal that is not UTF-8
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode(sys.stdout.encoding or "utf-8", "backslashreplace"))
         sys.stdout.flush()
         return
     try:
@@ -273,7 +291,7 @@ def _write(path: str, text) -> None:
             with open(path, "wb") as f:
                 f.write(text)
             return
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
     except OSError as exc:
         raise _UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -57,12 +57,13 @@ class Function:
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
         self._update_slots = [(var, k) for k, (var, _) in enumerate(sig.updates)]
         make_fast = getattr(executable, "make_fast_call", None)
-        fast = make_fast(self._call_python, single_output) if make_fast is not None else None
-        if fast is not None:
+        self._fast = make_fast(self._call_python, single_output) if make_fast is not None else None
+        if self._fast is not None:
             # A native entry checks the arguments against the last signature and calls the code,
             # falling back to _call_python otherwise.  CPython calls type(f).__call__, and a builtin
             # function is not a descriptor, so a private subclass makes f(...) call it directly.
-            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": fast})
+            # self._fast owns the memory the builtin points into.
+            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": self._fast.callable})
 
     def __call__(self, *args, **kwargs):
         """Run the function.
@@ -102,7 +103,10 @@ class Function:
             else:
                 arrays = [spec.convert(a) for spec, a in zip(self._specs, args)]
             arrays.extend(s.container[0] for s in self.signature.shared)
-            outputs, new_values = self.executable.run(arrays)
+            if self._fast is not None:
+                outputs, new_values = self.executable.run(arrays, self._fast)
+            else:
+                outputs, new_values = self.executable.run(arrays)
             for var, k in self._update_slots:
                 var.container[0] = new_values[k]
         if self._single:

@@ -18,6 +18,12 @@ it built this way, keyed by a SHA-256 of the IR text, mode and device: a
 Dask worker that receives the same function with every task compiles it
 once (:func:`compilation_count` tells how often it compiled).  With the CPU
 backend's on-disk object cache, that one compilation is a cache read.
+
+Trust.  That key is computed again from the pickled IR on load, never taken from the pickle
+(a pickle whose IR says ``y + 1`` but which carried the key of a loaded ``exp(x)`` used to run
+exp), and the signature is checked against the IR's parameters and results.  Unpickling still
+runs code, as any pickle does (NumPy's and PyTorch's documentation say the same): load pickles
+from trusted sources only.
 """
 
 from __future__ import annotations
@@ -124,6 +130,42 @@ def _check_format(state: dict, what: str) -> None:
                          "(pickle it again with this version)")
 
 
+def _check_signature(state: dict, func) -> None:
+    """Check that the pickled signature fits the pickled IR's function (``func``).
+
+    Raises:
+        ValueError: naming the first thing that does not fit.
+    """
+    from symcomp.shared import SharedVariable
+
+    what = "cannot unpickle a symcomp Function"
+    for field, kind in (("ir", str), ("mode", str), ("device", str), ("inputs", list), ("shared", list),
+                        ("updates", list), ("n_outputs", int)):
+        if not isinstance(state.get(field), kind):
+            raise ValueError(f"{what}: its {field!r} should be a {kind.__name__}, got "
+                             f"{type(state.get(field)).__name__}")
+    n_in, shared, args = len(state["inputs"]), state["shared"], func.args
+    if n_in + len(shared) != len(args):
+        raise ValueError(f"{what}: {n_in} inputs and {len(shared)} shared variables were pickled, but its IR's "
+                         f"@{func.sym_name} has {len(args)} parameters")
+    for k, var in enumerate(shared):
+        want = args[n_in + k].type
+        if not isinstance(var, SharedVariable) or var.type.dtype != want.dtype or var.type.ndim != want.ndim:
+            raise ValueError(f"{what}: shared variable {k} ({getattr(var, 'name', var)!r:.40}) does not fit "
+                             f"parameter {n_in + k} of @{func.sym_name}, of type {want}")
+    n_results = len(func.return_op.operands)
+    if state["n_outputs"] != n_results:
+        raise ValueError(f"{what}: {state['n_outputs']} outputs were pickled, but @{func.sym_name} returns "
+                         f"{n_results} values")
+    n_assign = sum(1 for op in func.body.ops if op.name == "sc.assign")
+    ups = state["updates"]
+    if len(ups) != n_assign or not all(isinstance(u, (list, tuple)) and len(u) == 2
+                                       and all(isinstance(i, int) for i in u) and 0 <= u[0] < len(shared)
+                                       for u in ups):
+        raise ValueError(f"{what}: its updates {ups!r:.80} do not fit the {n_assign} sc.assign ops of "
+                         f"@{func.sym_name} and its {len(shared)} shared variables")
+
+
 def _rebuild_function(state: dict):
     from symcomp.compile.function import Function, compile_module
     from symcomp.compile.trace import Signature
@@ -132,9 +174,15 @@ def _rebuild_function(state: dict):
     from symcomp.passes.manager import replay_stages
 
     _check_format(state, "Function")
+    if not isinstance(state.get("ir"), str):
+        raise ValueError(f"cannot unpickle a symcomp Function: its 'ir' should be a str, got "
+                         f"{type(state.get('ir')).__name__}")
     module = parse(state["ir"], "<pickled symcomp.Function>")
     _restore_locations(module, state.get("locs"))
     func = module.func()
+    _check_signature(state, func)
+    # The memo key comes from what will run, never from the pickle: a pickle may carry any key.
+    state = {**state, "key": _key(state["ir"], state["mode"], state["device"])}
     shared = state["shared"]
     inputs = [Placeholder(a.type, name) for a, name in zip(func.args, state["inputs"])]
     sig = Signature(inputs=inputs, shared=list(shared), n_outputs=state["n_outputs"],

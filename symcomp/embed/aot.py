@@ -97,7 +97,7 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
         elif fn.name != k.abi.symbol:
             fn.linkage = "internal"
     for g in main.global_variables:
-        if not g.is_declaration:
+        if not g.is_declaration and not g.name.startswith("llvm."):  # llvm.global_ctors stays appending
             g.linkage = "internal"
     machine.optimize(main)
     libs = []

@@ -38,10 +38,24 @@ MAX_NESTING = 32
 MAX_DENSE_ELEMENTS = 1 << 26
 """Largest constant (in elements) a ``dense<...>`` attribute may describe."""
 
+MAX_FUSED_BODY_OPS = 128
+"""Most operations an ``sc.fused`` body may hold in IR text (twice the ``fuse`` pass's default
+``max-ops``, which it may not exceed either): compile time grows with the body, and 3,000 ops
+took minutes."""
+
+MAX_CONSTANT_BYTES = 1 << 30
+"""Default budget of one parsed module's ``dense<...>`` constants, in bytes of array data (1 GiB).
+
+A splat such as ``dense<1.0> : tensor<67108864xf64>`` is 40 bytes of text for 512 MiB of data:
+the parser keeps it as a broadcast view of one element, but a backend that compiles it
+materializes it.  ``parse(..., max_constant_bytes=N)`` and ``symcomp-opt
+--max-constant-bytes=N`` change the budget."""
+
 _DTYPE_NAMES = ", ".join(d.ir for d in ALL_DTYPES)
 
 
-def parse(text: str, filename: str = "<string>", *, first_line: int = 1, verify: bool = True) -> ModuleOp:
+def parse(text: str, filename: str = "<string>", *, first_line: int = 1, verify: bool = True,
+          max_constant_bytes: Optional[int] = None) -> ModuleOp:
     """Parse IR text into a ``builtin.module`` and verify it.
 
     Args:
@@ -51,12 +65,16 @@ def parse(text: str, filename: str = "<string>", *, first_line: int = 1, verify:
         first_line: the line number of the first line of ``text`` (when it is a
             chunk of a larger file).
         verify: run the verifier on the result (the default).
+        max_constant_bytes: the most bytes of array data all ``dense<...>`` constants of the
+            module may describe together (default :data:`MAX_CONSTANT_BYTES`, 1 GiB).  Splats
+            count in full: ``dense<1.0> : tensor<1024xf64>`` is 8 KiB.
 
     Returns:
         The module; each operation's ``loc`` is its position in ``text``.
 
     Raises:
-        ParseError: for malformed text.
+        ParseError: for malformed text, or constants over ``max_constant_bytes`` (the error
+            points at the constant that crosses it and names the budget).
         VerifyError: for text that parses but breaks a rule of the IR (a type
             that disagrees with the op's type rule, a bad attribute, a value used
             before its definition...).
@@ -65,8 +83,11 @@ def parse(text: str, filename: str = "<string>", *, first_line: int = 1, verify:
     if not isinstance(text, str):
         raise TypeError(f"parse() expects IR text as a str, got {type(text).__name__}")
     load_ops()
+    budget = MAX_CONSTANT_BYTES if max_constant_bytes is None else max_constant_bytes
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
+        raise ValueError(f"max_constant_bytes must be an int >= 0, got {max_constant_bytes!r}")
     with gc_paused():
-        parser = _Parser(Lexer(text, filename, first_line))
+        parser = _Parser(Lexer(text, filename, first_line), budget)
         module = parser.module()
     if verify:
         verifier.verify(module)
@@ -101,8 +122,10 @@ class _RawAttr:
 
 
 class _Parser:
-    def __init__(self, lexer: Lexer):
+    def __init__(self, lexer: Lexer, constant_budget: int = MAX_CONSTANT_BYTES):
         self.lex = lexer
+        self.constant_budget = constant_budget
+        self.constant_bytes = 0
         self.tok = lexer.next()
         self.scopes: list[dict[str, tuple[Value, int]]] = []
         self.depth = 0
@@ -298,6 +321,11 @@ class _Parser:
             if colon is None:
                 raise self.error(f"expected ':' and {len(results)} result type(s) after '{cls.name}'", name_tok.pos)
             raise self.error(f"{len(results)} result name(s) but {len(types)} result type(s)", colon.pos)
+        n_body = sum(1 for _ in regions[0].blocks[0].ops) - 1 if cls.name == "sc.fused" and regions else 0
+        if n_body > MAX_FUSED_BODY_OPS:  # (less its sc.yield)
+            raise self.error(f"sc.fused body of {n_body} operations exceeds the "
+                             f"parser's limit of {MAX_FUSED_BODY_OPS} (the fuse pass makes bodies of at most "
+                             "max-ops, 64 by default): split it into several sc.fused ops", name_tok.pos)
         attrs = self.op_attrs(cls, raw, [t for t, _ in types], loc)
         op = cls(operands, [t for t, _ in types], attrs, regions, loc, [self.hint(t) for t in results])
         for tok, r in zip(results, op.results):
@@ -506,10 +534,22 @@ class _Parser:
             raise self.error(f"dense<...> of {n} elements exceeds the parser's limit of {MAX_DENSE_ELEMENTS}",
                              lit.pos)
         dt = ty.dtype
+        if math.prod(d for d in ty.shape if d) * dt.itemsize >= 1 << 63:
+            raise self.error(f"dense<...> of type {ty}: its dimensions describe more than 2^63 bytes, "
+                             "which no array can hold", lit.pos)
+        nbytes = n * dt.itemsize
+        self.constant_bytes += nbytes
+        if self.constant_bytes > self.constant_budget:
+            raise self.error(f"dense<...> of type {ty} ({nbytes} bytes) brings the module's constants to "
+                             f"{self.constant_bytes} bytes, over the budget of {self.constant_budget} bytes "
+                             "(raise it with parse(..., max_constant_bytes=N) or symcomp-opt "
+                             "--max-constant-bytes=N)", lit.pos)
         if isinstance(lit.body, str):
             return self._dense_hex(lit, ty, n)
         if isinstance(lit.body, Token):
-            return np.full(ty.shape, self.scalar(lit.body, dt), dtype=dt.np)
+            # A splat stays one element, broadcast (read-only, strides 0): 40 bytes of text must not
+            # become 512 MiB while parsing.  Whoever needs the data materializes it.
+            return np.broadcast_to(np.array(self.scalar(lit.body, dt), dtype=dt.np), ty.shape)
         shape, leaves = self._nested_shape(lit.body, lit.pos)
         if shape != ty.shape and not (n == 0 and not leaves):
             raise self.error(f"dense<...> has shape {shape} but the result type is {ty}", lit.pos)

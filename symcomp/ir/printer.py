@@ -54,6 +54,8 @@ def format_scalar(v, dt: np.dtype) -> str:
 def format_dense(arr: np.ndarray) -> str:
     """``dense<...>``: a splat, a nested list (small arrays) or raw little-endian hex bytes."""
     arr = np.asarray(arr)
+    if arr.size and all(st == 0 for st in arr.strides):  # a broadcast element (the parser's splats)
+        return f"dense<{format_scalar(arr[(0,) * arr.ndim], arr.dtype)}>"
     flat = np.ascontiguousarray(arr).reshape(-1)
     if flat.size:
         raw = flat.view(np.uint8).reshape(flat.size, -1)

@@ -248,6 +248,9 @@ class Fuse(ModulePass):
     max_ops: int = 64
 
     def apply(self, module) -> None:
-        if self.max_ops < 1:
-            raise ValueError(f"fuse: max-ops must be >= 1, got {self.max_ops}")
+        from symcomp.ir.parser import MAX_FUSED_BODY_OPS
+
+        if not 1 <= self.max_ops <= MAX_FUSED_BODY_OPS:
+            raise ValueError(f"fuse: max-ops must be between 1 and {MAX_FUSED_BODY_OPS} (larger bodies compile "
+                             f"slowly, and IR text does not take them), got {self.max_ops}")
         fuse(module, self.max_ops)

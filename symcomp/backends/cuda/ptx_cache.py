@@ -6,7 +6,9 @@ step has a few dozen kernels.  The PTX of each kernel is stored under
 everything that determines it: the kernel source and signature, the target
 architecture and the versions of numba-cuda and NVVM.  Entries are written to a
 temporary file and renamed into place, so concurrent processes never read a
-partial entry.  ``symcomp.config.cache = False`` turns the cache off.  (Loading
+partial entry.  ``symcomp.config.cache = False`` turns the cache off.  The directory is
+private like the CPU cache's (0700, files 0600; refused if others own or can write it), and
+each file names its own key.  (Loading
 PTX on a GPU is then cached by the CUDA driver's own JIT cache.)
 """
 
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import warnings
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
+from symcomp.backends.private_files import make_private_dir, untrusted_reason, write_private
 from symcomp.config import config
 
 
@@ -37,32 +41,50 @@ def _toolchain() -> str:
     return f"numba-cuda {numba_cuda.__version__}, NVVM {nvvm.NVVM().get_version()}"
 
 
+_KEY_LINE = "// symcomp-ptx-key "
+_refused: dict = {}
+
+
+def _usable(root: str) -> bool:
+    """Whether the PTX cache directory ``root`` may be used: created private (0700), owned by this
+    user and writable by no one else (:mod:`symcomp.backends.private_files`; the driver runs
+    what it holds).  A refusal is warned once per directory."""
+    if root not in _refused:
+        try:
+            make_private_dir(Path(root))
+            reason = untrusted_reason(Path(root))
+        except OSError as exc:
+            reason = f"{root} cannot be created ({exc.strerror or exc})"
+        _refused[root] = reason
+        if reason is not None:
+            warnings.warn(f"symcomp: not using the PTX cache: {reason}; compiling without it",
+                          RuntimeWarning, stacklevel=3)
+    return _refused[root] is None
+
+
 def ptx(key: tuple, compile_ptx: Callable[[], str]) -> str:
     """The cached PTX for ``key`` (a tuple of strings), compiling and storing it on a miss.
 
-    Cache I/O errors (a read-only home directory...) fall back to compiling.
+    Each file starts with a comment naming its digest; a file whose first line names another
+    (another kernel's PTX put in its place) is compiled again.  Cache I/O errors (a read-only
+    home directory...) fall back to compiling.
     """
-    if not config.cache:
+    if not config.cache or not _usable(cache_dir()):
         return compile_ptx()
     digest = hashlib.sha256("\0".join((_toolchain(),) + tuple(key)).encode()).hexdigest()
     path = os.path.join(cache_dir(), digest[:2], digest + ".ptx")
+    head = f"{_KEY_LINE}{digest}\n"
     try:
         with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError:
+            text = f.read()
+        if text.startswith(head):
+            return text[len(head):]
+    except (OSError, UnicodeDecodeError):
         pass
     text = compile_ptx()
-    tmp = None
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-        tmp = None
+        make_private_dir(Path(path).parent)
+        write_private(Path(path), (head + text).encode())
     except OSError:
         pass
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.remove(tmp)
     return text

@@ -19,8 +19,14 @@ lowering never serves stale code).
 * Writes are atomic (a temporary file in the same directory, then
   ``os.replace``), and a compile holds a per-key lock (filelock), so two
   processes compiling the same function compile it once.
-* Every entry carries a SHA-256 checksum of its contents: a truncated or
-  corrupted file is detected, removed and compiled again.
+* Every entry carries a SHA-256 checksum of its contents and the digest of
+  its own key: a truncated or corrupted file, or an entry of another function
+  stored under this one's name, is detected, removed and compiled again.
+* The directory is private (:mod:`symcomp.backends.private_files`): created
+  0700 with files 0600 whatever the umask, and a directory that is not the
+  user's, or that its group or others can write, is not used at all (warned
+  once; the process compiles without the disk cache).  The per-key lock file
+  is removed once the entry is written.
 * A cache that cannot be written (read-only disk, no space) never fails a
   compile; the function is compiled and the problem reported once as a warning.
 """
@@ -31,14 +37,15 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-MAGIC = b"SYMCOMP-OBJ\x01"
-_HEADER = struct.Struct("<12sQ32s")  # magic, payload length, sha256(payload)
+from symcomp.backends.private_files import FILE_MODE, make_private_dir, untrusted_reason, write_private
+
+MAGIC = b"SYMCOMP-OBJ\x02"
+_HEADER = struct.Struct("<12s32sQ32s")  # magic, sha256(key), payload length, sha256(sha256(key) + payload)
 _LOCK_TIMEOUT_S = 600.0
 _warned: set = set()
 _fingerprint: list = []
@@ -57,11 +64,41 @@ class Entry:
     meta: dict
 
 
+_dir_verdicts: dict = {}  # {directory: None where it may be used, else why not}
+
+
 def enabled() -> bool:
-    """Whether the cache is on (``symcomp.config.cache``)."""
+    """Whether the cache is on: ``symcomp.config.cache``, and a cache directory this process may
+    use (:func:`usable_dir`)."""
     from symcomp.config import config
 
-    return bool(config.cache)
+    return bool(config.cache) and usable_dir() is not None
+
+
+def usable_dir() -> Optional[Path]:
+    """:func:`cache_dir`, created private (0700) if missing, or None where it must not be used.
+
+    It must not when it is not owned by this user or its group or others can write it
+    (:func:`symcomp.backends.private_files.untrusted_reason`: the cache holds code that later
+    processes run), or when it cannot be created.  The reason is reported once, as a
+    RuntimeWarning, and the process runs without the disk cache.  Checked once per directory
+    and process (one ``stat``).
+    """
+    d = cache_dir()
+    key = str(d)
+    if key not in _dir_verdicts:
+        try:
+            make_private_dir(d)
+            reason = untrusted_reason(d)
+        except OSError as exc:
+            reason = f"{d} cannot be created ({exc.strerror or exc})"
+        _dir_verdicts[key] = reason
+        if reason is not None:
+            _warn_once(f"symcomp: not using the compilation cache: {reason}. The cache holds machine code "
+                       "that symcomp runs, so it must be a directory of this user that no one else can "
+                       "write; compiling without it (set SYMCOMP_CACHE_DIR to another directory, or "
+                       "symcomp.config.cache = False to silence this)")
+    return None if _dir_verdicts[key] is not None else d
 
 
 def cache_dir() -> Path:
@@ -157,20 +194,30 @@ def _path(key: str, kind: str = OBJECT, directory: Optional[Path] = None) -> Pat
     return (directory or cache_dir()) / f"{key}{kind}"
 
 
-def encode(entry: Entry) -> bytes:
-    """The file contents for ``entry``: header (magic, length, checksum), JSON metadata, object code."""
+def _key_digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def encode(entry: Entry, key: str = "") -> bytes:
+    """The file contents for ``entry`` stored under ``key``: header (magic, the key's digest,
+    length, checksum of both), JSON metadata, object code."""
     meta = json.dumps(entry.meta, separators=(",", ":")).encode()
     payload = struct.pack("<Q", len(meta)) + meta + entry.obj
-    return _HEADER.pack(MAGIC, len(payload), hashlib.sha256(payload).digest()) + payload
+    kd = _key_digest(key)
+    return _HEADER.pack(MAGIC, kd, len(payload), hashlib.sha256(kd + payload).digest()) + payload
 
 
-def decode(data: bytes) -> Optional[Entry]:
-    """The entry stored in ``data``, or None if it is truncated, corrupted or of another format."""
+def decode(data: bytes, key: Optional[str] = None) -> Optional[Entry]:
+    """The entry stored in ``data``, or None if it is truncated, corrupted, of another format, or
+    (``key`` given) was stored under another key: an entry knows its own key, so that a file of
+    another function put in this one's place is never run."""
     if len(data) < _HEADER.size:
         return None
-    magic, length, digest = _HEADER.unpack_from(data)
+    magic, kd, length, digest = _HEADER.unpack_from(data)
     payload = data[_HEADER.size:]
-    if magic != MAGIC or len(payload) != length or hashlib.sha256(payload).digest() != digest:
+    if magic != MAGIC or len(payload) != length or hashlib.sha256(kd + payload).digest() != digest:
+        return None
+    if key is not None and kd != _key_digest(key):
         return None
     (n,) = struct.unpack_from("<Q", payload)
     try:
@@ -181,13 +228,16 @@ def decode(data: bytes) -> Optional[Entry]:
 
 
 def load(key: str, kind: str = OBJECT) -> Optional[Entry]:
-    """The entry for ``key``, or None (missing, unreadable or damaged: a damaged file is removed)."""
+    """The entry for ``key``, or None (missing, unreadable, damaged, or another key's entry: such a
+    file is removed, and the caller compiles again)."""
+    if usable_dir() is None:
+        return None
     path = _path(key, kind)
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    entry = decode(data)
+    entry = decode(data, key)
     if entry is None:
         remove_quietly(path)
     return entry
@@ -198,21 +248,15 @@ def store(key: str, entry: Entry, kind: str = OBJECT, directory: Optional[Path] 
 
     ``directory`` (default: :func:`cache_dir` now) is given by background threads, which store
     into the directory of the compile that started them even if the setting changed since."""
-    d = directory or cache_dir()
-    tmp = None
+    d = directory or usable_dir()
+    if d is None:
+        return
     try:
-        d.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=d, prefix=f".{key[:16]}.", suffix=".tmp", delete=False) as f:
-            tmp = f.name
-            f.write(encode(entry))
-        os.replace(tmp, _path(key, kind, d))
-        tmp = None
+        make_private_dir(d)
+        write_private(_path(key, kind, d), encode(entry, key))
     except OSError as exc:
         _warn_once(f"symcomp: cannot write the compilation cache in {d} ({exc}); "
                    "set SYMCOMP_CACHE_DIR or symcomp.config.cache = False")
-    finally:
-        if tmp is not None:
-            remove_quietly(tmp)
 
 
 def remove_quietly(path) -> None:
@@ -255,9 +299,10 @@ def get_or_build(ir_text: str, build: Callable[[Optional[str]], Entry],
     import filelock  # only on a miss: importing it costs a few ms of a warm compile
 
     d = cache_dir()
+    lock_path = d / f"{key}.lock"
     try:
-        d.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(d / f"{key}.lock"), timeout=_LOCK_TIMEOUT_S)
+        make_private_dir(d)
+        lock = filelock.FileLock(str(lock_path), timeout=_LOCK_TIMEOUT_S, mode=FILE_MODE)
         lock.acquire()
     except (OSError, filelock.Timeout) as exc:
         _warn_once(f"symcomp: cannot use the compilation cache in {d} ({exc}); compiling without it")
@@ -270,4 +315,9 @@ def get_or_build(ir_text: str, build: Callable[[Optional[str]], Entry],
         store(key, entry)
         return entry, False
     finally:
+        # The lock only saves a second process the same compile (the entry's atomic write keeps
+        # the cache consistent), so its file is removed while still held, not left behind per
+        # entry: a waiter that then gets the unlinked file reads the entry, or at worst compiles
+        # the function once more.
+        remove_quietly(lock_path)
         lock.release()

@@ -42,6 +42,7 @@ from typing import Optional
 
 from symcomp.backends.cpu.cache import objects
 from symcomp.backends.cpu.runtime import background, host, openmp
+from symcomp.backends.private_files import FILE_MODE, make_private_dir
 
 SUFFIX = ".so"
 TABLE = "symcomp_ext_table"
@@ -133,9 +134,11 @@ def build(key: str, obj: bytes, declared, directory: Optional[Path] = None) -> d
         where no shared object could be made (the entry then loads through MCJIT only).
     """
     names = shim_names(declared)
-    d = directory or objects.cache_dir()
+    d = directory or objects.usable_dir()
+    if d is None:
+        return {}
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        make_private_dir(d)
         fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key[:16]}.", suffix=".so.tmp")
         os.close(fd)
     except OSError:
@@ -143,6 +146,7 @@ def build(key: str, obj: bytes, declared, directory: Optional[Path] = None) -> d
     try:
         if not link(obj, names, Path(tmp)):
             return {}
+        os.chmod(tmp, FILE_MODE)  # the linker writes a new file, executable for all (dlopen needs read only)
         digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
         os.replace(tmp, d / f"{key}{SUFFIX}")
         tmp = None
@@ -169,7 +173,8 @@ def link_later(key: str, entry: "cache.Entry", declared) -> None:
         entry: the entry as stored (its object code and metadata).
         declared: names of the functions its module declares without defining them.
     """
-    background.start(("link", key), _link_and_store, key, entry, list(declared), objects.cache_dir(), name="symcomp-link")
+    background.start(("link", key), _link_and_store, key, entry, list(declared), objects.usable_dir(),
+                     name="symcomp-link")
 
 
 def wait_for_link(key: str) -> None:
@@ -211,7 +216,10 @@ def load(key: str, meta: dict) -> Optional["SharedModule"]:
     info = meta.get("shared")
     if not isinstance(info, dict):
         return None
-    path = objects.cache_dir() / f"{key}{SUFFIX}"
+    d = objects.usable_dir()
+    if d is None:
+        return None
+    path = d / f"{key}{SUFFIX}"
     try:
         data = path.read_bytes()
     except OSError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -48,9 +49,11 @@ class CPUExecutable:
         self.c: Compiled
         self.c, self.jit, self._llvm, tier_up = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
-        # One native entry per Function using this executable (unpickled copies share one); each
-        # must stay alive as long as its Function, whose type holds the builtin that points into it.
-        self._fasts: list = []
+        # One native entry per Function using this executable (unpickled copies share one), held
+        # weakly: its Function owns it (its type holds the builtin that points into it), and a
+        # Function dropped must not leave its entry here (a Dask worker unpickles the function with
+        # every task: the list grew by one per task, and each call on a new shape re-armed them all).
+        self._fast_refs: list = []
         # Code replaced by tiered compilation stays loaded: a call may still be running it.
         self._retired: list = []
         self._tier_lock = threading.Lock()
@@ -86,6 +89,11 @@ class CPUExecutable:
             for fc in self._fasts:
                 fc.retarget(entry)
 
+    @property
+    def _fasts(self) -> list:
+        """The live native entries of this executable (:meth:`make_fast_call`), oldest first."""
+        return [fc for fc in (r() for r in self._fast_refs) if fc is not None]
+
     # -- planning --------------------------------------------------------------------------
     def _plan(self, arrays, shared_inplace: bool = True) -> Plan:
         c = self.c
@@ -118,7 +126,7 @@ class CPUExecutable:
         outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
         assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
         updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
-        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates)
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region)
 
     def _key(self, arrays) -> tuple:
         key = tuple((a.shape, a.strides) for a in arrays)
@@ -128,8 +136,10 @@ class CPUExecutable:
 
     # -- calling ---------------------------------------------------------------------------
     def make_fast_call(self, fallback, single: bool):
-        """The native entry point (:mod:`symcomp.backends.cpu.codegen.pyentry`) calling this function,
-        or None where it does not apply (shared variables, updates, sizes from argument values)."""
+        """The native entry point (:class:`symcomp.backends.cpu.codegen.pyentry.FastCall`) calling this
+        function, or None where it does not apply (shared variables, updates, sizes from argument
+        values).  The caller must keep it alive as long as its ``callable``; this executable only
+        holds it weakly (to retarget it after tiered compilation)."""
         from symcomp.backends.cpu.codegen.pyentry import FastCall
 
         if self.sig.shared or self.c.n_updates or self._value_params:
@@ -140,8 +150,8 @@ class CPUExecutable:
                           [v.type.ndim for v in ret.operands], single, fallback)
             if fc.callable is None:
                 return None
-            self._fasts.append(fc)
-        return fc.callable
+            self._fast_refs = [r for r in self._fast_refs if r() is not None] + [weakref.ref(fc)]
+        return fc
 
     def _get_plan(self, key, arrays, shared_inplace: bool = True) -> Plan:
         plan = self._plans.get(key)
@@ -152,16 +162,19 @@ class CPUExecutable:
                 self._plans.popitem(last=False)
         return plan
 
-    def run(self, arrays):
-        """Run on argument arrays (parameters in order); returns (outputs, update values)."""
+    def run(self, arrays, fast=None):
+        """Run on argument arrays (parameters in order); returns (outputs, update values).
+
+        ``fast``: the calling Function's native entry (:meth:`make_fast_call`), armed for these
+        arguments' signature so that the next call with it skips Python."""
         given = arrays
         arrays = [native_layout(a) for a in arrays]
         key = self._key(arrays)
         plan = self._get_plan(key, arrays)
         if plan.inplace_updates and not _writable_in_place(plan.inplace_updates, given, arrays):
             plan = self._get_plan(key + ("no-inplace",), arrays, shared_inplace=False)
-        for fc in self._fasts:
-            fc.install(plan, arrays, self.c.ws_root)
+        if fast is not None:
+            fast.install(plan, arrays, self.c.ws_root)
         ptrs = plan.ptrs.copy()
         for k, a in enumerate(arrays):
             ptrs[k] = a.ctypes.data
@@ -181,7 +194,7 @@ class CPUExecutable:
         try:
             ws = plan.workspace if owned else None
             if ws is None:
-                ws = np.empty(max(plan.workspace_bytes, 64), dtype=np.uint8)
+                ws = self._new_workspace(plan)
                 if owned:
                     plan.workspace = ws
             ptrs[self.c.ws_root] = ws.ctypes.data
@@ -191,7 +204,7 @@ class CPUExecutable:
                 plan.lock.release()
         if self._tier_up is not None:
             self._calls += 1
-            if self._calls >= 2 or self._fasts:
+            if self._calls >= 2 or self._fast_refs:
                 self._start_tier_up()
         if status:
             self._raise(status, arrays)
@@ -217,6 +230,21 @@ class CPUExecutable:
         for j, k in plan.inplace_updates:
             upds[j] = arrays[k]
         return [np.empty(s, d) if u is None else u for u, (s, d) in zip(upds, plan.updates)]
+
+    def _new_workspace(self, plan: Plan) -> np.ndarray:
+        """A scratch buffer for ``plan``.
+
+        Raises:
+            MemoryError: naming the workspace's size and the op that needs the largest part of it.
+        """
+        try:
+            return np.empty(max(plan.workspace_bytes, 64), dtype=np.uint8)
+        except MemoryError as exc:
+            size, index = plan.largest_region
+            by = f"; its largest part, {size} bytes, is for {where(self.c.ops[index])}" if 0 <= index < len(self.c.ops) \
+                else ""
+            raise MemoryError(f"{exc} (the workspace of {plan.workspace_bytes} bytes for the intermediate "
+                              f"values{by})") from None
 
     def _largest_result(self, plan: Plan) -> str:
         """Names the largest output or update of ``plan`` and the op computing it (for MemoryError)."""

@@ -73,6 +73,7 @@ class Plan:
     inplace_updates: list = field(default_factory=list)
     workspace: Optional[np.ndarray] = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    largest_region: tuple = (0, -1)  # (bytes, op index) of the largest workspace region (for errors)
 
 
 _ALIGN = 64
@@ -95,6 +96,7 @@ class PlanContext:
         self.params: dict[tuple, int] = {}
         self.ws_bytes = 0
         self.op_index = -1
+        self.largest_region = (0, -1)  # (bytes, op index): which op needs the most workspace at once
         for k, (arg, a) in enumerate(zip(compiled.func.args, arrays)):
             self.shape[arg] = a.shape
             self.strides[arg] = tuple(s // a.itemsize for s in a.strides)
@@ -141,6 +143,8 @@ class PlanContext:
     def _region(self, nbytes: int, end: int) -> int:
         """A workspace region of ``nbytes`` (64-byte aligned) free until op ``end`` has run."""
         size = -(-max(nbytes, 1) // _ALIGN) * _ALIGN
+        if size > self.largest_region[0]:
+            self.largest_region = (size, self.op_index)
         off = None
         for i, (o, n) in enumerate(self.free):
             if n >= size:

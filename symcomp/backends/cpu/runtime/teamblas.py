@@ -16,8 +16,12 @@ is a real file:
 
 * with the disk cache on, it is written once to ``<cache_dir>/blas/`` under the source's name
   (behind :data:`_PREFIX`) and size (25 MB for NumPy 2.4's), through a temporary name and
-  ``os.replace``, so that concurrent writers are harmless.  Copies of older OpenBLAS builds are
-  not removed: another environment sharing the cache directory may still use them;
+  ``os.replace``, so that concurrent writers are harmless.  Before it is loaded it is checked
+  to hold the source's bytes (:func:`_cached_copy`: a record of digests and ``stat`` facts
+  spares the 25 MB read while nothing changed); a copy that differs is written again, so a
+  damaged or planted file is never loaded.  The folder is private like the cache
+  (:mod:`symcomp.backends.private_files`).  Copies of older OpenBLAS builds are not removed:
+  another environment sharing the cache directory may still use them;
 * with the cache off, it goes to a temporary directory and is unlinked as soon as it is loaded.
 
 The copy is made in a background thread started before the passes of the first function with
@@ -31,14 +35,18 @@ OpenBLAS is thread-safe for concurrent calls (its buffers are allocated under a 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 
 from symcomp.backends.cpu.runtime import background, host
+from symcomp.backends.private_files import make_private_dir, untrusted_reason, write_private
 
 _state: dict = {}
 _copy_lock = threading.Lock()
@@ -127,21 +135,101 @@ def _make_copy(src: Path, folder):
 
 
 def _cached_copy(src: Path, folder: Path) -> Path:
-    """The copy in the cache's ``folder``, written on first use."""
-    size = src.stat().st_size
-    dst = folder / f"{_PREFIX}{src.stem}-{size}.so"
-    if dst.exists() and dst.stat().st_size == size:
+    """The copy in the cache's ``folder``, written on first use, and checked against the source
+    before it is loaded: it is the same bytes as NumPy's library, or it is written again.
+
+    The check reads 25 MB only when something changed.  A record beside the copy (written 0600
+    in the private folder, :func:`_record_path`) holds the SHA-256 of the bytes the copy was
+    written with, the source's ``stat`` facts at the time, and the copy's (size, times, inode).
+    While both sides' facts are unchanged the copy is trusted as is; a copy whose facts
+    changed (rewritten, damaged in place, replaced) is hashed and compared, and written again if
+    it differs; a source whose facts changed is hashed first.  A record written within
+    :data:`_RACY_NS` of the copy's last change is not trusted alone (file times have the
+    granularity of a clock tick, so a change in the same tick would keep them: git's "racily
+    clean" entries), and the copy is hashed once more later.
+
+    Raises:
+        OSError: the folder is not private to this user, or the copy cannot be written.
+    """
+    make_private_dir(folder)
+    reason = untrusted_reason(folder)
+    if reason is not None:
+        raise OSError(f"the copy's folder cannot be trusted: {reason}")
+    src_stat = src.stat()
+    dst = folder / f"{_PREFIX}{src.stem}-{src_stat.st_size}.so"
+    record_path = _record_path(src, dst)
+    record = _read_record(record_path)
+    src_facts = _facts(src_stat)
+    digest = record.get("sha256") if record.get("source") == src_facts else None
+    dst_facts = _facts(dst.stat(), copy=True) if dst.exists() else None
+    copy_as_recorded = (dst_facts is not None and record.get("copy") == dst_facts
+                        and record.get("written_ns", 0) - dst_facts[2] > _RACY_NS)
+    if digest is not None and copy_as_recorded:
+        return dst  # the usual start: three stats and a small read
+    if digest is None:
+        digest = _sha256_file(src)
+    if dst_facts is not None and ((copy_as_recorded and record.get("sha256") == digest)
+                                  or _sha256_file(dst) == digest):
+        _write_record(record_path, src_facts, digest, dst)
         return dst
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".so")
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".so")  # 0600
     try:
-        shutil.copyfile(src, tmp)
+        h = hashlib.sha256()
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(1 << 20):
+                h.update(chunk)
+                fout.write(chunk)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _write_record(record_path, src_facts, h.hexdigest(), dst)  # the digest of what was written
     return dst
+
+
+_RACY_NS = 2_000_000_000
+"""A record written less than this long after the copy last changed is checked again (2 s)."""
+
+
+def _facts(st: os.stat_result, copy: bool = False) -> list:
+    """What a change to a file changes: size, modification time, inode, device (and, for the
+    copy, the status-change time, which no user process can set back)."""
+    facts = [st.st_size, st.st_mtime_ns, st.st_ctime_ns if copy else 0, st.st_ino, st.st_dev]
+    return facts
+
+
+def _record_path(src: Path, dst: Path) -> Path:
+    """The record of the copy ``dst`` made from ``src``: one per source path, so that two
+    environments sharing the cache, with the same library at two places, keep theirs apart."""
+    tag = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:16]
+    return dst.with_name(f"{dst.name}.{tag}.json")
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _write_record(path: Path, src_facts: list, digest: str, dst: Path) -> None:
+    """Record ``dst`` as the verified copy, with digest ``digest``, of the source of facts
+    ``src_facts`` (a failure to write only means hashing again next time)."""
+    record = {"source": src_facts, "sha256": digest, "copy": _facts(dst.stat(), copy=True),
+              "written_ns": time.time_ns()}
+    try:
+        write_private(path, json.dumps(record).encode())
+    except OSError:
+        pass
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _load() -> dict:

@@ -9,6 +9,7 @@ one function per op, :mod:`symcomp.backends.cpu.lower`), optimizes and JIT-compi
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,24 @@ def blas_mode(ops) -> str:
     return "team" if teamblas.available() else "shared"
 
 
+_LLVM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+
+
+def symbol_name(name: str) -> str:
+    """The name a function's LLVM symbols (``symcomp_<name>``, the module) are made from: ``name``
+    itself when it is a short ASCII identifier, else its ASCII letters, digits and underscores
+    (others become ``_``) and 12 hex digits of the SHA-256 of the whole name.  ``Function.name``
+    keeps the name as given: ``name='função'`` failed in llvmlite (UnicodeEncodeError), and a NUL
+    cut the symbol short (``KeyError``)."""
+    if _LLVM_NAME.match(name):
+        return name
+    import hashlib
+
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", name)[:48]
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{stem}_{digest}" if stem[:1].isalpha() else f"_{stem}_{digest}"
+
+
 def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitter:
     """Emit the LLVM module: one private function per op, and the entry.
 
@@ -53,6 +72,7 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
     from symcomp.backends.cpu.codegen.context import ModuleEmitter  # the IR builder: not needed on a cache hit
 
     load_all()
+    name = symbol_name(name)
     ids = {v: i for i, v in enumerate(c.values)}
     blas = blas_mode(c.ops)
     mod = ModuleEmitter(name, ids, threads=blas != "shared", team_blas=blas == "team")
@@ -129,6 +149,7 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     from symcomp.backends.cpu.cache import objects, sharedlib
 
     t0 = time.perf_counter()
+    name = symbol_name(name)
     load_all()  # the planner needs the lowerings, even when the code comes from the cache
     c = prepare(module, sig)
     c.symbol = f"symcomp_{name}"
