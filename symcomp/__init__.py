@@ -18,10 +18,11 @@ from symcomp.compile.trace import MissingInputError, UnusedInputError
 from symcomp.config import config
 from symcomp.gradcheck import GradientError, verify_grad
 from symcomp.shared import SharedVariable, shared
+from symcomp.tensor.randomstreams import RandomStreams
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",
+    "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config", "RandomStreams",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
 ]
