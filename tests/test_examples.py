@@ -51,3 +51,14 @@ def test_mlp_digits_reaches_target_accuracy(capsys, monkeypatch):
 def test_mlp_digits_minibatch(batch):
     res = example("mlp_digits").main(["--epochs", "15", "--batch", str(batch), "--lr", "2.0", "--activation", "sigmoid"])
     assert res["train_acc"] >= 0.9
+
+
+def test_mlp_digits_with_dropout_reaches_target_accuracy():
+    res = example("mlp_digits").main(["--dropout", "0.5"])
+    assert res["test_acc"] >= 0.96
+
+
+def test_denoising_autoencoder_reconstruction_improves():
+    res = example("denoising_autoencoder").main(["--epochs", "15"])
+    assert res["final_xent"] < 0.85 * res["first_xent"]
+    assert res["test_xent"] < res["first_xent"]
