@@ -13,6 +13,10 @@ from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.cpu.runtime.planner import coalesce
 from symcomp.ir.opdef import OPS, Elementwise, Positional
 
+_REGISTER_HEAVY = ("sc.philox", "sc.random_poisson")
+"""Ops whose code keeps many vectors live (Philox's four counter words, key and products): one copy
+per main-loop iteration (:meth:`_LoopNest.unroll`).  Two ran no faster (1e7 uniform or normal
+draws, one thread) and doubled the loop's code."""
 _REDUCE_KIND = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}
 
 
@@ -149,6 +153,8 @@ class _LoopNest(Lowering):
         from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 
         lanes = self.lanes(op, E) or E.lanes_for([v.type.dtype for v in op.operands] + [op.result.type.dtype])
+        if any(o.name in _REGISTER_HEAVY for o in self.body_ops(op)):
+            return 1
         for o in self.body_ops(op):
             name = MATH_FUNCTIONS.get(o.name)
             if name and o.result.type.dtype.is_float and libcalls.table_driven(
