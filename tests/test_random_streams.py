@@ -249,3 +249,16 @@ def test_dask_refuses_positional_ops():
     f = symcomp.function([x], x * T.cast(build(FlatIndex, [x]), "float64"))
     with pytest.raises(NotImplementedError, match="position"):
         sdask.map_blocks(f, da.ones((4, 4), chunks=2))
+
+
+def test_mrg_argument_order_and_choice_from_p():
+    from symcomp.sandbox.rng_mrg import MRG_RandomStreams
+
+    srng = MRG_RandomStreams(5)
+    b = srng.binomial((1000,), 0.25)  # MRG's order: size, p
+    c = srng.choice(size=(1000,), p=[0.0, 1.0, 0.0])
+    out_b, out_c = symcomp.function([], [b, c])()
+    assert 0.15 < out_b.mean() < 0.35
+    assert (out_c == 1).all()
+    with pytest.raises(ValueError, match="3 probabilities for 4 choices"):
+        RandomStreams(1).choice((2,), 4, p=[0.2, 0.3, 0.5])

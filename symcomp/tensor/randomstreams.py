@@ -41,7 +41,7 @@ from symcomp.tensor import elemwise as E
 from symcomp.tensor.convert import as_int_scalar, as_value, cast, constant, static_value
 from symcomp.tensor.indexing import getitem, set_subtensor
 from symcomp.tensor.reduce import sum as _sum
-from symcomp.tensor.shape import expand_dims, numel, reshape, shape, zeros
+from symcomp.tensor.shape import arange, expand_dims, numel, reshape, shape, zeros
 
 _MASK64 = (1 << 64) - 1
 PHI_MINUS_2 = 0.022750131948179195  # Phi(-2): truncated normals are drawn within 2 standard deviations
@@ -146,12 +146,16 @@ class _Draw:
         self.counter = E.add(offset, cast(index, T.uint64))
         n = numel(entries)
         self.new_state = set_subtensor(getitem(self.rng, 1), E.add(offset, cast(as_value(n, T.int64), T.uint64)))
+        self._blocks: dict = {}
 
     def words(self, salt: int = 0) -> list:
         """The four uint32 words of block (counter, salt) of every element."""
-        hi = constant(np.uint64(salt))
-        return [build(R.Philox, [self.counter, *_aligned(hi, self.counter), self.key_like()], word=w)
-                for w in range(4)]
+        got = self._blocks.get(salt)
+        if got is None:
+            hi = constant(np.uint64(salt))
+            args = [self.counter, *_aligned(hi, self.counter), self.key_like()]
+            got = self._blocks[salt] = [build(R.Philox, args, word=w) for w in range(4)]
+        return got
 
     def key_like(self) -> Value:
         return _aligned(self.key, self.counter)[0]
@@ -355,7 +359,12 @@ class RandomStreams:
         if p is None:
             idx = _scaled_index(u, cast(as_value(n), T.int64))
         else:
-            idx = _categorical(u, cast(as_value(p), T.float64))
+            pv = cast(as_value(p), T.float64)
+            if pv.type.ndim != 1:
+                raise ValueError(f"choice: p must be a vector, got {pv.type}")
+            if isinstance(n, int) and pv.type.shape[0] is not None and pv.type.shape[0] != n:
+                raise ValueError(f"choice: p has {pv.type.shape[0]} probabilities for {n} choices")
+            idx = _categorical(u, pv)
         out = cast(idx, dtype) if values is None else getitem(values, idx)
         return self._finish(d, out)
 
@@ -400,7 +409,7 @@ class RandomStreams:
         d = _Draw(self, batch + [int(n)], "multinomial")
         u = d.unit(T.float64)  # batch + (n,)
         cats = _categorical(u, expand_dims(pv, (pv.type.ndim - 1,)) if pv.type.ndim > 1 else pv)  # batch + (n,)
-        ks = build_arange(k)
+        ks = arange(0, k, 1, dtype="int64")
         counts = _sum(E.eq(expand_dims(cats, (cats.type.ndim,)), ks), axis=cats.type.ndim - 1)
         return self._finish(d, cast(counts, dtype))
 
@@ -416,6 +425,8 @@ class RandomStreams:
 
 
 class _Perm:
+    """A permutation draw: its stream, its rows (``value``) and the stream's state after it."""
+
     def __init__(self, rng, value, new_state):
         self.rng, self.value, self.new_state = rng, value, new_state
 
@@ -438,12 +449,6 @@ def _categorical(u: Value, p: Value) -> Value:
     return _sum(cast(below, T.int64), axis=u.type.ndim)
 
 
-def build_arange(k) -> Value:
-    from symcomp.tensor.shape import arange
-
-    return arange(0, k, 1, dtype="int64")
-
-
 class MRG_RandomStreams(RandomStreams):
     """Theano's ``MRG_RandomStreams`` names and argument orders over the same Philox streams
     (the seed defaults to 12345, as Theano's; ``nstreams`` is accepted and ignored: every element
@@ -457,13 +462,14 @@ class MRG_RandomStreams(RandomStreams):
     def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None, nstreams=None):
         return super().uniform(size, low, high, ndim, dtype)
 
-    def binomial(self, size=None, p=0.5, n=1, ndim=None, dtype="int64", nstreams=None, **kwargs):
+    def binomial(self, size=None, p=0.5, n=1, ndim=None, dtype="int64", nstreams=None):
         return super().binomial(size, n, p, ndim, dtype)
 
-    def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None, **kwargs):
+    def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64", nstreams=None):
         return super().multinomial(size, n, pvals, ndim, dtype)
 
-    def choice(self, size=1, a=None, replace=True, p=None, ndim=None, dtype="int64", nstreams=None, **kwargs):
+    def choice(self, size=1, a=None, replace=True, p=None, ndim=None, dtype="int64", nstreams=None):
+        """As :meth:`RandomStreams.choice`; ``a`` defaults to the number of probabilities in ``p``."""
         if a is None:
             if p is None:
                 raise TypeError("choice: give a or p")
