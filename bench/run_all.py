@@ -31,6 +31,7 @@ BENCHES = {  # name -> (script, timeout s)
     "limits": ("bench_limits.py", 600), "elementwise": ("bench_elementwise.py", 900),
     "reductions": ("bench_reductions.py", 900), "mlp": ("bench_mlp.py", 1200),
     "compile": ("bench_compile.py", 1200), "overhead": ("bench_overhead.py", 600),
+    "random": ("bench_random.py", 900),
 }
 TITLES = {
     "ew_f64": ("exp(-x*x/2)*sin(y)+log1p(z), 1e7 float64", "bw", 4 * 8 * 10**7),
@@ -43,6 +44,11 @@ TITLES = {
     "mlp_60000": ("digits MLP train step, 60000 rows", "gemm", None),
     "compile_mlp": ("MLP step: graph -> first result in a new process (s)", None, None),
     "overhead": ("call overhead, x+1 on 1 element (us)", None, None),
+    "rand_u_f64": ("uniform draws, 1e7 float64, fresh result", None, None),
+    "rand_u_f32": ("uniform draws, 1e7 float32, fresh result", None, None),
+    "rand_n_f64": ("normal draws, 1e7 float64, fresh result", None, None),
+    "rand_n_f32": ("normal draws, 1e7 float32, fresh result", None, None),
+    "dropout": ("dropout x * (u < 0.5) / 0.5, 2000x5000 float64, new mask per call", "bw", 2 * 8 * 10**7),
 }
 
 

@@ -9,7 +9,11 @@ gives the loss of one step and the training accuracy of the same weights (those
 the step started from).
 
     python examples/mlp_digits.py [--epochs 150] [--hidden 256] [--lr 0.5] [--batch 0]
-                                  [--activation tanh|sigmoid] [--device cpu|cuda]
+                                  [--activation tanh|sigmoid] [--dropout 0.5] [--device cpu|cuda]
+
+``--dropout p`` drops each hidden unit with probability p during training (inverted dropout: the
+kept units are scaled by 1 / (1 - p), so prediction uses the plain network), with the mask drawn
+by a ``RandomStreams`` inside the compiled step: one fused loop, a new mask at every step.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ import symcomp
 from symcomp import tensor as T
 
 
-def model(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str = "tanh", seed: int = 0):
+def model(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str = "tanh", seed: int = 0,
+          dropout: float = 0.0):
     """The network as symbolic graphs: n_in -> n_hidden (tanh or sigmoid) -> n_out (softmax),
     mean categorical cross-entropy, SGD updates of the shared weights (W1 uniform in
-    +-sqrt(6 / (n_in + n_hidden)), the rest zero).
+    +-sqrt(6 / (n_in + n_hidden)), the rest zero).  With ``dropout`` > 0 the loss is computed
+    with hidden units dropped at that rate (the probabilities stay those of the full network).
 
     Returns:
         (x, y, loss, probs, updates, params): float64 matrix and int64 vector inputs, the scalar
@@ -44,7 +50,12 @@ def model(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str = "ta
     act = T.tanh if activation == "tanh" else T.nnet.sigmoid
     hidden = act(T.dot(x, W1) + b1)
     probs = T.nnet.softmax(T.dot(hidden, W2) + b2)
-    loss = T.mean(T.nnet.categorical_crossentropy(probs, y))
+    train_probs = probs
+    if dropout:
+        srng = symcomp.RandomStreams(seed)
+        keep = srng.binomial(hidden.shape, p=1.0 - dropout, dtype="float64")
+        train_probs = T.nnet.softmax(T.dot(hidden * keep / (1.0 - dropout), W2) + b2)
+    loss = T.mean(T.nnet.categorical_crossentropy(train_probs, y))
     params = [W1, b1, W2, b2]
     grads = T.grad(loss, params)
     updates = [(p, p - lr * g) for p, g in zip(params, grads)]
@@ -52,13 +63,13 @@ def model(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str = "ta
 
 
 def build(n_in: int, n_hidden: int, n_out: int, lr: float, activation: str, device: str, seed: int = 0,
-          mode=None):
+          mode=None, dropout: float = 0.0):
     """Compile the training step and the prediction function of :func:`model`.
 
     Returns:
         (train_step(x, y) -> loss, predict(x) -> labels, params)
     """
-    x, y, loss, probs, updates, params = model(n_in, n_hidden, n_out, lr, activation, seed)
+    x, y, loss, probs, updates, params = model(n_in, n_hidden, n_out, lr, activation, seed, dropout)
     train_step = symcomp.function([x, y], loss, updates=updates, name="train_step", device=device, mode=mode)
     predict = symcomp.function([x], T.argmax(probs, axis=1), name="predict", device=device, mode=mode)
     return train_step, predict, params
@@ -68,9 +79,11 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=150)
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=0.5)
+    ap.add_argument("--lr", type=float, default=None,
+                    help="learning rate (default 0.5; 1.0 with --dropout, which makes each step noisier and smaller)")
     ap.add_argument("--batch", type=int, default=0, help="mini-batch size (0 = full batch)")
     ap.add_argument("--activation", choices=["tanh", "sigmoid"], default="tanh")
+    ap.add_argument("--dropout", type=float, default=0.0, help="drop rate of the hidden units in training")
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -87,7 +100,12 @@ def main(argv=None) -> dict:
     print(f"compiling the training step and the predictor for {args.device} (a first run also fills the "
           "compile cache)...", flush=True)
     t0 = time.perf_counter()
-    train_step, predict, _ = build(X.shape[1], args.hidden, 10, args.lr, args.activation, args.device, args.seed)
+    if not 0.0 <= args.dropout < 1.0:
+        ap.error("--dropout must be in [0, 1)")
+    if args.lr is None:
+        args.lr = 1.0 if args.dropout else 0.5
+    train_step, predict, _ = build(X.shape[1], args.hidden, 10, args.lr, args.activation, args.device, args.seed,
+                                   dropout=args.dropout)
     compile_s = time.perf_counter() - t0
     print(f"compiled training step and predictor in {compile_s:.3f} s "
           f"({len(X_train)} training rows, {len(X_test)} test rows)")

@@ -20,11 +20,12 @@ from symcomp.config import config
 from symcomp.gradcheck import GradientError, verify_grad
 from symcomp.ir import frontend as _frontend
 from symcomp.shared import SharedVariable, shared
+from symcomp.tensor.randomstreams import RandomStreams
 from symcomp.version import __version__
 
 _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 
 __all__ = [
-    "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",
+    "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config", "RandomStreams",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
 ]

@@ -35,7 +35,7 @@ from symcomp.compile.trace import Signature
 from symcomp.ir.core import Placeholder, Value
 from symcomp.ir.locations import where
 from symcomp.ir.module import ReturnOp, new_func, new_module
-from symcomp.ir.opdef import Elementwise
+from symcomp.ir.opdef import Elementwise, Positional
 from symcomp.ir.ops.basic import Constant
 
 _REDUCTIONS = {"sc.sum": "sum", "sc.prod": "prod", "sc.max": "max", "sc.min": "min"}
@@ -104,6 +104,9 @@ class _Analysis:
                     self._refuse(op, f"is a second reduction (after {self.reduction.name}); one is supported")
                 self.reduction = op
                 self._result(op, REDUCED)
+            elif Positional in op.traits:
+                self._refuse(op, "depends on each element's position in the whole array (a random draw, "
+                                 "sc.flat_index), which a block does not know")
             elif Elementwise in op.traits or (op.name == "sc.expand_dims"
                                               and tuple(op.axes) == tuple(range(len(op.axes)))):
                 self._result(op, BLOCK)

@@ -31,14 +31,18 @@ class SharedVariable(Placeholder):
     Attributes:
         container: a one-element list holding the current ndarray (shared by
             compiled functions that read or update the variable).
+        default_update: an expression for the variable's next value, applied by every function
+            that reads the variable and does not update it otherwise (Theano's; a random
+            stream's state advances this way).  None: no default update.
     """
 
-    __slots__ = ("container",)
+    __slots__ = ("container", "default_update")
 
     def __init__(self, value: np.ndarray, name: Optional[str], static_shape=None):
         shape = static_shape if static_shape is not None else (None,) * value.ndim
         super().__init__(T.TensorType(T.dtype(value.dtype), tuple(shape)), name)
         self.container = [value]
+        self.default_update = None
 
     def get_value(self, borrow: bool = False) -> np.ndarray:
         """The current value (a copy unless ``borrow``)."""

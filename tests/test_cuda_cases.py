@@ -230,8 +230,41 @@ def op_cases() -> list:
     for d in (F64, "int32", "bool"):
         ins = [In("bool", (4, 9)), In(d, (4, 9)), In(d, (1, 9), (1, None))]
         cases.append(Case(f"sc.select-{d}", "b_op", ("sc.select", ins, {}), ins, "sc.select"))
-    cases += _reductions() + _rows() + _dots() + _shapes() + _indexing() + _fused()
+    cases += _reductions() + _rows() + _dots() + _shapes() + _indexing() + _fused() + _random()
     return cases
+
+
+def _random() -> list:
+    """The random ops (their results must equal the reference's bit for bit: integer outputs, and
+    floats from exactly rounded operations)."""
+    u64 = [In("uint64", (4, 9), kind="wide"), In("uint64", (1, 9), (1, None), kind="wide"),
+           In("uint64", (4, 1), (None, 1), kind="wide")]
+    c = [Case("sc.flat_index", "b_op", ("sc.flat_index", [In(F64, (4, 9))], {}), [In(F64, (4, 9))], "sc.flat_index")]
+    for w in range(4):
+        c.append(Case(f"sc.philox-{w}", "b_op", ("sc.philox", u64, {"word": w}), u64, "sc.philox"))
+    words = [In("uint32", (5, 7), kind="wide"), In("uint32", (5, 7), kind="wide")]
+    c.append(Case("sc.unit_float-f32", "b_op", ("sc.unit_float", words[:1], {"dtype": F32}), words[:1], "sc.unit_float"))
+    c.append(Case("sc.unit_float-f64", "b_op", ("sc.unit_float", words, {"dtype": F64}), words, "sc.unit_float"))
+    for d in (F64, F32):
+        ins = [In(d, (6, 11), kind="range:-0.05:1.05")]
+        c.append(Case(f"sc.ndtri-{d}", "b_op", ("sc.ndtri", ins, {}), ins, "sc.ndtri"))
+    ins = [In(F64, (3, 7), kind="range:-1:40")] + [In("uint64", (3, 7), kind="wide")] * 3
+    c.append(Case("sc.random_poisson", "b_op", ("sc.random_poisson", ins, {}), ins, "sc.random_poisson"))
+    ins = [In("uint64", (), kind="wide"), In("uint64", (), kind="wide")]
+    c.append(Case("sc.random_permutation", "b_permutation", (ins, 3, 17), ins, "sc.random_permutation"))
+    for d, axis in ((F64, 1), (F32, 0), ("int32", 1)):
+        ins = [In(d, (5, 9))]
+        c.append(Case(f"sc.cumsum-{d}-{axis}", "b_op", ("sc.cumsum", ins, {"axis": axis}), ins, "sc.cumsum"))
+    return c
+
+
+def b_permutation(specs: list, rows: int, n: int):
+    """``rows`` permutations of ``n`` for a counter and key given as inputs."""
+    from symcomp.ir.ops.random import RandomPermutation
+
+    ins = _placeholders(specs)
+    out = build(RandomPermutation, ins + [T.constant(np.int64(rows)), T.constant(np.int64(n))])
+    return ins, [out], [], []
 
 
 def _reductions() -> list:
@@ -362,3 +395,6 @@ def assign_cases() -> list:
 def every_op_covered(cases) -> set:
     """The registered ops (structural ones excepted) that no case exercises."""
     return set(OPS) - STRUCTURAL - {c.op for c in cases}
+
+
+BUILDERS["b_permutation"] = b_permutation

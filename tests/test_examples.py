@@ -103,3 +103,14 @@ def test_mlp_digits_says_what_it_does_and_pairs_loss_with_accuracy(capsys, monke
         p /= p.sum(axis=1, keepdims=True)
         assert values["loss"] == f"{-np.mean(np.log(p[np.arange(len(y_train)), y_train])):.4f}"
         assert values["train_acc"] == f"{np.mean(np.argmax(z, axis=1) == y_train):.3f}"
+
+
+def test_mlp_digits_with_dropout_reaches_target_accuracy():
+    res = example("mlp_digits").main(["--dropout", "0.5"])
+    assert res["test_acc"] >= 0.96
+
+
+def test_denoising_autoencoder_reconstruction_improves():
+    res = example("denoising_autoencoder").main(["--epochs", "15"])
+    assert res["final_xent"] < 0.85 * res["first_xent"]
+    assert res["test_xent"] < res["first_xent"]

@@ -32,6 +32,7 @@ VALUE_OPERANDS = {
     "sc.subtensor": lambda op: op.operands[1:],
     "sc.inc_subtensor": lambda op: op.operands[2:],
     "sc.arange": lambda op: op.operands,
+    "sc.random_permutation": lambda op: op.operands[2:],
 }
 
 

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from symcomp.compile.inputs import InputSpec
-from symcomp.compile.trace import Signature, trace
+from symcomp.compile.trace import Signature, default_updates, trace
 from symcomp.config import config
 from symcomp.ir.core import Value
 from symcomp.ir.gcpause import gc_paused
@@ -207,7 +207,7 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Value]]:
 
 def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, name: Optional[str] = None,
              allow_input_downcast: Optional[bool] = None, mode: Optional[str] = None, device: Optional[str] = None,
-             on_unused_input: str = "raise", trust_input: bool = False) -> Function:
+             on_unused_input: str = "raise", trust_input: bool = False, no_default_updates=False) -> Function:
     """Compile ``outputs`` (and ``updates``) as a function of ``inputs`` (Theano's ``theano.function``).
 
     Args:
@@ -228,6 +228,9 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         trust_input: skip the checks of arguments that are ndarrays of exactly the
             input's dtype and rank (other arguments are still checked and
             converted: a wrong argument never reaches native code).
+        no_default_updates: True, or a list of shared variables: do not apply their default
+            updates (``var.default_update``, e.g. the state of a random stream, which
+            otherwise advances at every call).
 
     Returns:
         A :class:`Function`; calling it returns one array for a single output,
@@ -243,6 +246,7 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
     outs = [] if outputs is None else ([outputs] if single else list(outputs))
     outs = [as_value(o) for o in outs]
     ups = _normalize_updates(updates)
+    ups += _normalize_updates(default_updates(outs, ups, givens, no_default_updates))
     name = name or "main"
     timings = {}
     t0 = time.perf_counter()

@@ -85,6 +85,37 @@ def _leaves_and_order(roots: Sequence[Value], givens: dict) -> tuple[list[Operat
     return order, leaves
 
 
+def default_updates(outputs: Sequence[Value], updates: Sequence[tuple], givens: Optional[dict] = None,
+                    no_default_updates=False) -> list[tuple]:
+    """The default updates (``var.default_update``) of the shared variables the graph reads (Theano's rule).
+
+    A shared variable the graph (outputs, updates, and the default updates added so far) reads
+    gets its default update unless it is updated explicitly or ``no_default_updates`` is True or
+    a list holding it.
+
+    Returns:
+        (shared variable, expression) pairs, in the order the variables are found.
+    """
+    if no_default_updates is True:
+        return []
+    skip = set(no_default_updates or ()) | {var for var, _ in updates}
+    givens = dict(givens or {})
+    roots = list(outputs) + [u for _, u in updates]
+    found: list[tuple] = []
+    seen: set = set()
+    while roots:
+        _, leaves = _leaves_and_order(roots, givens)
+        roots = []
+        for leaf in leaves:
+            if isinstance(leaf, SharedVariable) and leaf not in seen:
+                seen.add(leaf)
+                upd = leaf.default_update
+                if upd is not None and leaf not in skip:
+                    found.append((leaf, upd))
+                    roots.append(upd)
+    return found
+
+
 def trace(inputs: Sequence[Value], outputs: Sequence[Value], updates: Sequence[tuple] = (),
           givens: Optional[dict] = None, name: str = "main", on_unused_input: str = "raise") -> tuple[ModuleOp, Signature]:
     """Build a module holding one function computing ``outputs`` and ``updates`` from ``inputs``.

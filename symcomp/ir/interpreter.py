@@ -16,6 +16,7 @@ import numpy as np
 
 from symcomp.ir.core import Operation
 from symcomp.ir.locations import with_location
+from symcomp.ir.opdef import Positional
 
 
 class ReferenceError_(RuntimeError):
@@ -87,7 +88,10 @@ def evaluate_fused(op: Operation, arrays: Sequence[np.ndarray]) -> np.ndarray:
             if o.name == "sc.yield":
                 val = env[o.operands[0]]
                 break
-            out = np.asarray(o.ref(*[env[v] for v in o.operands]))
+            if Positional in o.traits:  # the loop point's position: operands broadcast to the loop shape
+                out = np.asarray(o.ref(*[np.broadcast_to(env[v], shape) for v in o.operands]))
+            else:
+                out = np.asarray(o.ref(*[env[v] for v in o.operands]))
             want = o.result.type.dtype.np
             if out.dtype != want:
                 raise ReferenceError_(f"{o.name} in sc.fused: reference gave {out.dtype}, type rule says {want}")

@@ -40,6 +40,14 @@ class Elementwise(Trait):
     """Applies a scalar function to each (broadcast) element of equal-rank operands."""
 
 
+class Positional(Trait):
+    """An elementwise op whose value at a point is a function of the point's position (its flat
+    C-order index in the result), not of operand values alone (``sc.flat_index``).  Inside an
+    ``sc.fused`` body the position is the loop point's.  Rewrites that treat elementwise ops as
+    pointwise functions (moving them across a broadcast, splitting their loop into blocks) must
+    leave these alone."""
+
+
 class Commutative(Trait):
     """Binary op whose operands may be swapped."""
 

@@ -11,7 +11,7 @@ possibly empty, broadcast axis).  The three view rules give every chain of
 from __future__ import annotations
 
 from symcomp import tensor as T
-from symcomp.ir.opdef import Elementwise, Reduction, build
+from symcomp.ir.opdef import Elementwise, Positional, Reduction, build
 from symcomp.ir.ops import reduce as R
 from symcomp.ir.ops import shape as S
 from symcomp.passes.match import constant_like, producer
@@ -133,8 +133,8 @@ def expand_dims_squeeze(op, rw):
 def unary_of_broadcast(op, rw):
     """f(broadcast_to(x, s)) -> broadcast_to(f(x), s) for a unary elementwise f: f runs once per
     element of x instead of once per element of the broadcast"""
-    if Elementwise not in op.traits or len(op.operands) != 1 or len(op.results) != 1:
-        return
+    if Elementwise not in op.traits or Positional in op.traits or len(op.operands) != 1 or len(op.results) != 1:
+        return  # (a positional op's value depends on the broadcast shape: sc.flat_index)
     b = producer(op.operands[0], "sc.broadcast_to")
     if b is None:
         return

@@ -181,6 +181,12 @@ def _build(g: _Group, order: dict, move_views: bool) -> Optional[Operation]:
                 reduce, axes = root.reduce, tuple(root.axes)
     if not bb.inputs:
         return None
+    try:  # the inputs must span the group's loop: a reduction of constants moved into the body would
+        # otherwise reduce a smaller loop and still give the root's type
+        if broadcast_shapes([v.type.shape for v in bb.inputs]) != g.loop_shape:
+            return None
+    except (TypeError, ValueError):
+        return None
     bb.block.append(Yield([out], [], {}))
     fused = Fused(bb.inputs, [root.result.type], {"reduce": reduce, "axes": axes}, [Region([bb.block])],
                   loc=root.loc, result_names=[root.result.name])

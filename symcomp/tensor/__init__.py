@@ -7,8 +7,9 @@ Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...), NumPy-like functions
 import sys as _sys
 
 from symcomp.ir import frontend as _frontend
-from symcomp.tensor import nnet
+from symcomp.tensor import extra_ops, nnet
 from symcomp.tensor.convert import as_value, cast, constant
+from symcomp.tensor.extra_ops import cumsum
 from symcomp.tensor.elemwise import (
     abs, add, and_, arccos, arcsin, arctan, arctan2, ceil, clip, cos, cosh, eq, erf, erfc, exp, exp2, expm1,
     floor, floor_div, ge, gt, invert, isinf, isnan, le, log, log1p, log2, log10, lt, maximum, minimum, mod, mul,

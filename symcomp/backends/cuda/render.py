@@ -461,3 +461,6 @@ def arg_better(kind: str, v: str, i: str, bv: str, bi: str, dt: T.DType) -> str:
 def cast_expr(dt: T.DType, expr: str) -> str:
     """``expr`` converted to ``dt`` for a store (integer arithmetic wraps)."""
     return _wrap(dt, expr)
+
+
+from symcomp.backends.cuda import random as _random  # noqa: E402,F401  (the random ops' templates)

@@ -48,3 +48,43 @@ for _name, _fn in _BINARY.items():
     globals()[_name] = _binary(_fn, np.float64)
     globals()[_name + "f"] = _binary(_fn, np.float32)
 del _name, _fn
+
+
+# IEEE operations libdevice exposes without contraction (``__nv_dadd_rn``...): plain NumPy
+# arithmetic, which never contracts either.
+def dadd_rn(x, y):
+    return np.float64(x) + np.float64(y)
+
+
+def dmul_rn(x, y):
+    return np.float64(x) * np.float64(y)
+
+
+def dsqrt_rn(x):
+    with np.errstate(all="ignore"):
+        return np.sqrt(np.float64(x))
+
+
+def fadd_rn(x, y):
+    return np.float32(x) + np.float32(y)
+
+
+def fsub_rn(x, y):
+    return np.float32(x) - np.float32(y)
+
+
+def fmul_rn(x, y):
+    return np.float32(x) * np.float32(y)
+
+
+def fsqrt_rn(x):
+    with np.errstate(all="ignore"):
+        return np.sqrt(np.float32(x))
+
+
+def double_as_longlong(x):
+    return np.array(np.float64(x)).view(np.int64)[()]
+
+
+def longlong_as_double(x):
+    return np.array(np.int64(x)).view(np.float64)[()]

@@ -12,7 +12,11 @@ versions chosen at run time:
 * otherwise: a scalar loop with strides.
 
 Operands that are broadcast along the inner axis (statically size 1) are
-loaded once per inner loop and splatted.
+loaded once per inner loop and splatted.  Two kinds of :class:`Array` are not
+loaded at all: an *index* array gives the body each point's flat C-order index
+in the loop (its strides are the loop's C-contiguous strides, so it coalesces
+and splits between threads like a real array), and an *unused* operand (whose
+value the body never reads) takes no loads and no part in the SIMD check.
 """
 
 from __future__ import annotations
@@ -63,12 +67,16 @@ class Array:
         dtype: element dtype.
         strides: element strides per loop axis (i64 values).
         inner_bcast: statically broadcast along the inner axis (stride 0).
+        role: "data" (loaded), "index" (no memory: its value is the element offset itself,
+            the loop point's flat index when its strides are the loop's C strides) or
+            "unused" (never loaded; the body gets None).
     """
 
     ptr: ir.Value
     dtype: DType
     strides: list
     inner_bcast: bool = False
+    role: str = "data"
 
 
 REDUCE_IDENTITY = {"add": 0, "mul": 1}
@@ -157,7 +165,7 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
     rank = len(dims)
     lanes = lanes or E.lanes_for([a.dtype for a in inputs] + [out_dtype])
     if rank == 0:
-        vals = [E.load(a.ptr, a.dtype, i64(0)) for a in inputs]
+        vals = [_rank0_value(E, a) for a in inputs]
         res = body(E.scalar_context(None), vals)
         if reduce:
             res = combine(E, reduce, out_dtype, E.load(out.ptr, out_dtype, i64(0)), res)
@@ -189,6 +197,14 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
     nest(0, [i64(0)] * len(arrays))
     del nest  # a recursive closure is a reference cycle: without this, the IR it holds waits for the collector
     _fence(E, stream)
+
+
+def _rank0_value(E: OpEmitter, a: Array):
+    if a.role == "index":
+        return i64(0)
+    if a.role == "unused":
+        return None
+    return E.load(a.ptr, a.dtype, i64(0))
 
 
 def _fence(E: OpEmitter, stream) -> None:
@@ -288,7 +304,7 @@ def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes
     # Run-time check: can the SIMD version run?
     contiguous = ir.Constant(I1, 1)
     for a in inputs + ([] if out_inner_reduced else [out]):
-        if not a.inner_bcast:
+        if not a.inner_bcast and a.role == "data":
             contiguous = b.and_(contiguous, b.icmp_signed("==", a.strides[-1], i64(1)))
     with b.if_else(contiguous, likely=True) as (simd, scalar):
         with simd:
@@ -301,13 +317,13 @@ def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes
 def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
     b = E.b
     cx = E.scalar_context(None)
-    bcast = {k: E.load(a.ptr, a.dtype, in_offs[k]) for k, a in enumerate(inputs) if a.inner_bcast}
+    bcast = {k: E.load(a.ptr, a.dtype, in_offs[k]) for k, a in enumerate(inputs) if a.inner_bcast and a.role == "data"}
     acc_slot = None
     if reduce and out.inner_bcast:
         acc_slot = E.entry_alloca(llvm_type(out_dtype))
         b.store(E.load(out.ptr, out_dtype, out_off), acc_slot)
     with for_range(b, 0, n, name="j") as j:
-        vals = [bcast[k] if k in bcast else E.load(a.ptr, a.dtype, b.add(in_offs[k], b.mul(j, a.strides[-1])))
+        vals = [bcast[k] if k in bcast else _scalar_value(E, a, b.add(in_offs[k], b.mul(j, a.strides[-1])))
                 for k, a in enumerate(inputs)]
         res = body(cx, vals)
         if acc_slot is not None:
@@ -319,6 +335,14 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
             E.store(res, out.ptr, out_dtype, idx)
     if acc_slot is not None:
         E.store(b.load(acc_slot), out.ptr, out_dtype, out_off)
+
+
+def _scalar_value(E: OpEmitter, a: Array, offset: ir.Value):
+    if a.role == "index":
+        return offset
+    if a.role == "unused":
+        return None
+    return E.load(a.ptr, a.dtype, offset)
 
 
 UNROLL = 2
@@ -334,7 +358,8 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
                 stream=None):
     b = E.b
     cx = E.scalar_context(lanes)
-    bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs) if a.inner_bcast}
+    bcast = {k: _splat(b, E.load(a.ptr, a.dtype, in_offs[k]), lanes) for k, a in enumerate(inputs)
+             if a.inner_bcast and a.role == "data"}
     accs = []
     if reduce and out.inner_bcast:
         vt = ir.VectorType(llvm_type(out_dtype), lanes)
@@ -343,12 +368,16 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
             b.store(cx.const(out_dtype, identity(reduce, out_dtype)), accs[-1])
 
     def step(j, mask, acc=0):
-        if prefetch_ahead is not None and mask is None:
+        if prefetch_ahead is not None and mask is None and inputs[0].role == "data":
             _prefetch(E, E.elem_ptr(inputs[0].ptr, inputs[0].dtype, b.add(b.add(in_offs[0], j), prefetch_ahead)))
         vals = []
         for k, a in enumerate(inputs):
             if k in bcast:
                 vals.append(bcast[k])
+            elif a.role == "index":
+                vals.append(b.add(_splat(b, b.add(in_offs[k], j), lanes), _lane_iota(lanes)))
+            elif a.role == "unused":
+                vals.append(None)
             elif mask is None:
                 vals.append(E.load(a.ptr, a.dtype, b.add(in_offs[k], j), lanes))
             else:

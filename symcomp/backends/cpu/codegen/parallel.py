@@ -174,7 +174,7 @@ def emit_parallel_kernel(E, dims: list, inputs: list, out, out_dtype, reduce, la
     wdims, pos = vals[:rank], rank
     arrays = []
     for a in inputs + [out]:
-        arrays.append(Array(vals[pos], a.dtype, vals[pos + 1:pos + 1 + rank], inner_bcast=a.inner_bcast))
+        arrays.append(Array(vals[pos], a.dtype, vals[pos + 1:pos + 1 + rank], inner_bcast=a.inner_bcast, role=a.role))
         pos += 1 + rank
     w_outer, w_inner = wb.icmp_signed("!=", vals[pos], i64(0)), wb.icmp_signed("!=", vals[pos + 1], i64(0))
     w_partials = vals[pos + 2]

@@ -33,12 +33,15 @@ def llvm_type(dt: T.DType, in_memory: bool = False) -> ir.Type:
 
 
 class ScalarContext:
-    """What emitters need: the builder, the lane count (None for scalars) and an error flag."""
+    """What emitters need: the builder, the lane count (None for scalars), an error flag and, in a
+    loop whose body has a positional op (``sc.flat_index``), the loop point's flat index."""
 
     def __init__(self, builder: ir.IRBuilder, lanes, flag_error: Callable[[ir.Value, int], None]):
         self.b = builder
         self.lanes = lanes
         self.flag_error = flag_error
+        self.index = None  # the loop point's flat index (i64, per lane), for positional ops
+        self.memo: dict = {}  # values one body computes once for several ops (Philox blocks), per body
 
     def type(self, dt: T.DType) -> ir.Type:
         t = llvm_type(dt)
@@ -319,3 +322,6 @@ def _select(cx, op, a):
 
 ERR_NEGATIVE_POWER = 2
 ERR_INDEX = 1
+
+
+from symcomp.backends.cpu.codegen import random as _random  # noqa: E402,F401  (the random ops' emitters)

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.layout import coalesce
-from symcomp.ir.opdef import OPS, Elementwise
+from symcomp.ir.opdef import OPS, Elementwise, Positional
 
+_REGISTER_HEAVY = ("sc.philox", "sc.random_poisson")
+"""Ops whose code keeps many vectors live (Philox's four counter words, key and products): one copy
+per main-loop iteration (:meth:`_LoopNest.unroll`).  Two ran no faster (1e7 uniform or normal
+draws, one thread) and doubled the loop's code."""
 _REDUCE_KIND = {"sc.sum": "add", "sc.prod": "mul", "sc.max": "max", "sc.min": "min"}
 
 
@@ -22,26 +26,47 @@ def _operand_loop_strides(P, v, loop_shape):
     return [0 if d == 1 else s for d, s in zip(v.type.shape, st)]
 
 
-def plan_loop(P, operands, out, loop_shape, out_strides):
-    """Coalesce the loop and record dims d<a> and strides s<k>_<a> (operands, then the output)."""
+def c_strides(shape) -> list:
+    """Element strides of a C-contiguous array of ``shape``."""
+    out, acc = [], 1
+    for d in reversed(list(shape)):
+        out.append(acc)
+        acc *= d
+    return out[::-1]
+
+
+def plan_loop(P, operands, out, loop_shape, out_strides, index: bool = False):
+    """Coalesce the loop and record dims d<a> and strides s<k>_<a> (operands, then the output,
+    then, with ``index``, the loop's C strides, which give each point's flat index)."""
     strides = [_operand_loop_strides(P, v, loop_shape) for v in operands] + [list(out_strides)]
+    if index:
+        strides.append(c_strides(loop_shape))
     dims, strides = coalesce(list(loop_shape), strides)
     P.set_params("d", dims)
     for k, st in enumerate(strides):
         P.set_params(f"s{k}_", st)
 
 
-def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False):
-    """Arrays for emit_kernel from the planned strides."""
+def loop_arrays(E, operands, out_desc, out_dtype, rank, out_inner_bcast=False, unused=(), index=False):
+    """Arrays for emit_kernel from the planned strides: the operands (those at positions in
+    ``unused`` are never loaded), then, with ``index``, the loop's flat index."""
+    from llvmlite import ir
+
+    from symcomp.backends.cpu.codegen.context import PTR
     from symcomp.backends.cpu.codegen.loops import Array
+    from symcomp.ir import types as T
 
     arrays = []
     for k, v in enumerate(operands):
         d = E.desc(v)
         arrays.append(Array(d.ptr, v.type.dtype, [E.param(f"s{k}_{a}") for a in range(rank)],
-                            inner_bcast=bool(rank) and v.type.shape[-1] == 1))
+                            inner_bcast=bool(rank) and v.type.shape[-1] == 1,
+                            role="unused" if k in unused else "data"))
     out = Array(out_desc.ptr, out_dtype, [E.param(f"s{len(operands)}_{a}") for a in range(rank)],
                 inner_bcast=out_inner_bcast)
+    if index:
+        arrays.append(Array(ir.Constant(PTR, None), T.int64, [E.param(f"s{len(operands) + 1}_{a}") for a in range(rank)],
+                            role="index"))
     dims = [E.param(f"d{a}") for a in range(rank)]
     return dims, arrays, out
 
@@ -60,6 +85,7 @@ def _fused_body(op):
 
     def body(cx, vals):
         env = dict(zip(block.args, vals))
+        cx.memo = {}  # shared by this copy of the body only (its values dominate nothing else)
         for o in block.ops:
             if o.name == "sc.yield":
                 return env[o.operands[0]]
@@ -79,6 +105,14 @@ class _LoopNest(Lowering):
         """(reduction kind or None, reduced axes)."""
         return None, ()
 
+    def positional(self, op) -> bool:
+        """Whether the body needs the loop point's flat index (it has a positional op)."""
+        return any(Positional in o.traits for o in self.body_ops(op))
+
+    def unused(self, op) -> set:
+        """Positions of the operands whose values the body never reads."""
+        return set(range(len(op.operands))) if Positional in op.traits else set()
+
     def loop_shape(self, op, P, shapes):
         return shapes[0]
 
@@ -86,14 +120,15 @@ class _LoopNest(Lowering):
         kind, axes = self.reduce_info(op)
         P.alloc(op.result, shapes[0])
         operands = list(op.operands)
+        index = self.positional(op)
         if kind is None:
-            plan_loop(P, operands, op.result, shapes[0], P.strides[op.result])
+            plan_loop(P, operands, op.result, shapes[0], P.strides[op.result], index)
             return
         full = [P.shape[v] for v in operands]
         loop = [max(ds) if 0 not in ds else 0 for ds in zip(*full)] if full else []
         out_st = iter(P.strides[op.result])
         out_strides = [0 if a in axes else next(out_st) for a in range(len(loop))]
-        plan_loop(P, operands, op.result, loop, out_strides)
+        plan_loop(P, operands, op.result, loop, out_strides, index)
         P.set_param("n_out", _count(shapes[0]))
 
     def body(self, op):
@@ -118,6 +153,8 @@ class _LoopNest(Lowering):
         from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 
         lanes = self.lanes(op, E) or E.lanes_for([v.type.dtype for v in op.operands] + [op.result.type.dtype])
+        if any(o.name in _REGISTER_HEAVY for o in self.body_ops(op)):
+            return 1
         for o in self.body_ops(op):
             name = MATH_FUNCTIONS.get(o.name)
             if name and o.result.type.dtype.is_float and libcalls.table_driven(
@@ -134,10 +171,19 @@ class _LoopNest(Lowering):
         out_dtype = op.result.type.dtype
         od = E.desc(op.result)
         inner_reduced = bool(kind) and rank > 0 and (rank - 1) in axes
-        dims, arrays, out = loop_arrays(E, operands, od, out_dtype, rank, inner_reduced)
+        index = self.positional(op)
+        dims, arrays, out = loop_arrays(E, operands, od, out_dtype, rank, inner_reduced, self.unused(op), index)
         if kind:
             emit_fill(E, od.ptr, out_dtype, E.param("n_out"), identity(kind, out_dtype))
-        emit_kernel(E, dims, arrays, out, self.body(op), out_dtype, reduce=kind, lanes=self.lanes(op, E),
+        body = self.body(op)
+        if index:
+            inner = body
+
+            def body(cx, vals):
+                cx.index = vals[-1]
+                return inner(cx, vals[:-1])
+
+        emit_kernel(E, dims, arrays, out, body, out_dtype, reduce=kind, lanes=self.lanes(op, E),
                     parallel=True, unroll=self.unroll(op, E))
 
 
@@ -165,6 +211,14 @@ class FusedLowering(_LoopNest):
 
     def body_ops(self, op) -> list:
         return list(op.body.ops)
+
+    def unused(self, op) -> set:
+        """Operands whose block argument only positional ops use (a shape, no value)."""
+        out = set()
+        for k, arg in enumerate(op.body.args):
+            if all(Positional in u.traits for u, _ in arg.uses):
+                out.add(k)
+        return out
 
     def lanes(self, op, E):
         """Lanes for the widest dtype anywhere in the body (a float32 loop computing in float64

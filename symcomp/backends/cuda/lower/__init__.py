@@ -52,5 +52,5 @@ def lookup(op: Operation) -> Lowering:
 def load_all() -> None:
     """Import every lowering module (registration happens on import)."""
     from symcomp.backends.cuda.lower import (  # noqa: F401
-        elementwise, indexing, linalg, nnet, reduce, shape,
+        elementwise, indexing, linalg, nnet, random, reduce, shape,
     )

@@ -19,7 +19,7 @@ from symcomp.backends.cuda.render import (
     ErrorSink, KernelSpec, Param, Source, Var, const, load, render_scalar, scalar_param, store,
 )
 from symcomp.ir import types as T
-from symcomp.ir.opdef import OPS, Elementwise
+from symcomp.ir.opdef import OPS, Elementwise, Positional
 
 Body = Callable[[Source, list, ErrorSink], Var]
 
@@ -27,6 +27,39 @@ Body = Callable[[Source, list, ErrorSink], Var]
 def op_body(op) -> Body:
     """The scalar code of one elementwise op."""
     return lambda S, args, err: render_scalar(S, op, args, err)
+
+
+class LoopIndex:
+    """The operand standing for the loop point's flat index (kind "x"): no memory; its "offset"
+    over the loop's C-contiguous strides is the index (for positional ops, ``sc.flat_index``)."""
+
+
+LOOP_INDEX = LoopIndex()
+
+
+def c_strides(shape) -> list:
+    """Element strides of a C-contiguous array of ``shape``."""
+    out, acc = [], 1
+    for d in reversed(list(shape)):
+        out.append(acc)
+        acc *= d
+    return out[::-1]
+
+
+def positional(op) -> bool:
+    """Whether ``op`` (or, for ``sc.fused``, an op of its body) needs the loop point's flat index."""
+    ops = op.body.ops if op.name == "sc.fused" else [op]
+    return any(Positional in o.traits for o in ops)
+
+
+def with_index(body: Body) -> Body:
+    """A body whose last argument is the loop's flat index, made available to positional ops."""
+
+    def wrapped(S, args, err):
+        S.index = args[-1]
+        return body(S, args[:-1], err)
+
+    return wrapped
 
 
 def fused_body(op) -> Body:
@@ -88,14 +121,18 @@ def render_loop(family: str, rank: int, kinds: list, dtypes: list, out_dtype: T.
     Args:
         family: kernel name prefix.
         rank: loop rank (>= 1).
-        kinds: per operand, "a" (array in device memory) or "s" (scalar passed by value).
+        kinds: per operand, "a" (array in device memory), "s" (scalar passed by value) or "x"
+            (the loop point's flat index: an offset and strides, no pointer).
         dtypes: per operand, its dtype.
         out_dtype: the result dtype.
         body: scalar code from operand variables to the result variable.
     """
     params = [Param("n", "i64")] + [Param(f"d{a}", "i64") for a in range(1, rank)]
     for k, (kind, dt) in enumerate(zip(kinds, dtypes)):
-        params += array_params(str(k), dt, rank) if kind == "a" else [Param(f"c{k}", "scalar", dt.name)]
+        if kind == "x":
+            params += array_params(str(k), dt, rank)[1:]
+        else:
+            params += array_params(str(k), dt, rank) if kind == "a" else [Param(f"c{k}", "scalar", dt.name)]
     params += array_params("z", out_dtype, rank)
     S = Source(family, params)
     idx = [f"i{a}" for a in range(rank)]
@@ -110,6 +147,8 @@ def render_loop(family: str, rank: int, kinds: list, dtypes: list, out_dtype: T.
             if kind == "a":
                 at = offset(f"o{k}", idx, [f"s{k}_{a}" for a in range(rank)])
                 args.append(S.let(load(f"p{k}", at, dt), dt, "a"))
+            elif kind == "x":
+                args.append(S.let(f"int64({offset(f'o{k}', idx, [f's{k}_{a}' for a in range(rank)])})", dt, "a"))
             else:
                 args.append(Var(scalar_param(f"c{k}", dt), dt))
         res = body(S, args, err)
@@ -136,6 +175,12 @@ def launch_loop(P, family: str, body: Body, operands: list, strides: list, out: 
         return
     kinds, dtypes, arrays, array_strides, scalars = [], [], [], [], []
     for d, st in zip(operands, strides):
+        if d is LOOP_INDEX:
+            kinds.append("x")
+            arrays.append(d)
+            array_strides.append(c_strides(shape))
+            dtypes.append(T.int64)
+            continue
         if isinstance(d, Host) and d.uniform():
             kinds.append("s")
             scalars.append(d.scalar())
@@ -153,7 +198,10 @@ def launch_loop(P, family: str, body: Body, operands: list, strides: list, out: 
     args = [n] + dims[1:]
     ai = si = 0
     for kind in kinds:
-        if kind == "a":
+        if kind == "x":
+            args += [0] + co[ai]
+            ai += 1
+        elif kind == "a":
             d = arrays[ai]
             args += [Ptr(d.root), d.off] + co[ai]
             ai += 1
@@ -188,15 +236,21 @@ class _Loop(Lowering):
     def kernels(self, op):
         rank = max(1, op.results[0].type.ndim)
         dts = [v.type.dtype for v in op.operands]
-        return [render_loop(self.family_of(op), rank, ["a"] * len(dts), dts, op.results[0].type.dtype,
-                            self.body(op))]
+        kinds = ["a"] * len(dts)
+        body = self.body(op)
+        if positional(op):
+            kinds, dts, body = kinds + ["x"], dts + [T.int64], with_index(body)
+        return [render_loop(self.family_of(op), rank, kinds, dts, op.results[0].type.dtype, body)]
 
     def plan(self, op, P, shapes):
         out = P.alloc(op.results[0], shapes[0])
         rank = len(shapes[0])
         operands = [P.get(v) for v in op.operands]
         strides = [operand_strides(v, d, rank) for v, d in zip(op.operands, operands)]
-        launch_loop(P, self.family_of(op), self.body(op), operands, strides, out, out.strides, shapes[0],
+        body = self.body(op)
+        if positional(op):
+            operands, strides, body = operands + [LOOP_INDEX], strides + [None], with_index(body)
+        launch_loop(P, self.family_of(op), body, operands, strides, out, out.strides, shapes[0],
                     op.results[0].type.dtype)
 
 

@@ -27,7 +27,8 @@ import numpy as np
 
 from symcomp.backends.cuda.lower import Lowering, lowering
 from symcomp.backends.cuda.lower.elementwise import (
-    Body, FusedLoop, copy_into, fused_body, identity_body, index_split, offset,
+    LOOP_INDEX, Body, FusedLoop, c_strides, copy_into, fused_body, identity_body, index_split, offset, positional,
+    with_index,
 )
 from symcomp.backends.cuda.planner import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
 from symcomp.backends.cuda.render import (
@@ -66,8 +67,9 @@ def render_reduce(family: str, f: Form, body: Body):
     params = [Param("nout", "i64"), Param("nred", "i64"), Param("chunk", "i64")]
     params += [Param(f"dk{a}", "i64") for a in range(1, K)] + [Param(f"dr{a}", "i64") for a in range(1, R)]
     for k, (kind, dt) in enumerate(zip(f.kinds, f.dtypes)):
-        if kind == "a":
-            params += [Param(f"p{k}", "ptr", dt.name), Param(f"o{k}", "i64")]
+        if kind in "ax":  # "x": the loop point's flat index (an offset and strides, no pointer)
+            params += [Param(f"p{k}", "ptr", dt.name)] if kind == "a" else []
+            params += [Param(f"o{k}", "i64")]
             params += [Param(f"sk{k}_{a}", "i64") for a in range(K)] + [Param(f"sr{k}_{a}", "i64") for a in range(R)]
         else:
             params.append(Param(f"c{k}", "scalar", dt.name))
@@ -99,7 +101,7 @@ def render_reduce(family: str, f: Form, body: Body):
     with S.block("while o < nout"):
         index_split(S, "o", [f"dk{a}" for a in range(K)], keep)
         for k, kind in enumerate(f.kinds):
-            if kind == "a":
+            if kind in "ax":
                 S.line(f"b{k} = {offset(f'o{k}', keep, [f'sk{k}_{a}' for a in range(K)])}")
         S.line(f"acc = {const(vdt, identity(_plain(f.kind), vdt))}")
         if arg:
@@ -112,6 +114,8 @@ def render_reduce(family: str, f: Form, body: Body):
                 if kind == "a":
                     at = offset(f"b{k}", red, [f"sr{k}_{a}" for a in range(R)])
                     args.append(S.let(load(f"p{k}", at, dt), dt, "a"))
+                elif kind == "x":
+                    args.append(S.let(f"int64({offset(f'b{k}', red, [f'sr{k}_{a}' for a in range(R)])})", dt, "a"))
                 else:
                     args.append(Var(scalar_param(f"c{k}", dt), dt))
             if arg:
@@ -189,6 +193,11 @@ def plan_reduction(P, family: str, body: Body, kind: str, operands: list, stride
     red_axes = [a for a in range(len(loop_shape)) if a in axes]
     arrays, kinds, dtypes, scalars = [], [], [], []
     for d, st in zip(operands, strides):
+        if d is LOOP_INDEX:
+            kinds.append("x")
+            dtypes.append(T.int64)
+            arrays.append((d, c_strides(loop_shape)))
+            continue
         if isinstance(d, Host) and d.uniform():
             kinds.append("s")
             scalars.append(d.scalar())
@@ -226,7 +235,10 @@ def plan_reduction(P, family: str, body: Body, kind: str, operands: list, stride
     args = [nout, nred, chunk] + kdims[1:] + rdims[1:]
     ai = si = 0
     for k in kinds:
-        if k == "a":
+        if k == "x":
+            args += [0] + kst[ai] + rst[ai]
+            ai += 1
+        elif k == "a":
             d = arrays[ai][0]
             args += [Ptr(d.root), d.off] + kst[ai] + rst[ai]
             ai += 1
@@ -286,11 +298,13 @@ def _block(P, scheme: str) -> int:
     return P.tuning.reduce_block if scheme == "block" else P.tuning.block
 
 
-def general_kernels(family, kind, dtypes, value_dtype, keep_rank, red_rank, body) -> list:
-    """Both schemes of the general case, for PTX listings."""
+def general_kernels(family, kind, dtypes, value_dtype, keep_rank, red_rank, body, index=False) -> list:
+    """Both schemes of the general case, for PTX listings (``index``: the last operand is the
+    loop point's flat index)."""
     arg = kind in ("argmax", "argmin")
     out = T.int64 if arg else value_dtype
-    return [render_reduce(family, Form(s, kind, max(1, keep_rank), max(1, red_rank), ("a",) * len(dtypes),
+    kinds = ("a",) * (len(dtypes) - index) + ("x",) * index
+    return [render_reduce(family, Form(s, kind, max(1, keep_rank), max(1, red_rank), kinds,
                                         tuple(dtypes), value_dtype, out), body)
             for s in ("block", "thread")]
 
@@ -325,8 +339,11 @@ class FusedLowering(Lowering):
         if not op.reduce:
             return self.loop.kernels(op)
         n = op.results[0].type.ndim + len(op.axes)
-        return general_kernels("fused_" + op.reduce, op.reduce, [v.type.dtype for v in op.operands],
-                               op.results[0].type.dtype, n - len(op.axes), len(op.axes), fused_body(op))
+        dtypes, body = [v.type.dtype for v in op.operands], fused_body(op)
+        if positional(op):
+            dtypes, body = dtypes + [T.int64], with_index(body)
+        return general_kernels("fused_" + op.reduce, op.reduce, dtypes, op.results[0].type.dtype,
+                               n - len(op.axes), len(op.axes), body, index=positional(op))
 
     def plan(self, op, P, shapes):
         if not op.reduce:
@@ -336,5 +353,8 @@ class FusedLowering(Lowering):
         full = [P.shape(v) for v in op.operands]
         loop = tuple(max(ds) if 0 not in ds else 0 for ds in zip(*full)) if full else ()
         strides = [operand_strides(v, d, len(loop)) for v, d in zip(op.operands, operands)]
-        plan_reduction(P, "fused_" + op.reduce, fused_body(op), op.reduce, operands, strides, loop,
+        body = fused_body(op)
+        if positional(op):
+            operands, strides, body = operands + [LOOP_INDEX], strides + [None], with_index(body)
+        plan_reduction(P, "fused_" + op.reduce, body, op.reduce, operands, strides, loop,
                        set(op.axes), op.results[0].type.dtype, out)

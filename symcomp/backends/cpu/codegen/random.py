@@ -1,0 +1,222 @@
+"""LLVM code for the random-number ops: :mod:`symcomp.ir.rngalg` run on LLVM values.
+
+:class:`LLVMArith` implements the algorithms' :class:`~symcomp.ir.rngalg.Arith` with the
+builder of a :class:`~symcomp.backends.cpu.codegen.scalar.ScalarContext`, on scalars or SIMD
+vectors alike, with IEEE operations and no fast-math flags: the same operations, in the same
+order, as the NumPy reference, so the same bits.  Philox's 32 x 32 -> 64-bit products are
+``mul`` of zero-extended lanes (``vpmuludq`` on x86).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llvmlite import ir
+
+from symcomp.backends.cpu.codegen.scalar import emits
+from symcomp.backends.cpu.vecmath import libcalls
+from symcomp.ir import rngalg
+from symcomp.ir import types as T
+
+I1 = ir.IntType(1)
+I32 = ir.IntType(32)
+
+
+@dataclass(frozen=True)
+class LV:
+    """An LLVM value and its dtype (a NumPy name: the signedness LLVM types do not carry)."""
+
+    v: ir.Value
+    dt: str
+
+
+class LLVMArith(rngalg.Arith):
+    """:class:`~symcomp.ir.rngalg.Arith` emitting LLVM IR through a ScalarContext."""
+
+    def __init__(self, cx):
+        self.cx = cx
+        self.b = cx.b
+
+    def _t(self, dt: str) -> ir.Type:
+        return self.cx.type(T.dtype(dt))
+
+    def c(self, dt, value):
+        return LV(self.cx.const(T.dtype(dt), value), dt)
+
+    def _kind(self, x: LV) -> str:
+        return T.dtype(x.dt).kind
+
+    def add(self, a, b):
+        return LV(self.b.fadd(a.v, b.v) if self._kind(a) == "f" else self.b.add(a.v, b.v), a.dt)
+
+    def sub(self, a, b):
+        return LV(self.b.fsub(a.v, b.v) if self._kind(a) == "f" else self.b.sub(a.v, b.v), a.dt)
+
+    def mul(self, a, b):
+        return LV(self.b.fmul(a.v, b.v) if self._kind(a) == "f" else self.b.mul(a.v, b.v), a.dt)
+
+    def div(self, a, b):
+        return LV(self.b.fdiv(a.v, b.v), a.dt)
+
+    def sqrt(self, a):
+        return LV(libcalls.call(self.b, "sqrt", a.v), a.dt)
+
+    def floor(self, a):
+        return LV(libcalls.call(self.b, "floor", a.v), a.dt)
+
+    def and_(self, a, b):
+        return LV(self.b.and_(a.v, b.v), a.dt)
+
+    def or_(self, a, b):
+        return LV(self.b.or_(a.v, b.v), a.dt)
+
+    def xor(self, a, b):
+        return LV(self.b.xor(a.v, b.v), a.dt)
+
+    def shr(self, a, k):
+        return LV(self.b.lshr(a.v, self.cx.const(T.dtype(a.dt), k)), a.dt)
+
+    def shl(self, a, k):
+        return LV(self.b.shl(a.v, self.cx.const(T.dtype(a.dt), k)), a.dt)
+
+    def mulhilo32(self, a, b):
+        wide = self._t("uint64")
+        p = self.b.mul(self.b.zext(a.v, wide), self.b.zext(b.v, wide))
+        narrow = self._t("uint32")
+        hi = self.b.trunc(self.b.lshr(p, self.cx.const(T.uint64, 32)), narrow)
+        return LV(hi, "uint32"), LV(self.b.trunc(p, narrow), "uint32")
+
+    def cast(self, a, dt):
+        src, dst = T.dtype(a.dt), T.dtype(dt)
+        b, t = self.b, self._t(dt)
+        if src == dst:
+            return LV(a.v, dt)
+        if src.is_float and dst.is_float:
+            return LV(b.fptrunc(a.v, t) if src.bits > dst.bits else b.fpext(a.v, t), dt)
+        if src.is_float:
+            return LV(b.fptosi(a.v, t) if dst.kind == "i" else b.fptoui(a.v, t), dt)
+        if dst.is_float:
+            return LV(b.sitofp(a.v, t) if src.kind == "i" else b.uitofp(a.v, t), dt)
+        if src.bits > dst.bits:
+            return LV(b.trunc(a.v, t), dt)
+        if src.bits < dst.bits:
+            return LV(b.sext(a.v, t) if src.kind == "i" else b.zext(a.v, t), dt)
+        return LV(a.v, dt)
+
+    def bits(self, a):
+        return LV(self.b.bitcast(a.v, self._t("uint64")), "uint64")
+
+    def from_bits(self, a):
+        return LV(self.b.bitcast(a.v, self._t("float64")), "float64")
+
+    def cmp(self, pred, a, b):
+        k = self._kind(a)
+        if k == "f":
+            v = self.b.fcmp_unordered(pred, a.v, b.v) if pred == "!=" else self.b.fcmp_ordered(pred, a.v, b.v)
+        elif k == "i":
+            v = self.b.icmp_signed(pred, a.v, b.v)
+        else:
+            v = self.b.icmp_unsigned(pred, a.v, b.v)
+        return LV(v, "bool")
+
+    def select(self, cond, a, b):
+        return LV(self.b.select(cond.v, a.v, b.v), a.dt)
+
+    def philox_words(self, ctr_lo, ctr_hi, key):
+        """Philox4x32-10 on 64-bit lanes: each 32-bit word lives in the low half of a 64-bit lane,
+        so a round's products are one ``vpmuludq`` each (the multiply of 32-bit halves the
+        hardware has) and no lane widening or narrowing happens between rounds.  The high halves
+        may hold garbage (products, key bumps); every product masks its operand first, which
+        ``vpmuludq`` does for free, and the outputs are truncated: the words are
+        :func:`symcomp.ir.rngalg.philox4x32`'s."""
+        b, cx = self.b, self.cx
+        u64 = lambda v: cx.const(T.uint64, v)  # noqa: E731
+        mask, s32 = u64(0xFFFFFFFF), u64(32)
+        c0, c1 = ctr_lo.v, b.lshr(ctr_lo.v, s32)
+        c2, c3 = ctr_hi.v, b.lshr(ctr_hi.v, s32)
+        k0, k1 = key.v, b.lshr(key.v, s32)
+        m0, m1 = u64(rngalg.PHILOX_M0), u64(rngalg.PHILOX_M1)
+        for r in range(rngalg.PHILOX_ROUNDS):
+            if r:
+                k0 = b.add(k0, u64(rngalg.PHILOX_W0))
+                k1 = b.add(k1, u64(rngalg.PHILOX_W1))
+            p0 = b.mul(b.and_(c0, mask), m0)
+            p1 = b.mul(b.and_(c2, mask), m1)
+            c0, c1, c2, c3 = b.xor(b.xor(b.lshr(p1, s32), c1), k0), p1, b.xor(b.xor(b.lshr(p0, s32), c3), k1), p0
+        t32 = self._t("uint32")
+        return [LV(b.trunc(c, t32), "uint32") for c in (c0, c1, c2, c3)]
+
+    def while_(self, cond, body, state):
+        b = self.b
+        pre = b.block
+        header = b.append_basic_block("rng.loop")
+        loop = b.append_basic_block("rng.body")
+        after = b.append_basic_block("rng.done")
+        b.branch(header)
+        b.position_at_end(header)
+        phis = []
+        for s in state:
+            phi = b.phi(s.v.type)
+            phi.add_incoming(s.v, pre)
+            phis.append(phi)
+        cur = [LV(p, s.dt) for p, s in zip(phis, state)]
+        active = cond(cur).v
+        any_ = active
+        if isinstance(active.type, ir.VectorType):
+            name = f"llvm.vector.reduce.or.v{active.type.count}i1"
+            fn = b.module.globals.get(name) or ir.Function(b.module, ir.FunctionType(I1, [active.type]), name)
+            any_ = b.call(fn, [active])
+        b.cbranch(any_, loop, after)
+        b.position_at_end(loop)
+        new = body(cur)
+        for phi, n, c in zip(phis, new, cur):
+            phi.add_incoming(b.select(active, n.v, c.v), b.block)
+        b.branch(header)
+        b.position_at_end(after)
+        return cur
+
+
+def _lv(op, vals):
+    return [LV(v, o.type.dtype.name) for v, o in zip(vals, op.operands)]
+
+
+@emits("sc.flat_index")
+def _flat_index(cx, op, a):
+    if cx.index is None:
+        raise AssertionError("sc.flat_index emitted in a loop without the flat index")
+    return cx.index
+
+
+@emits("sc.philox")
+def _philox(cx, op, a):
+    """Word ``op.word`` of the block; the block's four words are computed once per body copy
+    (a fused body asks for two to four words of each block)."""
+    key = ("philox",) + tuple(id(v) for v in a)
+    words = cx.memo.get(key)
+    if words is None:
+        words = cx.memo[key] = (rngalg.philox_words(LLVMArith(cx), *_lv(op, a)), a)  # a: keeps the ids alive
+    return words[0][op.word].v
+
+
+@emits("sc.unit_float")
+def _unit_float(cx, op, a):
+    A = LLVMArith(cx)
+    words = _lv(op, a)
+    if op.dtype == T.float32:
+        return rngalg.unit_float32(A, words[0]).v
+    return rngalg.unit_float64(A, *words).v
+
+
+@emits("sc.ndtri")
+def _ndtri(cx, op, a):
+    A = LLVMArith(cx)
+    (x,) = _lv(op, a)
+    out = rngalg.ndtri64(A, A.cast(x, "float64"))
+    return A.cast(out, x.dt).v
+
+
+@emits("sc.random_poisson")
+def _poisson(cx, op, a):
+    A = LLVMArith(cx)
+    lam, ctr_lo, ctr_hi, key = _lv(op, a)
+    return rngalg.poisson(A, lam, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)).v
