@@ -1,7 +1,8 @@
 """The symbolic tensor front-end, Theano's ``theano.tensor`` API: ``from symcomp import tensor as T``.
 
-Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...), NumPy-like functions
-(``T.exp``, ``T.sum``, ``T.dot``, indexing...), ``T.grad`` and ``T.nnet``.
+Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...) and their types (``T.TensorType``;
+``T.dmatrix`` is one), NumPy-like functions (``T.exp``, ``T.sum``, ``T.dot``, indexing...),
+``T.grad`` and ``T.nnet``.
 """
 
 import sys as _sys
@@ -22,9 +23,13 @@ from symcomp.tensor.shape import (
     alloc, arange, broadcast_like, broadcast_to, concatenate, copy, dimshuffle, expand_dims, fill, flatten, full,
     ones, ones_like, reshape, shape, size, squeeze, stack, transpose, unbroadcast, zeros, zeros_like,
 )
+from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
+from symcomp.ir.core import Value as TensorVariable
 
 globals().update(_CONSTRUCTORS)
+
+Tensor = TensorType
 
 as_tensor_variable = as_tensor = as_value
 divide = true_divide = true_div
