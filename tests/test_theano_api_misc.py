@@ -7,6 +7,9 @@ padded with ``shape_padleft`` to a (1, n) row, with a DEPRECATION warning; ``Log
 ``upgrade_to_float``); ``theano/configdefaults.py`` (the ``warn.*`` flags and ``warn_default``).
 """
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -44,3 +47,52 @@ def test_softmax_of_a_matrix_and_with_an_axis_keep_the_shape():
         assert T.nnet.log_softmax(v, axis=0).type == T.dvector
     a = np.array([[1.0, 2.0], [0.0, -1.0]])
     np.testing.assert_allclose(symcomp.function([m], T.nnet.softmax(m))(a).sum(axis=1), [1.0, 1.0])
+
+
+# -- config.warn ------------------------------------------------------------------------------------
+THEANO_WARN_DEFAULTS = {  # with Theano 1.0's default warn.ignore_bug_before = '0.8'
+    "ignore_bug_before": "0.8", "argmax_pushdown_bug": False, "gpusum_01_011_0111_bug": False, "sum_sum_bug": False,
+    "sum_div_dimshuffle_bug": False, "subtensor_merge_bug": False, "gpu_set_subtensor1": False, "vm_gc_bug": False,
+    "signal_conv2d_interface": False, "reduce_join": False, "inc_set_subtensor1": False, "round": True,
+    "inc_subtensor1_opt": True, "identify_1pexp_bug": False,
+}
+
+
+def test_warn_flags_default_as_theano():
+    from symcomp.config import WarnFlags
+
+    fresh = WarnFlags()
+    assert {k: getattr(fresh, k) for k in THEANO_WARN_DEFAULTS} == THEANO_WARN_DEFAULTS
+    assert all(getattr(WarnFlags("None"), k) for k in THEANO_WARN_DEFAULTS if k not in ("ignore_bug_before",
+                                                                                         "vm_gc_bug"))
+    assert not any(getattr(WarnFlags("all"), k) for k in THEANO_WARN_DEFAULTS if k != "ignore_bug_before")
+
+
+def test_warn_flags_are_set_and_read_as_theano_programs_do():
+    c = symcomp.config
+    saved = {k: getattr(c.warn, k) for k in THEANO_WARN_DEFAULTS}
+    try:
+        c.warn.sum_div_dimshuffle_bug = False
+        c.warn.round = False
+        c.warn.ignore_bug_before = "all"
+        assert c.warn.round is False and c.warn.ignore_bug_before == "all"
+        with pytest.raises(AttributeError, match="no flag 'nope'"):
+            c.warn.nope = True
+        with pytest.raises(AttributeError):
+            c.warn.nope  # noqa: B018
+        with pytest.raises(ValueError):
+            c.warn.round = "yes"
+        with pytest.raises(ValueError):
+            c.warn.ignore_bug_before = "0.11"
+        with pytest.raises(AttributeError):
+            c.warn = None
+    finally:
+        for k, v in saved.items():
+            setattr(c.warn, k, v)
+
+
+def test_warn_flags_from_the_environment():
+    env = dict(os.environ, SYMCOMP_FLAGS="warn.ignore_bug_before=None,warn.round=False")
+    code = "import symcomp; w = symcomp.config.warn; print(w.ignore_bug_before, w.sum_sum_bug, w.round)"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert res.stdout.split() == ["None", "True", "False"], res.stderr
