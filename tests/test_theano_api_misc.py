@@ -14,9 +14,12 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import symcomp
 from symcomp import tensor as T
+from symcomp.compile.nanguard import NanGuardError
 
 # -- softmax ----------------------------------------------------------------------------------------
 
@@ -47,6 +50,53 @@ def test_softmax_of_a_matrix_and_with_an_axis_keep_the_shape():
         assert T.nnet.log_softmax(v, axis=0).type == T.dvector
     a = np.array([[1.0, 2.0], [0.0, -1.0]])
     np.testing.assert_allclose(symcomp.function([m], T.nnet.softmax(m))(a).sum(axis=1), [1.0, 1.0])
+
+
+# -- xlogx ------------------------------------------------------------------------------------------
+def _xlogx(a):
+    with np.errstate(all="ignore"):
+        return np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1.0, a)))
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 8), elements=st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.25, 1e-300])))
+def test_xlogx_values(a):
+    x = T.dvector("x")
+    np.testing.assert_allclose(symcomp.function([x], T.xlogx.xlogx(x))(a), _xlogx(a), rtol=1e-14)
+
+
+def test_xlogx_at_zero_dtypes_and_gradient():
+    x = T.dvector("x")
+    f = symcomp.function([x], [T.xlogx.xlogx(x), T.grad(T.sum(T.xlogx.xlogx(x)), x)])
+    value, g = f(np.array([0.0, 1.0, np.e]))
+    np.testing.assert_allclose(value, [0.0, 0.0, np.e], rtol=1e-15)
+    assert g[0] == -np.inf  # Theano's gz * (1 + log(x)) at 0
+    np.testing.assert_allclose(g[1:], [1.0, 2.0], rtol=1e-15)
+    assert T.xlogx.xlogx(T.fvector()).dtype == "float32"
+    assert T.xlogx.xlogx(T.ivector()).dtype == "float64"  # upgrade_to_float
+    assert T.xlogx.xlogx(T.bvector()).dtype == "float32"
+
+
+def test_xlogy0_values_broadcasting_and_gradients():
+    x, y = T.dmatrix("x"), T.drow("y")
+    out = T.xlogx.xlogy0(x, y)
+    gx, gy = T.grad(T.sum(out), [x, y])
+    f = symcomp.function([x, y], [out, gx, gy])
+    a = np.array([[0.0, 2.0, 0.0], [1.5, 0.0, 3.0]])
+    b = np.array([[0.0, 4.0, 2.0]])
+    value, ga, gb = f(a, b)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(value, np.where(a == 0, 0.0, a * np.log(b)), rtol=1e-15)
+        np.testing.assert_allclose(ga, np.broadcast_to(np.log(b), a.shape), rtol=1e-15)
+        np.testing.assert_allclose(gb, (a / b).sum(axis=0, keepdims=True), rtol=1e-15)
+    assert gb.shape == (1, 3)
+
+
+def test_xlogx_makes_no_nan_for_nanguard():
+    x = T.dvector("x")
+    f = symcomp.function([x], T.xlogx.xlogx(x) + T.xlogx.xlogy0(x, x), mode="NanGuardMode")
+    np.testing.assert_array_equal(f(np.zeros(3)), np.zeros(3))
+    with pytest.raises(NanGuardError):
+        symcomp.function([x], x * T.log(x), mode="NanGuardMode")(np.zeros(3))
 
 
 # -- config.warn ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...) and their types (``T.TensorType``;
 ``T.dmatrix`` is one), NumPy-like functions (``T.exp``, ``T.sum``, ``T.dot``, indexing...),
-``T.grad`` and ``T.nnet``.
+``T.grad``, ``T.nnet`` and ``T.xlogx``.
 """
 
 import sys as _sys
@@ -26,6 +26,7 @@ from symcomp.tensor.shape import (
 from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
+from symcomp.tensor import xlogx  # Theano's T.xlogx
 
 globals().update(_CONSTRUCTORS)
 
