@@ -27,4 +27,14 @@ _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 __all__ = [
     "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
+    "Mode",
 ]
+
+
+def __getattr__(name):
+    """Theano's ``theano.Mode``, loaded on first use."""
+    if name == "Mode":
+        from symcomp.compile.modes import TheanoMode
+
+        return TheanoMode
+    raise AttributeError(f"module 'symcomp' has no attribute {name!r}")

@@ -13,7 +13,8 @@ import os
 _CHOICES = {
     "floatX": ("float64", "float32"),
     "device": ("cpu", "cuda"),
-    "mode": ("fast", "fast_compile", "reference", "debug", "nanguard", "mlir", "FAST_RUN", "FAST_COMPILE"),
+    "mode": ("fast", "fast_compile", "reference", "debug", "nanguard", "mlir", "FAST_RUN", "FAST_COMPILE",
+             "DebugMode", "DEBUG_MODE", "NanGuardMode"),
 }
 
 _BUG_VERSIONS = ("None", "all", "0.3", "0.4", "0.4.1", "0.5", "0.6", "0.7", "0.8", "0.8.1", "0.8.2", "0.9", "0.10",

@@ -35,7 +35,8 @@ class Function:
     """
 
     def __init__(self, module: ModuleOp, sig: Signature, executable, stages: dict, mode: str, device: str,
-                 name: str, allow_input_downcast: bool, trust_input: bool, single_output: bool, timings: dict):
+                 name: str, allow_input_downcast: bool, trust_input: bool, single_output: bool, timings: dict,
+                 mode_arg=None):
         self.module = module
         self.signature = sig
         self.executable = executable
@@ -46,6 +47,7 @@ class Function:
         self.trust_input = trust_input
         self.allow_input_downcast = allow_input_downcast
         self.timings = timings
+        self._mode_arg = mode if mode_arg is None else mode_arg  # a name, or the Mode object compiled with
         self._single = single_output
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
@@ -196,7 +198,7 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Value]]:
 
 
 def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, name: Optional[str] = None,
-             allow_input_downcast: bool = False, mode: Optional[str] = None, device: Optional[str] = None,
+             allow_input_downcast: bool = False, mode=None, device: Optional[str] = None,
              on_unused_input: str = "raise", trust_input: bool = False) -> Function:
     """Compile ``outputs`` (and ``updates``) as a function of ``inputs`` (Theano's ``theano.function``).
 
@@ -209,7 +211,8 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         allow_input_downcast: accept inputs whose dtype must be downcast (e.g. float64 data
             for a float32 input) instead of raising TypeError.
         mode: 'fast' (default, all optimizations; Theano's 'FAST_RUN'), 'fast_compile',
-            'reference' (the NumPy interpreter), or another registered mode.
+            'reference' (the NumPy interpreter), another registered mode (Theano's names
+            'DebugMode', 'NanGuardMode'...), or a mode object (``symcomp.Mode(...)``).
         device: 'cpu' (default, from ``config.device``) or 'cuda'.
         on_unused_input: 'raise', 'warn' or 'ignore'.
         trust_input: skip the checks of arguments that are ndarrays of exactly the
@@ -222,6 +225,7 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
 
     Raises:
         TypeError, MissingInputError, UnusedInputError: for bad graphs or arguments.
+        ValueError: for an unknown mode.
         NotImplementedError: for an operation the backend cannot lower.
     """
     if not isinstance(inputs, (list, tuple)):
@@ -239,7 +243,7 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
                           trust_input=trust_input, single_output=single, timings=timings)
 
 
-def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = None, device: Optional[str] = None,
+def compile_module(module: ModuleOp, sig: Signature, *, mode=None, device: Optional[str] = None,
                    allow_input_downcast: bool = False, trust_input: bool = False, single_output: bool = False,
                    optimize: bool = True, timings: Optional[dict] = None) -> Function:
     """Optimize and compile a module holding one traced function (the second half of :func:`function`).
@@ -251,7 +255,8 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
     Args:
         module: a verified ``builtin.module`` whose first function is compiled; changed in place.
         sig: how its parameters map to inputs and shared variables.
-        mode, device: as for :func:`function` (defaults from ``symcomp.config``).
+        mode, device: as for :func:`function` (defaults from ``symcomp.config``); ``mode`` is a
+            mode name or a :class:`~symcomp.compile.modes.Mode` object.
         single_output: calls return the only output itself rather than a list.
         optimize: run the mode's pass pipeline first.
         timings: a dict receiving seconds per stage.
@@ -260,13 +265,14 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
         ValueError: for an unknown mode or device.
         NotImplementedError: for an operation the backend cannot lower.
     """
-    from symcomp.compile.modes import get_mode
+    from symcomp.compile.modes import Mode, get_mode
     from symcomp.passes.manager import replay_stages
 
-    mode_name = mode or config.mode
+    mode_arg = mode or config.mode
+    m = mode_arg if isinstance(mode_arg, Mode) else get_mode(mode_arg)
+    mode_name = m.name if isinstance(mode_arg, Mode) else mode_arg
     device = device or config.device
     timings = {} if timings is None else timings
-    m = get_mode(mode_name)
     stages: dict = {}
     # A compile only allocates (IR, imports of the backend's modules on first use), so the cyclic
     # collector has nothing to free, but the collections those allocations trigger walk the whole
@@ -278,4 +284,4 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)
     return Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
-                    allow_input_downcast, trust_input, single_output, timings)
+                    allow_input_downcast, trust_input, single_output, timings, mode_arg=mode_arg)

@@ -8,7 +8,7 @@ libm), so a pickled Function carries what it was compiled *from*:
   shared-variable update writes,
 * the shared variables themselves, pickled with their values (the pickle
   memo keeps two functions that share a variable sharing it after loading),
-* the mode, device and call options.
+* the mode (a name, or the mode object itself: ``symcomp.Mode(...)``), device and call options.
 
 Unpickling parses the IR and hands it to the backend, skipping the pass
 pipeline (the IR is already optimized).  Each process keeps the executables
@@ -83,7 +83,7 @@ def reduce_function(f) -> tuple:
             "shared": list(sig.shared),
             "updates": [(sig.shared.index(var), idx) for var, idx in sig.updates],
             "n_outputs": sig.n_outputs,
-            "mode": f.mode,
+            "mode": f._mode_arg if not isinstance(f._mode_arg, str) else f.mode,
             "device": f.device,
             "allow_input_downcast": f.allow_input_downcast,
             "trust_input": f.trust_input,
@@ -115,13 +115,15 @@ def _rebuild_function(state: dict):
     sig = Signature(inputs=inputs, shared=list(shared), n_outputs=state["n_outputs"],
                     updates=[(shared[k], idx) for k, idx in state["updates"]])
     options = dict(allow_input_downcast=state["allow_input_downcast"], trust_input=state["trust_input"])
+    mode = state["mode"]
     exe = _memo_get(state["key"])
     if exe is None:
-        f = compile_module(module, sig, mode=state["mode"], device=state["device"], single_output=state["single"],
+        f = compile_module(module, sig, mode=mode, device=state["device"], single_output=state["single"],
                            optimize=False, **options)
         _memo_put(state["key"], f.executable)
     else:
-        f = Function(module, sig, exe, replay_stages(module, []), state["mode"], state["device"], func.sym_name,
-                     options["allow_input_downcast"], options["trust_input"], state["single"], {})
+        f = Function(module, sig, exe, replay_stages(module, []), mode if isinstance(mode, str) else mode.name,
+                     state["device"], func.sym_name, options["allow_input_downcast"], options["trust_input"],
+                     state["single"], {}, mode_arg=mode)
     _states[f] = state
     return f
