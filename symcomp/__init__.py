@@ -14,6 +14,7 @@ through LLVM (:mod:`symcomp.backends.cpu`) or PTX (:mod:`symcomp.backends.cuda`)
 from symcomp import tensor
 from symcomp.autodiff import DisconnectedInputError, grad
 from symcomp.compile.function import Function, function
+from symcomp.compile.io import In, Out, Param
 from symcomp.compile.jit import jit
 from symcomp.compile.trace import MissingInputError, UnusedInputError
 from symcomp.config import config
@@ -27,14 +28,14 @@ _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 __all__ = [
     "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
-    "Mode",
+    "In", "Out", "Param", "Mode", "ProfileStats",
 ]
 
 
 def __getattr__(name):
-    """Theano's ``theano.Mode``, loaded on first use."""
-    if name == "Mode":
-        from symcomp.compile.modes import TheanoMode
+    """Theano's ``theano.Mode`` and ``theano.ProfileStats``, loaded on first use."""
+    if name in ("Mode", "ProfileStats"):
+        from symcomp import compile as _compile
 
-        return TheanoMode
+        return getattr(_compile, name)
     raise AttributeError(f"module 'symcomp' has no attribute {name!r}")

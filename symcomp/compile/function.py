@@ -36,7 +36,9 @@ class Function:
 
     def __init__(self, module: ModuleOp, sig: Signature, executable, stages: dict, mode: str, device: str,
                  name: str, allow_input_downcast: bool, trust_input: bool, single_output: bool, timings: dict,
-                 mode_arg=None):
+                 interface=None, profile=None, mode_arg=None, traced: bool = True):
+        from symcomp.compile.interface import InputMeta, Interface
+
         self.module = module
         self.signature = sig
         self.executable = executable
@@ -47,13 +49,22 @@ class Function:
         self.trust_input = trust_input
         self.allow_input_downcast = allow_input_downcast
         self.timings = timings
-        self._mode_arg = mode if mode_arg is None else mode_arg  # a name, or the Mode object compiled with
+        self.profile = profile
+        self._mode_arg = mode if mode_arg is None else mode_arg
+        self._traced = traced  # the 'traced' stage is the program before the passes (not so when unpickled)
         self._single = single_output
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
         self._update_slots = [(var, k) for k, (var, _) in enumerate(sig.updates)]
+        if interface is None:
+            interface = Interface([InputMeta(v.name, "param", i, variable=v) for i, v in enumerate(sig.inputs)], sig,
+                                  allow_input_downcast)
+        self._interface = interface
+        if profile is not None:
+            profile.record_compile(timings, sum(1 for _ in module.func().body.ops) - 1)
         make_fast = getattr(executable, "make_fast_call", None)
-        fast = make_fast(self._call_python, single_output) if make_fast is not None else None
+        python_only = interface.needs_python or profile is not None
+        fast = make_fast(self._call_python, single_output) if make_fast is not None and not python_only else None
         if fast is not None:
             # A native entry checks the arguments against the last signature and calls the code,
             # falling back to _call_python otherwise.  CPython calls type(f).__call__, and a builtin
@@ -63,12 +74,140 @@ class Function:
     def __call__(self, *args, **kwargs):
         """Run the function.
 
+        Arguments are positional, or by keyword with the input's name; an input given a default
+        (``symcomp.In(x, value=...)``) may be left out (Theano's rules, see
+        :mod:`symcomp.compile.interface`).
+
         Raises:
-            TypeError: for a wrong number of arguments, an unknown keyword, a
-                dtype that would be downcast, or a value that is not array-like.
+            TypeError: for a wrong number of arguments, an unknown keyword, a missing required
+                input, a dtype that would be downcast, or a value that is not array-like.
             ValueError: for a wrong rank or a shape that does not fit.
         """
+        if self.profile is not None:
+            return self._call_profiled(args, kwargs)
+        if self._interface.needs_python:
+            return self._interface.call(self, args, kwargs)
         return self._call_python(*args, **kwargs)
+
+    def _call_profiled(self, args, kwargs):
+        t0 = time.perf_counter()
+        inner = [0.0]
+        run = self._call_python
+
+        def timed(*a, **k):
+            t = time.perf_counter()
+            try:
+                return run(*a, **k)
+            finally:
+                inner[0] = time.perf_counter() - t
+
+        try:
+            if self._interface.needs_python:
+                self._call_python = timed
+                try:
+                    return self._interface.call(self, args, kwargs)
+                finally:
+                    del self._call_python
+            return timed(*args, **kwargs)
+        finally:
+            self.profile.record_call(time.perf_counter() - t0, inner[0])
+
+    # -- Theano's access to input values (theano/compile/function_module.py) -----------------------
+    @property
+    def value(self):
+        """Input values by position, variable or name: ``f.value[x]``, ``f.value['x'] = v``.
+
+        An input with a default holds it between calls, a state its current value, a required
+        input None; shared variables are found by variable and name too.
+        """
+        return self._interface.value
+
+    @property
+    def container(self):
+        """The :class:`~symcomp.compile.io.Container` of each input, by position, variable or name."""
+        return self._interface.container
+
+    def __getitem__(self, key):
+        """``f[key]``: ``f.value[key]``.
+
+        Raises:
+            TypeError: for an unknown key (listing the named inputs) or an ambiguous name.
+        """
+        return self._interface.value[key]
+
+    def __setitem__(self, key, value) -> None:
+        """``f[key] = value``: ``f.value[key] = value`` (converted as an argument is)."""
+        self._interface.value[key] = value
+
+    def __contains__(self, key) -> bool:
+        return key in self._interface.value
+
+    def __copy__(self):
+        return self.copy()
+
+    def copy(self, share_memory: bool = False, swap: Optional[dict] = None, delete_updates: bool = False,
+             name: Optional[str] = None, profile=None) -> "Function":
+        """A copy of this function (Theano's ``Function.copy``), compiled from its optimized program.
+
+        Args:
+            share_memory: accepted (symcomp functions keep no intermediate storage between calls).
+            swap: {shared variable of this function: shared variable of the same type} to read
+                and update in the copy instead.
+            delete_updates: the copy applies no update (its program is the traced one without
+                them, optimized again).
+            name: the copy's name (default: this name + ``" copy"``).
+            profile: as for :func:`function`.
+
+        The copy returns a list of outputs even for a single output, as Theano's copies do
+        (``doc/tutorial/examples.txt``: ``new_accumulator(100)`` gives ``[array(0)]``); its
+        states (``In(..., update=...)``) start again from their initial values.
+
+        Raises:
+            ValueError: for a swapped variable the function does not use.
+            TypeError: for a swap of another type or not a shared variable.
+            NotImplementedError: ``delete_updates`` on a function read back from a pickle (which
+                carries only its optimized program).
+        """
+        from symcomp.compile.trace import Signature
+        from symcomp.ir.ops.basic import Assign
+        from symcomp.ir.parser import parse
+
+        sig = self.signature
+        swap = dict(swap or {})
+        states = {sig.shared[m.index] for m in self._interface.metas if m.kind == "state"}
+        for old, new in swap.items():
+            if old not in sig.shared or old in states:
+                raise ValueError(f"SharedVariable: {getattr(old, 'name', old)} not found")
+            if not isinstance(new, SharedVariable):
+                raise TypeError(f"swap: {new!r:.60} is not a shared variable")
+            if new.type.plain() != old.type.plain():
+                raise TypeError(f"swap: shared variable {new.name} has type {new.type.plain()}, the one it replaces "
+                                f"({old.name}) {old.type.plain()}")
+        for m in self._interface.metas:
+            if m.kind == "state":
+                old = sig.shared[m.index]
+                start = old.container[0] if m.default is None else m.default
+                swap[old] = SharedVariable(np.array(start, copy=True), old.name, old.type.shape)
+        shared = [swap.get(v, v) for v in sig.shared]
+        if delete_updates:
+            if not self._traced:
+                raise NotImplementedError("copy(delete_updates=True) of a function read back from a pickle: it "
+                                          "carries only its optimized program")
+            module = parse(self.dump("traced"), f"<copy of {self.name}>")
+            for op in list(module.func().body.ops):
+                if isinstance(op, Assign):
+                    op.erase()
+            updates = []
+        else:
+            module = parse(self.dump("optimized"), f"<copy of {self.name}>")
+            updates = [(shared[sig.shared.index(var)], idx) for var, idx in sig.updates]
+        new_sig = Signature(inputs=list(sig.inputs), shared=shared, n_outputs=sig.n_outputs, updates=updates)
+        f = compile_module(module, new_sig, mode=self._mode_arg, device=self.device,
+                           allow_input_downcast=self.allow_input_downcast, trust_input=self.trust_input,
+                           single_output=False, optimize=delete_updates, profile=_profile(profile, name),
+                           interface=self._interface.copied(new_sig, self.allow_input_downcast))
+        f.name = name or f"{self.name} copy"
+        return f
 
     def _call_python(self, *args, **kwargs):
         """Run the function: check and convert the arguments, plan, call, apply updates.
@@ -83,7 +222,12 @@ class Function:
             args = list(args) + [None] * (n - len(args))
             for key, val in kwargs.items():
                 if key not in self._names:
-                    raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}")
+                    if key in self._interface.finder and self._interface.finder.get(key).implicit:
+                        raise TypeError(f"Tried to provide value for implicit input: {key}")
+                    from symcomp.compile.io import info_on_inputs
+
+                    raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}. " + info_on_inputs(
+                        self._interface.finder.named, self._interface.finder.n_unnamed))
                 if args[self._names[key]] is not None:
                     raise TypeError(f"{self.name}() got multiple values for argument {key!r}")
                 args[self._names[key]] = val
@@ -199,14 +343,15 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Value]]:
 
 def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, name: Optional[str] = None,
              allow_input_downcast: bool = False, mode=None, device: Optional[str] = None,
-             on_unused_input: str = "raise", trust_input: bool = False) -> Function:
+             on_unused_input: str = "raise", trust_input: bool = False, profile=None) -> Function:
     """Compile ``outputs`` (and ``updates``) as a function of ``inputs`` (Theano's ``theano.function``).
 
     Args:
-        inputs: symbolic input variables, in call order.
-        outputs: a symbolic value or a list of them (None for no output).
+        inputs: symbolic input variables, or :class:`symcomp.In` objects (defaults, states,
+            keyword names: :mod:`symcomp.compile.io`), in call order.
+        outputs: a symbolic value or :class:`symcomp.Out`, or a list of them (None for no output).
         updates: {shared variable: new value} or a list of pairs, applied after the outputs.
-        givens: {variable: replacement expression} substituted before compiling.
+        givens: {variable: replacement expression} (or a list of pairs) substituted before compiling.
         name: a name for the function (default 'main').
         allow_input_downcast: accept inputs whose dtype must be downcast (e.g. float64 data
             for a float32 input) instead of raising TypeError.
@@ -218,6 +363,8 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         trust_input: skip the checks of arguments that are ndarrays of exactly the
             input's dtype and rank (other arguments are still checked and
             converted: a wrong argument never reaches native code).
+        profile: True, a message string or a :class:`symcomp.ProfileStats`: count calls and
+            times in ``f.profile``.
 
     Returns:
         A :class:`Function`; calling it returns one array for a single output,
@@ -228,24 +375,51 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         ValueError: for an unknown mode.
         NotImplementedError: for an operation the backend cannot lower.
     """
+    from symcomp.compile.interface import Interface, as_output, split_inputs
+
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"inputs must be a list of symbolic variables, got {type(inputs).__name__}")
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else ([outputs] if single else list(outputs))
-    outs = [as_value(o) for o in outs]
-    ups = _normalize_updates(updates)
+    outs = [as_value(as_output(o)) for o in outs]
+    metas, trace_inputs, states, state_givens = split_inputs(inputs, allow_input_downcast)
+    if isinstance(updates, dict):
+        updates = list(updates.items())
+    ups = _normalize_updates(list(updates or []) + states)
+    givens = dict(givens or {})
+    for v, sv in state_givens.items():
+        if v in givens:
+            raise ValueError(f"givens replaces {v.name or repr(v)}, an input with an update (a state)")
+        givens[v] = sv
     name = name or "main"
     timings = {}
     t0 = time.perf_counter()
-    module, sig = trace(list(inputs), outs, ups, givens, name, on_unused_input)
+    module, sig = trace(trace_inputs, outs, ups, givens, name, on_unused_input)
     timings["trace"] = time.perf_counter() - t0
     return compile_module(module, sig, mode=mode, device=device, allow_input_downcast=allow_input_downcast,
-                          trust_input=trust_input, single_output=single, timings=timings)
+                          trust_input=trust_input, single_output=single, timings=timings,
+                          interface=Interface(metas, sig, allow_input_downcast), profile=_profile(profile, name))
+
+
+def _profile(profile, name: Optional[str]):
+    """``function``'s ``profile`` argument as a ProfileStats or None."""
+    if profile is None or profile is False:
+        return None
+    from symcomp.compile.profiling import ProfileStats
+
+    if profile is True:
+        return ProfileStats(message=name)
+    if isinstance(profile, str):
+        return ProfileStats(message=profile)
+    if isinstance(profile, ProfileStats):
+        return profile
+    raise TypeError(f"profile must be True, a message string or a ProfileStats, got {profile!r:.60}")
 
 
 def compile_module(module: ModuleOp, sig: Signature, *, mode=None, device: Optional[str] = None,
                    allow_input_downcast: bool = False, trust_input: bool = False, single_output: bool = False,
-                   optimize: bool = True, timings: Optional[dict] = None) -> Function:
+                   optimize: bool = True, timings: Optional[dict] = None, interface=None,
+                   profile=None) -> Function:
     """Optimize and compile a module holding one traced function (the second half of :func:`function`).
 
     Also used to compile IR that was not traced: modules from :class:`symcomp.ir.Builder`
@@ -260,6 +434,9 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode=None, device: Optio
         single_output: calls return the only output itself rather than a list.
         optimize: run the mode's pass pipeline first.
         timings: a dict receiving seconds per stage.
+        interface: the arguments' :class:`~symcomp.compile.interface.Interface` (default: one
+            required positional argument per input).
+        profile: a :class:`~symcomp.compile.profiling.ProfileStats` or None.
 
     Raises:
         ValueError: for an unknown mode or device.
@@ -284,4 +461,5 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode=None, device: Optio
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)
     return Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
-                    allow_input_downcast, trust_input, single_output, timings, mode_arg=mode_arg)
+                    allow_input_downcast, trust_input, single_output, timings, interface=interface, profile=profile,
+                    mode_arg=mode_arg, traced=optimize)

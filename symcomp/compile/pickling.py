@@ -8,7 +8,8 @@ libm), so a pickled Function carries what it was compiled *from*:
   shared-variable update writes,
 * the shared variables themselves, pickled with their values (the pickle
   memo keeps two functions that share a variable sharing it after loading),
-* the mode (a name, or the mode object itself: ``symcomp.Mode(...)``), device and call options.
+* the mode (a name, or the mode object itself: ``symcomp.Mode(...)``), device and call options,
+* the arguments' defaults and states (``symcomp.In``), when the function has any.
 
 Unpickling parses the IR and hands it to the backend, skipping the pass
 pipeline (the IR is already optimized).  Each process keeps the executables
@@ -85,6 +86,7 @@ def reduce_function(f) -> tuple:
             "n_outputs": sig.n_outputs,
             "mode": f._mode_arg if not isinstance(f._mode_arg, str) else f.mode,
             "device": f.device,
+            "interface": f._interface.state() if f._interface.needs_python else None,
             "allow_input_downcast": f.allow_input_downcast,
             "trust_input": f.trust_input,
             "single": f._single,
@@ -102,6 +104,7 @@ def _check_format(state: dict, what: str) -> None:
 
 def _rebuild_function(state: dict):
     from symcomp.compile.function import Function, compile_module
+    from symcomp.compile.interface import Interface
     from symcomp.compile.trace import Signature
     from symcomp.ir.core import Placeholder
     from symcomp.ir.parser import parse
@@ -115,15 +118,18 @@ def _rebuild_function(state: dict):
     sig = Signature(inputs=inputs, shared=list(shared), n_outputs=state["n_outputs"],
                     updates=[(shared[k], idx) for k, idx in state["updates"]])
     options = dict(allow_input_downcast=state["allow_input_downcast"], trust_input=state["trust_input"])
+    interface = None
+    if state.get("interface") is not None:
+        interface = Interface.from_state(state["interface"], sig, state["allow_input_downcast"])
     mode = state["mode"]
     exe = _memo_get(state["key"])
     if exe is None:
         f = compile_module(module, sig, mode=mode, device=state["device"], single_output=state["single"],
-                           optimize=False, **options)
+                           optimize=False, interface=interface, **options)
         _memo_put(state["key"], f.executable)
     else:
         f = Function(module, sig, exe, replay_stages(module, []), mode if isinstance(mode, str) else mode.name,
                      state["device"], func.sym_name, options["allow_input_downcast"], options["trust_input"],
-                     state["single"], {}, mode_arg=mode)
+                     state["single"], {}, interface=interface, mode_arg=mode, traced=False)
     _states[f] = state
     return f
