@@ -33,9 +33,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    """Theano's ``theano.Mode`` and ``theano.ProfileStats``, loaded on first use."""
+    """Theano's ``theano.Mode`` and ``theano.ProfileStats``, loaded on first use; Theano's
+    submodules (``symcomp.gradient``, ``symcomp.printing``...) on first attribute access."""
+    import importlib
+
     if name in ("Mode", "ProfileStats"):
         from symcomp import compile as _compile
 
         return getattr(_compile, name)
+    if name in ("gradient", "printing", "ifelse", "scan_module", "scalar"):
+        return importlib.import_module(f"symcomp.{name}")
     raise AttributeError(f"module 'symcomp' has no attribute {name!r}")

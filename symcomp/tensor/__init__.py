@@ -2,7 +2,8 @@
 
 Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...) and their types (``T.TensorType``;
 ``T.dmatrix`` is one), NumPy-like functions (``T.exp``, ``T.sum``, ``T.dot``, indexing...),
-``T.grad``, ``T.nnet`` and ``T.xlogx``.
+``T.grad``, and Theano's submodules ``T.nnet``, ``T.xlogx``, ``T.nlinalg``, ``T.slinalg``,
+``T.extra_ops`` (``symcomp.tensor.signal.pool`` is imported explicitly, as in Theano).
 """
 
 import sys as _sys
@@ -26,7 +27,7 @@ from symcomp.tensor.shape import (
 from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
-from symcomp.tensor import xlogx  # Theano's T.xlogx
+from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
 
 globals().update(_CONSTRUCTORS)
 

@@ -2,6 +2,10 @@
 
 Formulas are the textbook ones; the ``stabilize`` pass rewrites naive
 compositions (``log(softmax(x))``, ``log(sigmoid(x))``, ...) into stable ones.
+
+Convolutions (``conv2d``...) and batch normalization are not built yet: they raise
+NotImplementedError when called (:mod:`symcomp.tensor._pending`); so do the functions of the
+submodules ``T.nnet.bn`` and ``T.nnet.neighbours``.
 """
 
 from __future__ import annotations
@@ -103,3 +107,12 @@ def sigmoid_binary_crossentropy(logits, target):
     logits, target = as_value(logits), as_value(target)
     return softplus(logits) - target * logits
 
+
+# Submodules under Theano's paths, and the names Theano's T.nnet imports from them.
+from symcomp.tensor.nnet import bn, neighbours  # noqa: E402
+from symcomp.tensor.nnet.bn import batch_normalization  # noqa: E402,F401
+from symcomp.tensor._pending import CONVOLUTION as _CONVOLUTION, pending as _pending  # noqa: E402
+
+globals().update(_pending("symcomp.tensor.nnet", _CONVOLUTION,
+                          "conv2d", "conv3d", "conv2d_transpose", "abstract_conv2d", "conv2d_grad_wrt_inputs",
+                          "separable_conv2d", "ConvOp"))
