@@ -129,3 +129,11 @@ def test_debugprint_shows_the_program():
     with pytest.raises(TypeError):
         debugprint(42)
 
+
+def test_the_theano_api_doc_lists_every_path():
+    """docs/theano_api.md is the one place the paths are listed."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "theano_api.md").read_text()
+    for path in PATHS:
+        assert f"`{path}`" in text, path
