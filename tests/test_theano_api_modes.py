@@ -104,6 +104,11 @@ def test_every_registered_mode_has_including_and_excluding():
     x = T.dvector("x")
     with pytest.raises(FloatingPointError):
         symcomp.function([x], T.sqrt(x), mode=nan)(np.array([-1.0]))
+    debug = get_mode("DebugMode").excluding("fusion")
+    assert debug.backend.pipeline == debug.pipeline  # the debug mode replays the pipeline it runs
+    f = symcomp.function([x], T.exp(x) * 2, mode=debug)
+    assert type(f.executable).__name__ == "DebugExecutable" and "sc.fused" not in f.dump("optimized")
+    np.testing.assert_array_equal(f(np.zeros(2)), [2.0, 2.0])
 
 
 def test_no_optimizer_still_computes_the_same():

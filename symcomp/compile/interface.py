@@ -104,7 +104,7 @@ def split_inputs(inputs, allow_input_downcast: bool):
     metas, trace_inputs, states, givens = [], [], [], {}
     for k, i in enumerate(ins):
         spec = _spec(i.variable, k, i.allow_downcast, allow_input_downcast)
-        if isinstance(i.value, (SharedVariable,)) or type(i.value).__name__ == "Container":
+        if isinstance(i.value, (SharedVariable, Container)):
             raise TypeError(f"input {k}: a shared variable or container as the value of In is not supported; "
                             "use the shared variable itself in the graph")
         default = None if i.value is None else spec.convert(i.value)

@@ -156,6 +156,8 @@ class Mode:
         new = copy.copy(self)
         new.name = f"{self.name}{'+' if suffix and not suffix.startswith('-') else ''}{suffix}"
         new.pipeline = format_pipeline(passes)
+        if dataclasses.is_dataclass(new.backend) and hasattr(new.backend, "pipeline"):
+            new.backend = dataclasses.replace(new.backend, pipeline=new.pipeline)  # the debug mode replays it
         return new
 
 
