@@ -201,3 +201,11 @@ def test_dtype_compares_with_its_name():
     assert ir_types.float64 == "float64" and "float64" == ir_types.float64 and ir_types.float64 != "float32"
     assert hash(ir_types.int32) == hash("int32")
     assert ir_types.dtype("f64") is ir_types.float64
+
+
+def test_star_import_keeps_the_builtin_type():
+    """symcomp.tensor.type is Theano's module path; ``import *`` must not hide type()."""
+    ns: dict = {}
+    exec("from symcomp.tensor import *", ns)
+    assert "type" not in ns and ns["dmatrix"] is T.dmatrix and ns["TensorType"] is T.TensorType
+    assert "nnet" in ns and "grad" in ns

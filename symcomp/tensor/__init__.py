@@ -56,3 +56,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 
 # The IR's value operators and VJP rules are written with this namespace's functions.
 _frontend.install(tensor=_sys.modules[__name__])
+
+# ``from symcomp.tensor import *`` gives the public names but not the submodule ``type``
+# (Theano's path symcomp.tensor.type), which would hide the builtin type().
+__all__ = [_n for _n in list(globals()) if not _n.startswith("_") and _n != "type"]
