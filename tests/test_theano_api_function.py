@@ -10,8 +10,13 @@ example, the keyword-argument example, the ``Out`` example), ``doc/tutorial/exam
 """
 
 import copy
+import importlib.util
 import io
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -266,3 +271,30 @@ def test_profile():
     assert symcomp.function([x], x, profile="label").profile.message == "label"
     with pytest.raises(TypeError):
         symcomp.function([x], x, profile=3)
+
+
+CUDA_STATES = textwrap.dedent("""
+    import numpy as np, symcomp
+    from symcomp import In, tensor as T
+    u, s = T.dscalars("u", "s")
+    f = symcomp.function([u, In(s, value=1.0, update=s * u)], s * 10, device="cuda")
+    out = [float(f(2.0)), float(f["s"]), float(f(3.0)), float(f["s"])]
+    f["s"] = 5.0
+    out += [float(f(2.0)), float(f["s"])]
+    W = symcomp.shared(np.ones(2), name="W")
+    x = T.dvector("x")
+    g = symcomp.function([x], x * W, updates=[(W, W + 1)], device="cuda")
+    g(np.ones(2))
+    out += g["W"].tolist()
+    print(out)
+""")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None, reason="the CUDA backend needs numba-cuda")
+def test_states_and_shared_values_follow_the_device_copy():
+    """The CUDA backend keeps shared variables (and so states) on the device: f['s'] reads the
+    latest value and f['s'] = v replaces the device copy (run in Numba's CUDA simulator)."""
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    res = subprocess.run([sys.executable, "-c", CUDA_STATES], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "[10.0, 2.0, 20.0, 6.0, 50.0, 10.0, 2.0, 2.0]"

@@ -147,20 +147,21 @@ class Interface:
                              allow_input_downcast if m.allow_downcast is None else m.allow_downcast)
             self.specs.append(spec)
             if m.kind == "state":
-                storage = sig.shared[m.index].container
+                storage, shared = None, sig.shared[m.index]
                 setter = (lambda spec: lambda v: owned(spec.convert(v), v))(spec)
             else:
-                storage = [m.default]
+                storage, shared = [m.default], None
                 setter = spec.convert
-            c = Container(storage, setter, m.name, implicit=m.implicit, required=m.required, variable=var)
+            c = Container(storage, setter, m.name, implicit=m.implicit, required=m.required, variable=var,
+                          shared=shared)
             c.index = k
             self.containers.append(c)
             self.finder.add([k, var, m.name], c)
         for j, sv in enumerate(sig.shared):
             if sv in state_shared:
                 continue
-            c = Container(sv.container, (lambda sv: lambda v: (sv.set_value(v), sv.container[0])[1])(sv), sv.name,
-                          implicit=True, required=False, variable=sv)
+            c = Container(None, (lambda sv: lambda v: (sv.set_value(v), sv.container[0])[1])(sv), sv.name,
+                          implicit=True, required=False, variable=sv, shared=sv)
             c.index = None
             self.finder.add([len(metas) + j, sv, sv.name], c, count_name=False)
         self.value = ValueAttribute(self.finder)

@@ -122,19 +122,25 @@ class Container:
     Attributes:
         name: the input's name.
         storage: a one-element list holding the value (for a state or a shared variable, the
-            list the function reads and updates).
+            shared variable's ``container``, looked up on each use: a backend may replace it,
+            as the CUDA backend does with a list that keeps a device copy).
         implicit: the caller may not pass this input (shared variables).
         required: the input has no default (its value is None between calls).
     """
 
-    def __init__(self, storage: list, setter: Callable, name: Optional[str], implicit: bool = False,
-                 required: bool = False, variable=None):
-        self.storage = storage
+    def __init__(self, storage: Optional[list], setter: Callable, name: Optional[str], implicit: bool = False,
+                 required: bool = False, variable=None, shared: Optional[SharedVariable] = None):
+        self._storage = storage
+        self._shared = shared
         self._setter = setter
         self.name = name
         self.implicit = implicit
         self.required = required
         self.variable = variable
+
+    @property
+    def storage(self) -> list:
+        return self._shared.container if self._shared is not None else self._storage
 
     @property
     def value(self):
