@@ -58,7 +58,7 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = 
 def consider_constant(x):
     """Deprecated in Theano (use :func:`zero_grad` or :func:`disconnected_grad`): ``zero_grad(x)``."""
     warnings.warn("consider_constant() is deprecated, use zero_grad() or disconnected_grad() instead.",
-                  DeprecationWarning, stacklevel=2)
+                  stacklevel=2)  # a UserWarning, as Theano's
     return zero_grad(x)
 
 

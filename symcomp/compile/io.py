@@ -97,7 +97,7 @@ class Param(In):
     def __init__(self, variable, default=None, name=None, mutable=False, strict=False, allow_downcast=None,
                  implicit=None, borrow=None):
         warnings.warn("The Param class is deprecated. Replace Param(default=N) by symcomp.In(value=N)",
-                      DeprecationWarning, stacklevel=2)
+                      stacklevel=2)  # a UserWarning, as Theano's
         super().__init__(variable, name=name, value=default, mutable=mutable, strict=strict,
                          allow_downcast=allow_downcast, implicit=implicit, borrow=borrow)
 
