@@ -14,6 +14,7 @@ through LLVM (:mod:`symcomp.backends.cpu`) or PTX (:mod:`symcomp.backends.cuda`)
 from symcomp import tensor
 from symcomp.autodiff import DisconnectedInputError, grad
 from symcomp.compile.function import Function, function
+from symcomp.compile.io import In, Out, Param
 from symcomp.compile.jit import jit
 from symcomp.compile.trace import MissingInputError, UnusedInputError
 from symcomp.config import config
@@ -28,4 +29,19 @@ _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 __all__ = [
     "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config", "RandomStreams",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
+    "In", "Out", "Param", "Mode", "ProfileStats",
 ]
+
+
+def __getattr__(name):
+    """Theano's ``theano.Mode`` and ``theano.ProfileStats``, loaded on first use; Theano's
+    submodules (``symcomp.gradient``, ``symcomp.printing``...) on first attribute access."""
+    import importlib
+
+    if name in ("Mode", "ProfileStats"):
+        from symcomp import compile as _compile
+
+        return getattr(_compile, name)
+    if name in ("gradient", "printing", "ifelse", "scan_module", "scalar"):
+        return importlib.import_module(f"symcomp.{name}")
+    raise AttributeError(f"module 'symcomp' has no attribute {name!r}")

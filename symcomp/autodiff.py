@@ -100,17 +100,27 @@ def _backprop(seeds: dict, wrt: set, constants: set, leaves: frozenset = frozens
     An op with a stable form (:func:`symcomp.passes.stabilize.stable_form`) passes its cotangent
     through that form instead of its own VJP and those of the naive ops under it, unless one of
     those ops' results is in ``wrt``, in ``constants`` or seeded.
+
+    A value with a gradient rule of its own (:func:`symcomp.tensor.custom_vjp.with_vjp`:
+    ``zero_grad``, ``grad_clip``, ``xlogx``...) passes its cotangent to the rule's inputs with
+    that rule, never through the ops that compute it.
     """
     import symcomp.tensor as T
+    from symcomp.tensor.custom_vjp import rule_of
 
     ops = walk_graph(list(seeds), stop=constants | leaves)
+    rules = {op: rule for op in ops if len(op.results) == 1 and (rule := rule_of(op.results[0])) is not None}
     # Forward pass: which values depend on some wrt (only those get cotangents).
     depends: set[Value] = set(wrt)
     for op in ops:
-        if any(v in depends for v in op.operands if v not in constants):
+        rule = rules.get(op)
+        if rule is not None:
+            if any(v in depends and v not in constants for v, c in zip(rule.inputs, rule.connected) if c):
+                depends.update(op.results)
+        elif any(v in depends for v in op.operands if v not in constants):
             depends.update(op.results)
     known = {v for op in ops for v in (*op.operands, *op.results)}
-    pinned = wrt | constants | set(seeds)
+    pinned = wrt | constants | set(seeds) | {op.results[0] for op in rules}
 
     grads: dict[Value, Value] = dict(seeds)
 
@@ -123,6 +133,13 @@ def _backprop(seeds: dict, wrt: set, constants: set, leaves: frozenset = frozens
     for op in reversed(ops):
         outs = [grads.get(r) for r in op.results]
         if all(g is None for g in outs):
+            continue
+        rule = rules.get(op)
+        if rule is not None:
+            for v, g in zip(rule.inputs, rule.vjp(outs[0])):
+                if g is not None and v in depends:
+                    g = T.as_value(g)
+                    accumulate(v, T.unbroadcast(g, v) if g.type.shape != v.type.shape else g)
             continue
         if not any(v in depends and v not in constants for v in op.operands):
             continue

@@ -106,7 +106,8 @@ def _products(draw, pool, ctx):
 
 def _nnet(draw, pool, ctx):
     v = _floats(draw(st.sampled_from(pool)))
-    return draw(st.sampled_from([T.nnet.softmax, T.nnet.log_softmax, T.nnet.relu, T.nnet.softplus]))(v)
+    rows = [lambda v: T.nnet.softmax(v, axis=-1), lambda v: T.nnet.log_softmax(v, axis=-1)]  # keep the rank
+    return draw(st.sampled_from(rows + [T.nnet.relu, T.nnet.softplus]))(v)
 
 
 def _cast(draw, pool, ctx):

@@ -58,7 +58,8 @@ _NAME = re.compile(r"^(?:theano|T|x)\.[A-Za-z_][A-Za-z0-9_.]*$")
 
 
 def _resolve(name: str) -> bool:
-    """Whether ``name`` (page notation) exists in symcomp."""
+    """Whether ``name`` (page notation) exists in symcomp (a placeholder that raises
+    NotImplementedError, symcomp.tensor._pending, does not count)."""
     head, *parts = name.split(".")
     if head == "x":
         return hasattr(T.dmatrix("x"), parts[0])
@@ -72,7 +73,9 @@ def _resolve(name: str) -> bool:
             except ImportError:
                 return False
         obj = getattr(obj, part)
-    return True
+    from symcomp.tensor._pending import NotYetSupported
+
+    return not isinstance(obj, NotYetSupported)
 
 
 def _section(title: str) -> str:

@@ -41,7 +41,9 @@ class Function:
 
     def __init__(self, module: ModuleOp, sig: Signature, executable, stages: dict, mode: str, device: str,
                  name: str, allow_input_downcast: Optional[bool], trust_input: bool, single_output: bool,
-                 timings: dict):
+                 timings: dict, interface=None, profile=None, mode_arg=None, traced: bool = True):
+        from symcomp.compile.interface import InputMeta, Interface
+
         self.module = module
         self.signature = sig
         self.executable = executable
@@ -52,12 +54,23 @@ class Function:
         self.trust_input = trust_input
         self.allow_input_downcast = allow_input_downcast
         self.timings = timings
+        self.profile = profile
+        self._mode_arg = mode if mode_arg is None else mode_arg
+        self._traced = traced  # the 'traced' stage is the program before the passes (not so when unpickled)
         self._single = single_output
         self._specs = [InputSpec.for_variable(v, i, allow_input_downcast) for i, v in enumerate(sig.inputs)]
         self._names = {v.name: i for i, v in enumerate(sig.inputs) if v.name}
         self._update_slots = [(var, k) for k, (var, _) in enumerate(sig.updates)]
+        if interface is None:
+            interface = Interface([InputMeta(v.name, "param", i, variable=v) for i, v in enumerate(sig.inputs)], sig,
+                                  allow_input_downcast)
+        self._interface = interface
+        if profile is not None:
+            profile.record_compile(timings, sum(1 for _ in module.func().body.ops) - 1)
         make_fast = getattr(executable, "make_fast_call", None)
-        self._fast = make_fast(self._call_python, single_output) if make_fast is not None else None
+        python_only = interface.needs_python or profile is not None
+        self._fast = (make_fast(self._call_python, single_output)
+                      if make_fast is not None and not python_only else None)
         if self._fast is not None:
             # A native entry checks the arguments against the last signature and calls the code,
             # falling back to _call_python otherwise.  CPython calls type(f).__call__, and a builtin
@@ -68,12 +81,140 @@ class Function:
     def __call__(self, *args, **kwargs):
         """Run the function.
 
+        Arguments are positional, or by keyword with the input's name; an input given a default
+        (``symcomp.In(x, value=...)``) may be left out (Theano's rules, see
+        :mod:`symcomp.compile.interface`).
+
         Raises:
-            TypeError: for a wrong number of arguments, an unknown keyword, a
-                dtype that would be downcast, or a value that is not array-like.
+            TypeError: for a wrong number of arguments, an unknown keyword, a missing required
+                input, a dtype that would be downcast, or a value that is not array-like.
             ValueError: for a wrong rank or a shape that does not fit.
         """
+        if self.profile is not None:
+            return self._call_profiled(args, kwargs)
+        if self._interface.needs_python:
+            return self._interface.call(self, args, kwargs)
         return self._call_python(*args, **kwargs)
+
+    def _call_profiled(self, args, kwargs):
+        t0 = time.perf_counter()
+        inner = [0.0]
+        run = self._call_python
+
+        def timed(*a, **k):
+            t = time.perf_counter()
+            try:
+                return run(*a, **k)
+            finally:
+                inner[0] = time.perf_counter() - t
+
+        try:
+            if self._interface.needs_python:
+                self._call_python = timed
+                try:
+                    return self._interface.call(self, args, kwargs)
+                finally:
+                    del self._call_python
+            return timed(*args, **kwargs)
+        finally:
+            self.profile.record_call(time.perf_counter() - t0, inner[0])
+
+    # -- Theano's access to input values (theano/compile/function_module.py) -----------------------
+    @property
+    def value(self):
+        """Input values by position, variable or name: ``f.value[x]``, ``f.value['x'] = v``.
+
+        An input with a default holds it between calls, a state its current value, a required
+        input None; shared variables are found by variable and name too.
+        """
+        return self._interface.value
+
+    @property
+    def container(self):
+        """The :class:`~symcomp.compile.io.Container` of each input, by position, variable or name."""
+        return self._interface.container
+
+    def __getitem__(self, key):
+        """``f[key]``: ``f.value[key]``.
+
+        Raises:
+            TypeError: for an unknown key (listing the named inputs) or an ambiguous name.
+        """
+        return self._interface.value[key]
+
+    def __setitem__(self, key, value) -> None:
+        """``f[key] = value``: ``f.value[key] = value`` (converted as an argument is)."""
+        self._interface.value[key] = value
+
+    def __contains__(self, key) -> bool:
+        return key in self._interface.value
+
+    def __copy__(self):
+        return self.copy()
+
+    def copy(self, share_memory: bool = False, swap: Optional[dict] = None, delete_updates: bool = False,
+             name: Optional[str] = None, profile=None) -> "Function":
+        """A copy of this function (Theano's ``Function.copy``), compiled from its optimized program.
+
+        Args:
+            share_memory: accepted (symcomp functions keep no intermediate storage between calls).
+            swap: {shared variable of this function: shared variable of the same type} to read
+                and update in the copy instead.
+            delete_updates: the copy applies no update (its program is the traced one without
+                them, optimized again).
+            name: the copy's name (default: this name + ``" copy"``).
+            profile: as for :func:`function`.
+
+        The copy returns a list of outputs even for a single output, as Theano's copies do
+        (``doc/tutorial/examples.txt``: ``new_accumulator(100)`` gives ``[array(0)]``); its
+        states (``In(..., update=...)``) start again from their initial values.
+
+        Raises:
+            ValueError: for a swapped variable the function does not use.
+            TypeError: for a swap of another type or not a shared variable.
+            NotImplementedError: ``delete_updates`` on a function read back from a pickle (which
+                carries only its optimized program).
+        """
+        from symcomp.compile.trace import Signature
+        from symcomp.ir.ops.basic import Assign
+        from symcomp.ir.parser import parse
+
+        sig = self.signature
+        swap = dict(swap or {})
+        states = {sig.shared[m.index] for m in self._interface.metas if m.kind == "state"}
+        for old, new in swap.items():
+            if old not in sig.shared or old in states:
+                raise ValueError(f"SharedVariable: {getattr(old, 'name', old)} not found")
+            if not isinstance(new, SharedVariable):
+                raise TypeError(f"swap: {new!r:.60} is not a shared variable")
+            if new.type.plain() != old.type.plain():
+                raise TypeError(f"swap: shared variable {new.name} has type {new.type.plain()}, the one it replaces "
+                                f"({old.name}) {old.type.plain()}")
+        for m in self._interface.metas:
+            if m.kind == "state":
+                old = sig.shared[m.index]
+                start = old.container[0] if m.default is None else m.default
+                swap[old] = SharedVariable(np.array(start, copy=True), old.name, old.type.shape)
+        shared = [swap.get(v, v) for v in sig.shared]
+        if delete_updates:
+            if not self._traced:
+                raise NotImplementedError("copy(delete_updates=True) of a function read back from a pickle: it "
+                                          "carries only its optimized program")
+            module = parse(self.dump("traced"), f"<copy of {self.name}>")
+            for op in list(module.func().body.ops):
+                if isinstance(op, Assign):
+                    op.erase()
+            updates = []
+        else:
+            module = parse(self.dump("optimized"), f"<copy of {self.name}>")
+            updates = [(shared[sig.shared.index(var)], idx) for var, idx in sig.updates]
+        new_sig = Signature(inputs=list(sig.inputs), shared=shared, n_outputs=sig.n_outputs, updates=updates)
+        f = compile_module(module, new_sig, mode=self._mode_arg, device=self.device,
+                           allow_input_downcast=self.allow_input_downcast, trust_input=self.trust_input,
+                           single_output=False, optimize=delete_updates, profile=_profile(profile, name),
+                           interface=self._interface.copied(new_sig, self.allow_input_downcast))
+        f.name = name or f"{self.name} copy"
+        return f
 
     def _call_python(self, *args, **kwargs):
         """Run the function: check and convert the arguments, plan, call, apply updates.
@@ -88,7 +229,12 @@ class Function:
             args = list(args) + [None] * (n - len(args))
             for key, val in kwargs.items():
                 if key not in self._names:
-                    raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}")
+                    if key in self._interface.finder and self._interface.finder.get(key).implicit:
+                        raise TypeError(f"Tried to provide value for implicit input: {key}")
+                    from symcomp.compile.io import info_on_inputs
+
+                    raise TypeError(f"{self.name}() got an unexpected keyword argument {key!r}. " + info_on_inputs(
+                        self._interface.finder.named, self._interface.finder.n_unnamed))
                 if args[self._names[key]] is not None:
                     raise TypeError(f"{self.name}() got multiple values for argument {key!r}")
                 args[self._names[key]] = val
@@ -206,15 +352,17 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Value]]:
 
 
 def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, name: Optional[str] = None,
-             allow_input_downcast: Optional[bool] = None, mode: Optional[str] = None, device: Optional[str] = None,
-             on_unused_input: str = "raise", trust_input: bool = False, no_default_updates=False) -> Function:
+             allow_input_downcast: Optional[bool] = None, mode=None, device: Optional[str] = None,
+             on_unused_input: str = "raise", trust_input: bool = False, no_default_updates=False,
+             profile=None) -> Function:
     """Compile ``outputs`` (and ``updates``) as a function of ``inputs`` (Theano's ``theano.function``).
 
     Args:
-        inputs: symbolic input variables, in call order.
-        outputs: a symbolic value or a list of them (None for no output).
+        inputs: symbolic input variables, or :class:`symcomp.In` objects (defaults, states,
+            keyword names: :mod:`symcomp.compile.io`), in call order.
+        outputs: a symbolic value or :class:`symcomp.Out`, or a list of them (None for no output).
         updates: {shared variable: new value} or a list of pairs, applied after the outputs.
-        givens: {variable: replacement expression} substituted before compiling.
+        givens: {variable: replacement expression} (or a list of pairs) substituted before compiling.
         name: a name for the function (default 'main').
         allow_input_downcast: True accepts inputs whose dtype must be downcast (e.g. float64 data
             for a float32 input); False casts only safely (Python numbers: when exact) and raises
@@ -222,7 +370,8 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
             is cast to an input whose dtype is ``config.floatX`` (``f(0.1)`` for a float32 input
             under ``floatX=float32``).
         mode: 'fast' (default, all optimizations; Theano's 'FAST_RUN'), 'fast_compile',
-            'reference' (the NumPy interpreter), or another registered mode.
+            'reference' (the NumPy interpreter), another registered mode (Theano's names
+            'DebugMode', 'NanGuardMode'...), or a mode object (``symcomp.Mode(...)``).
         device: 'cpu' (default, from ``config.device``) or 'cuda'.
         on_unused_input: 'raise', 'warn' or 'ignore'.
         trust_input: skip the checks of arguments that are ndarrays of exactly the
@@ -231,6 +380,8 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
         no_default_updates: True, or a list of shared variables: do not apply their default
             updates (``var.default_update``, e.g. the state of a random stream, which
             otherwise advances at every call).
+        profile: True, a message string or a :class:`symcomp.ProfileStats`: count calls and
+            times in ``f.profile``.
 
     Returns:
         A :class:`Function`; calling it returns one array for a single output,
@@ -238,27 +389,55 @@ def function(inputs: Sequence[Value], outputs=None, updates=None, givens=None, n
 
     Raises:
         TypeError, MissingInputError, UnusedInputError: for bad graphs or arguments.
+        ValueError: for an unknown mode.
         NotImplementedError: for an operation the backend cannot lower.
     """
+    from symcomp.compile.interface import Interface, as_output, split_inputs
+
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"inputs must be a list of symbolic variables, got {type(inputs).__name__}")
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     outs = [] if outputs is None else ([outputs] if single else list(outputs))
-    outs = [as_value(o) for o in outs]
-    ups = _normalize_updates(updates)
+    outs = [as_value(as_output(o)) for o in outs]
+    metas, trace_inputs, states, state_givens = split_inputs(inputs, allow_input_downcast)
+    if isinstance(updates, dict):
+        updates = list(updates.items())
+    ups = _normalize_updates(list(updates or []) + states)
     ups += _normalize_updates(default_updates(outs, ups, givens, no_default_updates))
+    givens = dict(givens or {})
+    for v, sv in state_givens.items():
+        if v in givens:
+            raise ValueError(f"givens replaces {v.name or repr(v)}, an input with an update (a state)")
+        givens[v] = sv
     name = name or "main"
     timings = {}
     t0 = time.perf_counter()
-    module, sig = trace(list(inputs), outs, ups, givens, name, on_unused_input)
+    module, sig = trace(trace_inputs, outs, ups, givens, name, on_unused_input)
     timings["trace"] = time.perf_counter() - t0
     return compile_module(module, sig, mode=mode, device=device, allow_input_downcast=allow_input_downcast,
-                          trust_input=trust_input, single_output=single, timings=timings)
+                          trust_input=trust_input, single_output=single, timings=timings,
+                          interface=Interface(metas, sig, allow_input_downcast), profile=_profile(profile, name))
 
 
-def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = None, device: Optional[str] = None,
+def _profile(profile, name: Optional[str]):
+    """``function``'s ``profile`` argument as a ProfileStats or None."""
+    if profile is None or profile is False:
+        return None
+    from symcomp.compile.profiling import ProfileStats
+
+    if profile is True:
+        return ProfileStats(message=name)
+    if isinstance(profile, str):
+        return ProfileStats(message=profile)
+    if isinstance(profile, ProfileStats):
+        return profile
+    raise TypeError(f"profile must be True, a message string or a ProfileStats, got {profile!r:.60}")
+
+
+def compile_module(module: ModuleOp, sig: Signature, *, mode=None, device: Optional[str] = None,
                    allow_input_downcast: Optional[bool] = None, trust_input: bool = False, single_output: bool = False,
-                   optimize: bool = True, timings: Optional[dict] = None) -> Function:
+                   optimize: bool = True, timings: Optional[dict] = None, interface=None,
+                   profile=None) -> Function:
     """Optimize and compile a module holding one traced function (the second half of :func:`function`).
 
     Also used to compile IR that was not traced: modules from :class:`symcomp.ir.Builder`
@@ -268,22 +447,27 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
     Args:
         module: a verified ``builtin.module`` whose first function is compiled; changed in place.
         sig: how its parameters map to inputs and shared variables.
-        mode, device: as for :func:`function` (defaults from ``symcomp.config``).
+        mode, device: as for :func:`function` (defaults from ``symcomp.config``); ``mode`` is a
+            mode name or a :class:`~symcomp.compile.modes.Mode` object.
         single_output: calls return the only output itself rather than a list.
         optimize: run the mode's pass pipeline first.
         timings: a dict receiving seconds per stage.
+        interface: the arguments' :class:`~symcomp.compile.interface.Interface` (default: one
+            required positional argument per input).
+        profile: a :class:`~symcomp.compile.profiling.ProfileStats` or None.
 
     Raises:
         ValueError: for an unknown mode or device.
         NotImplementedError: for an operation the backend cannot lower.
     """
-    from symcomp.compile.modes import get_mode
+    from symcomp.compile.modes import Mode, get_mode
     from symcomp.passes.manager import replay_stages
 
-    mode_name = mode or config.mode
+    mode_arg = mode or config.mode
+    m = mode_arg if isinstance(mode_arg, Mode) else get_mode(mode_arg)
+    mode_name = m.name if isinstance(mode_arg, Mode) else mode_arg
     device = device or config.device
     timings = {} if timings is None else timings
-    m = get_mode(mode_name)
     stages: dict = {}
     traced_locations = tuple(op.loc for op in module.walk())  # before any pass changes the module
     # A compile only allocates (IR, imports of the backend's modules on first use), so the cyclic
@@ -296,6 +480,7 @@ def compile_module(module: ModuleOp, sig: Signature, *, mode: Optional[str] = No
             stages.update(replay_stages(module, []))
         executable = m.backend(device)(module, sig, timings)
     f = Function(module, sig, executable, stages, mode_name, device, module.func().sym_name,
-                 allow_input_downcast, trust_input, single_output, timings)
+                 allow_input_downcast, trust_input, single_output, timings, interface=interface, profile=profile,
+                 mode_arg=mode_arg, traced=optimize)
     f.traced_locations = traced_locations
     return f

@@ -45,7 +45,7 @@ class InputSpec:
     @staticmethod
     def for_variable(v: Value, index: int, allow_downcast: Optional[bool]) -> "InputSpec":
         label = f"input {index}" + (f" ({v.name})" if v.name else "")
-        return InputSpec(v.type, label, allow_downcast)
+        return InputSpec(v.type.plain(), label, allow_downcast)
 
     def is_exact(self, value) -> bool:
         """True for an ndarray (not a subclass) of exactly this input's dtype, rank and static sizes."""

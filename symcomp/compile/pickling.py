@@ -10,7 +10,8 @@ libm), so a pickled Function carries what it was compiled *from*:
   shared-variable update writes,
 * the shared variables themselves, pickled with their values (the pickle
   memo keeps two functions that share a variable sharing it after loading),
-* the mode, device and call options.
+* the mode (a name, or the mode object itself: ``symcomp.Mode(...)``), device and call options,
+* the arguments' defaults and states (``symcomp.In``), when the function has any.
 
 Unpickling parses the IR and hands it to the backend, skipping the pass
 pipeline (the IR is already optimized).  Each process keeps the executables
@@ -92,8 +93,9 @@ def reduce_function(f) -> tuple:
             "shared": list(sig.shared),
             "updates": [(sig.shared.index(var), idx) for var, idx in sig.updates],
             "n_outputs": sig.n_outputs,
-            "mode": f.mode,
+            "mode": f._mode_arg if not isinstance(f._mode_arg, str) else f.mode,
             "device": f.device,
+            "interface": f._interface.state() if f._interface.needs_python else None,
             "allow_input_downcast": f.allow_input_downcast,
             "trust_input": f.trust_input,
             "single": f._single,
@@ -136,10 +138,14 @@ def _check_signature(state: dict, func) -> None:
     Raises:
         ValueError: naming the first thing that does not fit.
     """
+    from symcomp.compile.modes import Mode
     from symcomp.shared import SharedVariable
 
     what = "cannot unpickle a symcomp Function"
-    for field, kind in (("ir", str), ("mode", str), ("device", str), ("inputs", list), ("shared", list),
+    if not isinstance(state.get("mode"), (str, Mode)):
+        raise ValueError(f"{what}: its 'mode' should be a mode name or a symcomp.Mode, got "
+                         f"{type(state.get('mode')).__name__}")
+    for field, kind in (("ir", str), ("device", str), ("inputs", list), ("shared", list),
                         ("updates", list), ("n_outputs", int)):
         if not isinstance(state.get(field), kind):
             raise ValueError(f"{what}: its {field!r} should be a {kind.__name__}, got "
@@ -168,6 +174,7 @@ def _check_signature(state: dict, func) -> None:
 
 def _rebuild_function(state: dict):
     from symcomp.compile.function import Function, compile_module
+    from symcomp.compile.interface import Interface
     from symcomp.compile.trace import Signature
     from symcomp.ir.core import Placeholder
     from symcomp.ir.parser import parse
@@ -182,19 +189,25 @@ def _rebuild_function(state: dict):
     func = module.func()
     _check_signature(state, func)
     # The memo key comes from what will run, never from the pickle: a pickle may carry any key.
-    state = {**state, "key": _key(state["ir"], state["mode"], state["device"])}
+    mode_name = state["mode"] if isinstance(state["mode"], str) else state["mode"].name
+    state = {**state, "key": _key(state["ir"], mode_name, state["device"])}
     shared = state["shared"]
     inputs = [Placeholder(a.type, name) for a, name in zip(func.args, state["inputs"])]
     sig = Signature(inputs=inputs, shared=list(shared), n_outputs=state["n_outputs"],
                     updates=[(shared[k], idx) for k, idx in state["updates"]])
     options = dict(allow_input_downcast=state["allow_input_downcast"], trust_input=state["trust_input"])
+    interface = None
+    if state.get("interface") is not None:
+        interface = Interface.from_state(state["interface"], sig, state["allow_input_downcast"])
+    mode = state["mode"]
     exe = _memo_get(state["key"])
     if exe is None:
-        f = compile_module(module, sig, mode=state["mode"], device=state["device"], single_output=state["single"],
-                           optimize=False, **options)
+        f = compile_module(module, sig, mode=mode, device=state["device"], single_output=state["single"],
+                           optimize=False, interface=interface, **options)
         _memo_put(state["key"], f.executable)
     else:
-        f = Function(module, sig, exe, replay_stages(module, []), state["mode"], state["device"], func.sym_name,
-                     options["allow_input_downcast"], options["trust_input"], state["single"], {})
+        f = Function(module, sig, exe, replay_stages(module, []), mode if isinstance(mode, str) else mode.name,
+                     state["device"], func.sym_name, options["allow_input_downcast"], options["trust_input"],
+                     state["single"], {}, interface=interface, mode_arg=mode, traced=False)
     _states[f] = state
     return f

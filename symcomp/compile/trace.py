@@ -176,7 +176,7 @@ def trace(inputs: Sequence[Value], outputs: Sequence[Value], updates: Sequence[t
         warnings.warn(msg, stacklevel=3)
 
     params = list(inputs) + sig.shared
-    func: FuncOp = new_func(name, [p.type for p in params], [p.name for p in params])
+    func: FuncOp = new_func(name, [p.type.plain() for p in params], [p.name for p in params])
     mapping: dict[Value, Value] = dict(zip(params, func.args))
     for p, arg in zip(sig.shared, func.args[len(inputs):]):
         arg.attributes["sc.shared"] = p.name

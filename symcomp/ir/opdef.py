@@ -316,8 +316,10 @@ def build(cls: type[Operation], operands, regions=(), **attrs):
         if not isinstance(v, Value):
             raise TypeError(f"{cls.name}: operand #{i} must be a symbolic value, got {type(v).__name__}")
     attrs = normalize_attrs(cls, attrs, loc)
-    types = cls.infer([v.type for v in operands], attrs, known_values(operands))
-    new = cls(operands, types, attrs, list(regions), loc)
+    # Rules see, and results get, the IR's own type class: the front-end's Theano-style types
+    # (a subclass carried by input variables) never reach an op's result or a module.
+    types = cls.infer([v.type.plain() for v in operands], attrs, known_values(operands))
+    new = cls(operands, [t.plain() for t in types], attrs, list(regions), loc)
     return new.results[0] if cls.n_results == 1 else list(new.results)
 
 

@@ -2,8 +2,13 @@
 
 Every IR value is also a symbolic tensor, as in Theano/PyTensor: ``x + y``
 builds an ``sc.add`` operation.  ``==`` is *not* overloaded (values stay
-hashable by identity, as Theano's were); use ``T.eq``.  Calling ``bool()`` on a
-symbolic value raises TypeError, so ``if x:`` fails loudly.
+hashable by identity, as Theano's were); use ``T.eq``.
+
+Truth values follow Theano 1.0 (``theano/tensor/var.py``, ``_tensor_py_operators.__bool__``):
+every symbolic value is true (``if not W:`` tests for None), except the results of the
+comparison operators ``<``, ``<=``, ``>``, ``>=``, whose ``bool()`` raises TypeError, so that
+``a < b < c`` (Python evaluates ``(a < b) and (b < c)``) and ``if x > 0:`` fail loudly instead
+of silently taking one branch.
 
 The operators build IR through the front-end's functions, which the front-end installs in
 :mod:`symcomp.ir.frontend` (the IR does not import the layers above it).
@@ -11,7 +16,18 @@ The operators build IR through the front-end's functions, which the front-end in
 
 from __future__ import annotations
 
+import weakref
+
 from symcomp.ir.frontend import function as _function, tensor as _t
+
+_COMPARISONS: "weakref.WeakSet" = weakref.WeakSet()
+"""Results of ``<``, ``<=``, ``>``, ``>=``: the values whose truth value is an error (Theano's
+``_is_nonzero = False``)."""
+
+
+def _comparison(v):
+    _COMPARISONS.add(v)
+    return v
 
 
 def _not_a_number(v, fn: str):
@@ -58,16 +74,25 @@ class TensorOperators:
     def __rmatmul__(self, o): return _t().dot(o, self)
 
     # -- comparisons (== and != stay identity-based, as in Theano) --------------------
-    def __lt__(self, o): return _t().lt(self, o)
-    def __le__(self, o): return _t().le(self, o)
-    def __gt__(self, o): return _t().gt(self, o)
-    def __ge__(self, o): return _t().ge(self, o)
+    def __lt__(self, o): return _comparison(_t().lt(self, o))
+    def __le__(self, o): return _comparison(_t().le(self, o))
+    def __gt__(self, o): return _comparison(_t().gt(self, o))
+    def __ge__(self, o): return _comparison(_t().ge(self, o))
 
     def __bool__(self):
-        raise TypeError(
-            "a symbolic variable has no truth value: it is not computed yet. "
-            "Use T.switch(cond, a, b) for a symbolic choice, or compile the graph with symcomp.function."
-        )
+        """True (Theano 1.0: ``if not W:`` tests for None), except for the result of a comparison
+        operator (``<``, ``<=``, ``>``, ``>=``).
+
+        Raises:
+            TypeError: for the result of a comparison operator (``if x > 0:``, ``a < b < c``).
+        """
+        if self in _COMPARISONS:
+            raise TypeError(
+                "Variables do not support boolean operations: the result of a symbolic comparison has no "
+                "truth value (it is not computed yet). Use T.switch(cond, a, b) for a symbolic choice, "
+                "or compile the graph with symcomp.function."
+            )
+        return True
 
     def __len__(self):
         raise TypeError("len() of a symbolic variable is not known while tracing; use x.shape[0]")

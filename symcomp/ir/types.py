@@ -60,6 +60,23 @@ class DType:
     def is_bool(self) -> bool:
         return self.kind == "b"
 
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype: NumPy reads this attribute, so ``np.zeros(3, dtype=t.dtype)`` works."""
+        return np.dtype(self.name)
+
+    def __eq__(self, other) -> bool:
+        """Equal to the same DType and to its NumPy name (``t.dtype == "float64"``, as in Theano,
+        where a type's dtype is that string)."""
+        if isinstance(other, DType):
+            return self.name == other.name and self.ir == other.ir
+        if isinstance(other, str):
+            return self.name == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # equal to its name: the same hash
+
     def __str__(self) -> str:
         return self.ir
 
@@ -184,6 +201,15 @@ class TensorType:
         return len(shape) == len(self.shape) and all(
             d is None or d == s for d, s in zip(self.shape, shape)
         )
+
+    def __hash__(self) -> int:
+        # By dtype and broadcastable pattern only: the front-end's Theano-style types
+        # (symcomp.tensor.type) compare equal to every IR type of their dtype and pattern.
+        return hash((self.dtype, self.broadcastable))
+
+    def plain(self) -> "TensorType":
+        """This type as the IR's own class (the front-end's Theano-style types are a subclass)."""
+        return self if type(self) is TensorType else TensorType(self.dtype, self.shape)
 
     def __str__(self) -> str:
         dims = "".join(("?" if d is None else str(d)) + "x" for d in self.shape)

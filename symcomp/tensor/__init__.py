@@ -1,7 +1,9 @@
 """The symbolic tensor front-end, Theano's ``theano.tensor`` API: ``from symcomp import tensor as T``.
 
-Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...), NumPy-like functions
-(``T.exp``, ``T.sum``, ``T.dot``, indexing...), ``T.grad`` and ``T.nnet``.
+Variables (``T.matrix``, ``T.dvector``, ``T.tensor``...) and their types (``T.TensorType``;
+``T.dmatrix`` is one), NumPy-like functions (``T.exp``, ``T.sum``, ``T.dot``, indexing...),
+``T.grad``, and Theano's submodules ``T.nnet``, ``T.xlogx``, ``T.nlinalg``, ``T.slinalg``,
+``T.extra_ops`` (``symcomp.tensor.signal.pool`` is imported explicitly, as in Theano).
 """
 
 import sys as _sys
@@ -24,9 +26,14 @@ from symcomp.tensor.shape import (
     ones, ones_like, reshape, shape, size, squeeze, stack, transpose, zeros, zeros_like,
 )
 from symcomp.tensor.broadcastable import addbroadcast, patternbroadcast, unbroadcast
+from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
+from symcomp.ir.core import Value as TensorVariable
+from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
 
 globals().update(_CONSTRUCTORS)
+
+Tensor = TensorType
 
 as_tensor_variable = as_tensor = as_value
 divide = true_divide = true_div
@@ -51,3 +58,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 
 # The IR's value operators and VJP rules are written with this namespace's functions.
 _frontend.install(tensor=_sys.modules[__name__])
+
+# ``from symcomp.tensor import *`` gives the public names but not the submodule ``type``
+# (Theano's path symcomp.tensor.type), which would hide the builtin type().
+__all__ = [_n for _n in list(globals()) if not _n.startswith("_") and _n != "type"]

@@ -2,9 +2,15 @@
 
 Formulas are the textbook ones; the ``stabilize`` pass rewrites naive
 compositions (``log(softmax(x))``, ``log(sigmoid(x))``, ...) into stable ones.
+
+Convolutions (``conv2d``...) and batch normalization are not built yet: they raise
+NotImplementedError when called (:mod:`symcomp.tensor._pending`); so do the functions of the
+submodules ``T.nnet.bn`` and ``T.nnet.neighbours``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from symcomp.ir.opdef import build
 from symcomp.ir.ops.nnet import LogSoftmax, Softmax
@@ -12,7 +18,7 @@ from symcomp.tensor.convert import as_value, cast
 from symcomp.tensor.elemwise import log, maximum, sigmoid, softplus, switch  # noqa: F401 (re-exported)
 from symcomp.tensor.indexing import getitem
 from symcomp.tensor.reduce import sum
-from symcomp.tensor.shape import _normalize_axis, arange, shape
+from symcomp.tensor.shape import _normalize_axis, arange, expand_dims, shape
 from symcomp.ir import types as T
 
 
@@ -31,14 +37,44 @@ def _row(cls, x, axis):
     return build(cls, [x], axis=_normalize_axis(axis, x.type.ndim, cls.name))
 
 
-def softmax(x, axis=-1):
-    """exp(x) / sum(exp(x)) along ``axis``, computed with the maximum subtracted."""
+def _theano_rows(x, what: str):
+    """Theano 1.0's softmax input: a vector becomes a (1, n) row (with Theano's warning)."""
+    x = as_value(x)
+    if x.type.ndim == 1:
+        warnings.warn(f"DEPRECATION: If x is a vector, {what} will not automatically pad x anymore in next "
+                      "releases. If you need it, please do it manually. The vector case is gonna be supported "
+                      "soon and the output will be a vector.", stacklevel=3)
+        x = expand_dims(x, 0)
+    return x
+
+
+def softmax(x, axis=None):
+    """exp(x) / sum(exp(x)) along ``axis``, computed with the maximum subtracted.
+
+    Without ``axis``, Theano 1.0's ``T.nnet.softmax``: along the last axis, and a vector ``x``
+    of shape (n,) gives a row of shape (1, n) (with Theano's deprecation warning).  With
+    ``axis`` (a symcomp extension), along that axis, keeping ``x``'s shape.
+
+    Raises:
+        ValueError: for an axis out of range.
+    """
+    if axis is None:
+        return _row(Softmax, _theano_rows(x, "Softmax"), -1)
     return _row(Softmax, x, axis)
 
 
-def log_softmax(x, axis=-1):
-    """log(softmax(x)) computed stably as x - max - log(sum(exp(x - max)))."""
+def log_softmax(x, axis=None):
+    """log(softmax(x)) computed stably as x - max - log(sum(exp(x - max))).
+
+    Shapes as :func:`softmax` (without ``axis`` a vector gives a (1, n) row, as Theano's
+    ``logsoftmax``).
+    """
+    if axis is None:
+        return _row(LogSoftmax, _theano_rows(x, "LogSoftmax"), -1)
     return _row(LogSoftmax, x, axis)
+
+
+logsoftmax = log_softmax
 
 
 def categorical_crossentropy(coding_dist, true_dist):
@@ -70,3 +106,13 @@ def sigmoid_binary_crossentropy(logits, target):
     """Binary cross-entropy from logits, stable for any logit: softplus(x) - target * x."""
     logits, target = as_value(logits), as_value(target)
     return softplus(logits) - target * logits
+
+
+# Submodules under Theano's paths, and the names Theano's T.nnet imports from them.
+from symcomp.tensor.nnet import bn, neighbours  # noqa: E402
+from symcomp.tensor.nnet.bn import batch_normalization  # noqa: E402,F401
+from symcomp.tensor._pending import CONVOLUTION as _CONVOLUTION, pending as _pending  # noqa: E402
+
+globals().update(_pending("symcomp.tensor.nnet", _CONVOLUTION,
+                          "conv2d", "conv3d", "conv2d_transpose", "abstract_conv2d", "conv2d_grad_wrt_inputs",
+                          "separable_conv2d", "ConvOp"))

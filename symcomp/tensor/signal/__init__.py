@@ -1,0 +1,1 @@
+"""``symcomp.tensor.signal`` (Theano's ``theano.tensor.signal``): its ``pool`` module."""
