@@ -18,6 +18,7 @@ _PRELUDE = textwrap.dedent("""
     import json, os, signal, threading, time
     import numpy as np
     import symcomp, symcomp.tensor as T
+    symcomp.config.num_threads = 1  # calls long enough to interrupt on a machine of any size
 
     def timed(f, *args):
         t = time.perf_counter()
@@ -54,23 +55,23 @@ def test_ctrl_c_stops_a_long_elementwise_call():
     r = _run("""
         a, b, c = T.dvector('a'), T.dvector('b'), T.dvector('c')
         e = a
-        for _ in range(6):  # a fused body of transcendental functions: seconds for 1e7 elements
+        for _ in range(10):  # a fused body of transcendental functions: seconds for 1e7 elements
             e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(c * c) * T.tanh(e + b)
         f = symcomp.function([a, b, c], e)
         n = 10**7
         x, y, z = (np.random.default_rng(k).random(n) for k in range(3))
         f(x[:100], y[:100], z[:100])
         want, full = timed(f, x, y, z)
-        raised, took = interrupted(f, x, y, z)       # the native entry (fast path) is armed now
+        raised, took = interrupted(f, x, y, z, after=0.1)    # the native entry (fast path) is armed now
         again = f(x, y, z)
-        raised2, took2 = interrupted(f, x, y, z)     # and once more: the flag was cleared
+        raised2, took2 = interrupted(f, x, y, z, after=0.1)  # and once more: the flag was cleared
         print(json.dumps(dict(full=full, raised=raised, took=took, raised2=raised2, took2=took2,
                               same=bool(np.array_equal(again, want)))))
     """)
     assert r["raised"] and r["raised2"], r
-    if r["full"] < 0.6:
+    if r["full"] < 0.3:
         pytest.skip(f"the call takes {r['full']:.2f} s here: too short to show anything")
-    assert r["took"] < 0.3 + 0.5 * r["full"] and r["took2"] < 0.3 + 0.5 * r["full"], r
+    assert r["took"] < 0.1 + 0.5 * r["full"] and r["took2"] < 0.1 + 0.5 * r["full"], r
     assert r["same"], r
 
 
@@ -83,7 +84,7 @@ def test_ctrl_c_stops_a_large_product():
         x, y = (np.random.default_rng(k).random((n, n)) for k in range(2))
         f(x[:5, :5], y[:5, :5])
         want, full = timed(f, x, y)
-        raised, took = interrupted(f, x, y)
+        raised, took = interrupted(f, x, y, after=0.1)
         again = f(x, y)
         print(json.dumps(dict(team=teamblas.available(), full=full, raised=raised, took=took,
                               close=bool(np.allclose(again, x @ y)), same=bool(np.array_equal(again, want)))))
@@ -93,7 +94,7 @@ def test_ctrl_c_stops_a_large_product():
     assert r["raised"], r
     if r["full"] < 0.6:
         pytest.skip(f"the product takes {r['full']:.2f} s here: too short to show anything")
-    assert r["took"] < 0.3 + 0.8 * r["full"], r
+    assert r["took"] < 0.1 + 0.8 * r["full"], r
     assert r["close"] and r["same"], r
 
 
@@ -105,7 +106,7 @@ def test_sigint_handled_without_raising_lets_the_call_finish():
         signal.signal(signal.SIGINT, lambda *a: seen.append(1))
         a, b = T.dvector('a'), T.dvector('b')
         e = a
-        for _ in range(6):
+        for _ in range(10):
             e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(b * b) * T.tanh(e + b)
         f = symcomp.function([a, b], e)
         x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
@@ -124,7 +125,7 @@ def test_call_on_another_thread_completes():
     r = _run("""
         a, b = T.dvector('a'), T.dvector('b')
         e = a
-        for _ in range(6):
+        for _ in range(10):
             e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(b * b) * T.tanh(e + b)
         f = symcomp.function([a, b], e)
         x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
@@ -141,3 +142,26 @@ def test_call_on_another_thread_completes():
     """)
     assert r["full"] > 0.3, r
     assert r["raised"] and r["same"], r
+
+
+def test_ctrl_c_on_the_python_path():
+    """A function with a shared variable has no native entry: the Python path raises too."""
+    r = _run("""
+        a, b = T.dvector('a'), T.dvector('b')
+        s = symcomp.shared(np.random.default_rng(2).random(10**7), name='s')
+        e = a
+        for _ in range(10):
+            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(s * s) * T.tanh(e + b)
+        f = symcomp.function([a, b], e)
+        x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
+        want, full = timed(f, x, y)
+        raised, took = interrupted(f, x, y, after=0.1)
+        again = f(x, y)
+        print(json.dumps(dict(fast=f._fast is not None, full=full, raised=raised, took=took,
+                              same=bool(np.array_equal(again, want)))))
+    """)
+    if r["full"] < 0.3:
+        pytest.skip(f"the call takes {r['full']:.2f} s here: too short to show anything")
+    assert not r["fast"], r
+    assert r["raised"] and r["took"] < 0.1 + 0.5 * r["full"], r
+    assert r["same"], r

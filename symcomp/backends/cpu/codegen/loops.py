@@ -56,7 +56,9 @@ def for_range(b: ir.IRBuilder, start, stop, step=1, name="i"):
 
 POLL_ELEMENTS = 1 << 16
 """Elements between two reads of the interrupt flag (:func:`polled_range`): one load and one
-branch per chunk, a few microseconds of work even in the cache."""
+branch per chunk, a few microseconds of work even in the cache.  a*b+c on 1e7 float64, compiled
+with and without the polls, alternating in one process (100 calls each): medians 17.75 / 17.76 ms
+and 22.7 / 22.1 ms in two runs (without / with), no cost above the noise."""
 
 
 def interrupt_pending(b: ir.IRBuilder) -> ir.Value:

@@ -11,7 +11,10 @@ with the plan's ``ints``.  Anything else -- another shape, a list, a subclass,
 a keyword argument, an error status from the entry -- goes to the Python path
 (``fallback``), which checks, plans (then re-arms the wrapper for the new
 signature) and raises the proper exception: correctness never depends on the
-fast path.
+fast path.  A call stopped by a SIGINT (``ERR_INTERRUPT``,
+:mod:`symcomp.backends.cpu.runtime.interrupt`) is the exception: the wrapper clears the
+flag and runs Python's signal handlers at once, and goes to the Python path only where
+they raise nothing.
 
 The wrapper is used only for functions without shared variables or values
 that feed shapes, and for signatures needing at most :data:`MAX_WORKSPACE`
