@@ -84,6 +84,11 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
         # In-process the runtime owns this knob (symcomp.config.num_threads); in an object file it is
         # a private 0, which lets OpenMP decide (OMP_NUM_THREADS, else every core).
         main.link_in(machine.parse("@symcomp_num_threads = global i32 0\n"))
+    if any(g.name == "symcomp_interrupt_ptr" and g.is_declaration for g in main.global_variables):
+        # The loops poll a flag that in-process a SIGINT handler sets (symcomp.backends.cpu.runtime.interrupt);
+        # an object file polls a private 0, so it never stops early and needs no symbol of the runtime.
+        main.link_in(machine.parse("@symcomp_interrupt_never = global i32 0\n"
+                                   "@symcomp_interrupt_ptr = global ptr @symcomp_interrupt_never\n"))
     blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in host.BLAS_ROUTINES}
     blas_used = []
     uses_mvec = uses_omp = False

@@ -16,7 +16,9 @@ exported pointer table ``symcomp_ext_table``, which :class:`SharedModule` fills 
 ``dlopen``.  Hidden visibility keeps the process's global scope (another OpenMP runtime, say
 PyTorch's libgomp) from interposing.  The shim also defines a hidden ``symcomp_num_threads``,
 exported under a second name ``symcomp_ext_num_threads`` so that
-:mod:`symcomp.backends.cpu.codegen.parallel` keeps it equal to ``symcomp.config.num_threads``.
+:mod:`symcomp.backends.cpu.codegen.parallel` keeps it equal to ``symcomp.config.num_threads``, and a
+hidden ``symcomp_interrupt_ptr`` (exported as ``symcomp_ext_interrupt_ptr``) that the loader points
+at the flag of :mod:`symcomp.backends.cpu.runtime.interrupt` (until then at a private 0).
 
 Failures never fail a compile: no C compiler driver, an unsupported machine (the trampolines are
 x86-64 assembly) or a failed link (reported once as a warning) leaves the entry without a shared
@@ -41,13 +43,15 @@ from pathlib import Path
 from typing import Optional
 
 from symcomp.backends.cpu.cache import objects
-from symcomp.backends.cpu.runtime import background, host, openmp
+from symcomp.backends.cpu.runtime import background, host, interrupt, openmp
 from symcomp.backends.private_files import FILE_MODE, make_private_dir
 
 SUFFIX = ".so"
 TABLE = "symcomp_ext_table"
 THREADS_EXPORT = "symcomp_ext_num_threads"
 _THREADS = "symcomp_num_threads"
+INTERRUPT_EXPORT = "symcomp_ext_interrupt_ptr"
+_INTERRUPT = interrupt.SYMBOL
 _LINK_TIMEOUT_S = 120.0
 _warned: set = set()
 
@@ -65,7 +69,7 @@ def shim_names(declared) -> list:
         declared: names of the functions a module declares without defining them.
     """
     gomp = set(openmp.GOMP_SYMBOLS)
-    return sorted({n for n in declared if n in gomp or (n.startswith("symcomp_") and n != _THREADS)})
+    return sorted({n for n in declared if n in gomp or (n.startswith("symcomp_") and n not in (_THREADS, _INTERRUPT))})
 
 
 def shim_assembly(names: list) -> str:
@@ -80,6 +84,11 @@ def shim_assembly(names: list) -> str:
               f"\t.globl {THREADS_EXPORT}", f"\t.type {THREADS_EXPORT},@object", f"\t.size {THREADS_EXPORT},4",
               f"\t.globl {_THREADS}", f"\t.hidden {_THREADS}", f"\t.type {_THREADS},@object", f"\t.size {_THREADS},4",
               f"{THREADS_EXPORT}:", f"{_THREADS}:", "\t.long 1",
+              "\t.balign 8",
+              f"\t.globl {INTERRUPT_EXPORT}", f"\t.type {INTERRUPT_EXPORT},@object", f"\t.size {INTERRUPT_EXPORT},8",
+              f"\t.globl {_INTERRUPT}", f"\t.hidden {_INTERRUPT}", f"\t.type {_INTERRUPT},@object",
+              f"\t.size {_INTERRUPT},8",
+              f"{INTERRUPT_EXPORT}:", f"{_INTERRUPT}:", "\t.quad .Lnever", ".Lnever:", "\t.long 0",
               '\t.section .note.GNU-stack,"",@progbits', ""]
     return "\n".join(lines)
 
@@ -268,6 +277,7 @@ class SharedModule:
         for i, a in enumerate(addresses):
             table[i] = a
         openmp.track_copy(id(self), self._address(THREADS_EXPORT))
+        ctypes.c_void_p.from_address(self._address(INTERRUPT_EXPORT)).value = interrupt.flag_address()
 
     def _address(self, name: str) -> int:
         return ctypes.cast(getattr(self.lib, name), ctypes.c_void_p).value

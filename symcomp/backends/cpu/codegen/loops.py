@@ -58,6 +58,63 @@ def for_range(b: ir.IRBuilder, start, stop, step=1, name="i"):
     b.position_at_end(after)
 
 
+POLL_ELEMENTS = 1 << 16
+"""Elements between two reads of the interrupt flag (:func:`polled_range`): one load and one
+branch per chunk, a few microseconds of work even in the cache.  a*b+c on 1e7 float64, compiled
+with and without the polls, alternating in one process (100 calls each): medians 17.75 / 17.76 ms
+and 22.7 / 22.1 ms in two runs (without / with), no cost above the noise."""
+
+
+def interrupt_pending(b: ir.IRBuilder) -> ir.Value:
+    """An i1: a SIGINT arrived (the flag of :mod:`symcomp.backends.cpu.runtime.interrupt`, read
+    through the external pointer ``symcomp_interrupt_ptr``; an atomic load, never hoisted out of
+    the loop that polls it)."""
+    from symcomp.backends.cpu.runtime.interrupt import SYMBOL
+
+    g = b.module.globals.get(SYMBOL)
+    if g is None:
+        g = ir.GlobalVariable(b.module, PTR, SYMBOL)
+        g.linkage = "external"
+    flag = b.load_atomic(b.load(g, typ=PTR), "monotonic", 4, typ=I32)
+    return b.icmp_signed("!=", flag, ir.Constant(I32, 0))
+
+
+@contextmanager
+def polled_range(E: "OpEmitter", start, stop, step, chunk, name="i"):
+    """:func:`for_range` cut into chunks of ``chunk`` (a multiple of ``step``; int or i64 value)
+    with a poll of the interrupt flag before each: when it is set, the loop stops and the op's
+    status becomes ``ERR_INTERRUPT``.  Yields the i64 induction variable."""
+    from symcomp.backends.cpu.codegen.scalar import ERR_INTERRUPT
+
+    b = E.b
+    start = i64(start) if isinstance(start, int) else start
+    chunk = i64(chunk) if isinstance(chunk, int) else chunk
+    pre = b.block
+    head = b.append_basic_block(f"{name}.chunk")
+    poll = b.append_basic_block(f"{name}.poll")
+    stopped = b.append_basic_block(f"{name}.interrupted")
+    body = b.append_basic_block(f"{name}.chunkbody")
+    after = b.append_basic_block(f"{name}.chunkend")
+    b.branch(head)
+    b.position_at_end(head)
+    c = b.phi(I64, name=f"{name}.c")
+    c.add_incoming(start, pre)
+    b.cbranch(b.icmp_signed("<", c, stop), poll, after)
+    b.position_at_end(poll)
+    b.cbranch(interrupt_pending(b), stopped, body)
+    b.position_at_end(stopped)
+    b.store(ir.Constant(I32, ERR_INTERRUPT), E.status)
+    b.branch(after)
+    b.position_at_end(body)
+    end = b.add(c, chunk)
+    end = b.select(b.icmp_signed("<", end, stop), end, stop)
+    with for_range(b, c, end, step, name=name) as i:
+        yield i
+    c.add_incoming(end, b.block)
+    b.branch(head)
+    b.position_at_end(after)
+
+
 @dataclass
 class Array:
     """An array taking part in a loop nest.
@@ -191,7 +248,9 @@ def emit_kernel(E: OpEmitter, dims: list, inputs: list[Array], out: Array,
             _inner(E, dims[-1], inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
                    stream)
             return
-        with for_range(b, 0, dims[level], name=f"l{level}") as i:
+        loop = polled_range(E, 0, dims[level], 1, _rows_per_poll(b, dims[level + 1:]), name=f"l{level}") \
+            if level == 0 else for_range(b, 0, dims[level], name=f"l{level}")
+        with loop as i:
             nest(level + 1, [b.add(o, b.mul(i, a.strides[level])) for o, a in zip(offsets, arrays)])
 
     nest(0, [i64(0)] * len(arrays))
@@ -285,7 +344,7 @@ def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes
     lo_in, hi_in = inner
     n = b.sub(hi_in, lo_in)
     base = [b.mul(lo_in, a.strides[-1]) for a in arrays]
-    with for_range(b, outer[0], outer[1], name="q") as q:
+    with polled_range(E, outer[0], outer[1], 1, _rows_per_poll(b, [n]), name="q") as q:
         offsets = list(base)
         rem = q
         for k in range(rank - 2, -1, -1):
@@ -294,6 +353,16 @@ def _ranged_nest(E: OpEmitter, dims, inputs, out, body, out_dtype, reduce, lanes
                 rem = b.udiv(rem, dims[k])
             offsets = [b.add(o, b.mul(idx, a.strides[k])) for o, a in zip(offsets, arrays)]
         _inner(E, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead, stream)
+
+
+def _rows_per_poll(b: ir.IRBuilder, inner_dims: list) -> ir.Value:
+    """Iterations of an outer loop per poll: about :data:`POLL_ELEMENTS` elements, at least one."""
+    work = i64(1)
+    for d in inner_dims:
+        work = b.mul(work, d)
+    work = b.select(b.icmp_signed(">", work, i64(0)), work, i64(1))
+    rows = b.udiv(i64(POLL_ELEMENTS), work)
+    return b.select(b.icmp_signed(">", rows, i64(0)), rows, i64(1))
 
 
 def _inner(E: OpEmitter, n, inputs, out, offsets, body, out_dtype, reduce, lanes, unroll, prefetch_ahead,
@@ -322,7 +391,7 @@ def _inner_scalar(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce):
     if reduce and out.inner_bcast:
         acc_slot = E.entry_alloca(llvm_type(out_dtype))
         b.store(E.load(out.ptr, out_dtype, out_off), acc_slot)
-    with for_range(b, 0, n, name="j") as j:
+    with polled_range(E, 0, n, 1, POLL_ELEMENTS, name="j") as j:
         vals = [bcast[k] if k in bcast else _scalar_value(E, a, b.add(in_offs[k], b.mul(j, a.strides[-1])))
                 for k, a in enumerate(inputs)]
         res = body(cx, vals)
@@ -422,7 +491,7 @@ def _inner_simd(E, n, inputs, out, in_offs, out_off, body, out_dtype, reduce, la
     rest = b.sub(n, head)
     main = b.add(head, b.sub(rest, b.srem(rest, i64(lanes))))
     big = b.add(head, b.sub(rest, b.srem(rest, i64(lanes * unroll))))
-    with for_range(b, head, big, lanes * unroll, name="vu") as j:
+    with polled_range(E, head, big, lanes * unroll, POLL_ELEMENTS, name="vu") as j:
         for u in range(unroll):
             step(b.add(j, i64(u * lanes)) if u else j, None, u)
     with for_range(b, big, main, lanes, name="v") as j:

@@ -11,7 +11,10 @@ with the plan's ``ints``.  Anything else -- another shape, a list, a subclass,
 a keyword argument, an error status from the entry -- goes to the Python path
 (``fallback``), which checks, plans (then re-arms the wrapper for the new
 signature) and raises the proper exception: correctness never depends on the
-fast path.
+fast path.  A call stopped by a SIGINT (``ERR_INTERRUPT``,
+:mod:`symcomp.backends.cpu.runtime.interrupt`) is the exception: the wrapper clears the
+flag and runs Python's signal handlers at once, and goes to the Python path only where
+they raise nothing.
 
 The wrapper is used only for functions without shared variables or values
 that feed shapes, and for signatures needing at most :data:`MAX_WORKSPACE`
@@ -41,6 +44,8 @@ from typing import Optional
 
 import numpy as np
 
+from symcomp.backends.cpu.runtime import interrupt
+from symcomp.backends.cpu.runtime.interrupt import ERR_INTERRUPT
 from symcomp.backends.cpu.toolchain import machine
 
 MAX_ELEMENTS = 1 << 16
@@ -52,10 +57,10 @@ _ALIGNED = 0x0100  # NPY_ARRAY_ALIGNED
 # PyArrayObject_fields (numpy/ndarraytypes.h): data, nd, dimensions, strides, base, descr, flags.
 _OFF = {"type": 8, "data": 16, "nd": 24, "dims": 32, "strides": 40, "descr": 56, "flags": 64}
 # Context words.
-_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _RELEASE, _BUSY, _HEAD = range(10)
+_ENABLED, _ENTRY, _INTS, _PTRS, _NPTRS, _FALLBACK, _NDARRAY, _RELEASE, _BUSY, _INTERRUPT, _HEAD = range(11)
 
 _C_API = ("PyCapsule_GetPointer", "PyObject_Vectorcall", "Py_IncRef", "Py_DecRef", "PyList_New", "PyList_SetItem",
-          "PyEval_SaveThread", "PyEval_RestoreThread")
+          "PyEval_SaveThread", "PyEval_RestoreThread", "PyErr_CheckSignals")
 _state: dict = {}
 
 
@@ -162,6 +167,7 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     empty = decl("PyArray_Empty", PTR, [I32, PTR, PTR, I32])
     save_thread = decl("PyEval_SaveThread", PTR, [])
     restore_thread = decl("PyEval_RestoreThread", ir.VoidType(), [PTR])
+    check_signals = decl("PyErr_CheckSignals", I32, [])
     entry_t = ir.FunctionType(I32, [PTR, PTR])
 
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR, I64, PTR]), "symcomp_fastcall")
@@ -249,6 +255,15 @@ def wrapper_ir(in_ranks: tuple, out_ranks: tuple, single: bool) -> str:
     with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
         for o in outs:  # the Python path computes again and raises the proper exception
             b.call(decref, [o])
+        # Stopped by a SIGINT: clear the flag and run Python's handler now (KeyboardInterrupt),
+        # rather than compute it all again on the Python path first.  Where the handler raises
+        # nothing (another thread than the main one), the Python path runs the call again.
+        interrupted = b.icmp_signed("==", b.and_(status, ir.Constant(I32, 15)), ir.Constant(I32, ERR_INTERRUPT))
+        with b.if_then(interrupted, likely=False):
+            b.store(ir.Constant(I32, 0), word(_INTERRUPT, PTR))
+            raised = b.icmp_signed("!=", b.call(check_signals, []), ir.Constant(I32, 0))
+            with b.if_then(raised):  # the context was given back right after the call
+                b.ret(ir.Constant(PTR, None))
         b.branch(slow)
     b.position_at_end(b.block)
     if single:
@@ -326,6 +341,7 @@ class FastCall:
         self._ctx[_ENTRY] = entry
         self._ctx[_FALLBACK] = id(fallback)
         self._ctx[_NDARRAY] = id(np.ndarray)
+        self._ctx[_INTERRUPT] = interrupt.flag_address()
         self._keep = [fallback]
         self._armed = None
         addr = _compile_wrapper(tuple(in_ranks), tuple(out_ranks), single)

@@ -15,6 +15,7 @@ from llvmlite import ir
 
 from symcomp.backends.cpu.vecmath import libcalls
 from symcomp.backends.cpu.codegen.splat import splat_constant
+from symcomp.backends.cpu.runtime import interrupt
 from symcomp.ir import types as T
 from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
 from symcomp.registry import by_name
@@ -322,6 +323,7 @@ def _select(cx, op, a):
 
 ERR_NEGATIVE_POWER = 2
 ERR_INDEX = 1
+ERR_INTERRUPT = interrupt.ERR_INTERRUPT
 
 
 from symcomp.backends.cpu.codegen import random as _random  # noqa: E402,F401  (the random ops' emitters)

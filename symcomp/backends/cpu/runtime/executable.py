@@ -24,6 +24,7 @@ import numpy as np
 
 from symcomp.backends.cpu.toolchain.build import compile_to_machine_code
 from symcomp.backends.cpu.lower import lookup
+from symcomp.backends.cpu.runtime import interrupt
 from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, check_size
 from symcomp.backends.prepare import Compiled
 from symcomp.ir.locations import where, with_location
@@ -49,6 +50,10 @@ class CPUExecutable:
         self.c: Compiled
         self.c, self.jit, self._llvm, tier_up = compile_to_machine_code(module, sig, timings, module.func().sym_name)
         self._fn = _ENTRY(self.jit.address(self.c.symbol))
+        from symcomp.backends.cpu.toolchain import machine
+
+        if machine.is_initialized():  # the handler is JIT-compiled: not where only shared objects load
+            interrupt.install()
         # One native entry per Function using this executable (unpickled copies share one), held
         # weakly: its Function owns it (its type holds the builtin that points into it), and a
         # Function dropped must not leave its entry here (a Dask worker unpickles the function with
@@ -207,8 +212,18 @@ class CPUExecutable:
             if self._calls >= 2 or self._fast_refs:
                 self._start_tier_up()
         if status:
+            if status & 15 == interrupt.ERR_INTERRUPT:
+                return self._interrupted(given, fast, plan)
             self._raise(status, arrays)
         return outs, upds
+
+    def _interrupted(self, given, fast, plan):
+        """The call stopped at a SIGINT: raise what Python's handler raises (KeyboardInterrupt),
+        else (a handler that ignores it, a thread other than the main one) run the call again."""
+        interrupt.raise_pending()
+        if plan.inplace_updates:  # partly written in place: running again would read its own output
+            raise KeyboardInterrupt("interrupted while updating a shared variable in place")
+        return self.run(given, fast)
 
     def _start_tier_up(self) -> None:
         with self._tier_lock:

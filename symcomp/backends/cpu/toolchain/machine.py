@@ -58,6 +58,9 @@ def _init():
     from symcomp.backends.cpu.runtime import openmp
 
     omp = openmp.initialize(llvm)
+    from symcomp.backends.cpu.runtime import interrupt
+
+    llvm.add_symbol(interrupt.SYMBOL, interrupt.pointer_address())
     tm = _new_target_machine(llvm, cpu, features)
     # Read the data layout once: llvmlite's TargetData objects must not outlive their owner.
     _state.update(llvm=llvm, target=target, tm=tm, data_layout=str(tm.target_data), triple=llvm.get_process_triple(),
