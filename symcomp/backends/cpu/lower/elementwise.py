@@ -10,7 +10,7 @@ loop reads each element before it writes the same position, so that is safe.
 from __future__ import annotations
 
 from symcomp.backends.cpu.lower import Lowering, lowering
-from symcomp.backends.layout import coalesce
+from symcomp.backends.layout import coalesce, contiguous_strides
 from symcomp.ir.opdef import OPS, Elementwise, Positional
 
 _REGISTER_HEAVY = ("sc.philox", "sc.random_poisson")
@@ -26,21 +26,12 @@ def _operand_loop_strides(P, v, loop_shape):
     return [0 if d == 1 else s for d, s in zip(v.type.shape, st)]
 
 
-def c_strides(shape) -> list:
-    """Element strides of a C-contiguous array of ``shape``."""
-    out, acc = [], 1
-    for d in reversed(list(shape)):
-        out.append(acc)
-        acc *= d
-    return out[::-1]
-
-
 def plan_loop(P, operands, out, loop_shape, out_strides, index: bool = False):
     """Coalesce the loop and record dims d<a> and strides s<k>_<a> (operands, then the output,
     then, with ``index``, the loop's C strides, which give each point's flat index)."""
     strides = [_operand_loop_strides(P, v, loop_shape) for v in operands] + [list(out_strides)]
     if index:
-        strides.append(c_strides(loop_shape))
+        strides.append(list(contiguous_strides(loop_shape)))
     dims, strides = coalesce(list(loop_shape), strides)
     P.set_params("d", dims)
     for k, st in enumerate(strides):

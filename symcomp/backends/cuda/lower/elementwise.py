@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from symcomp.backends.cuda.lower import Lowering, lowering
+from symcomp.backends.layout import contiguous_strides
 from symcomp.backends.cuda.planner import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
 from symcomp.backends.cuda.render import (
     ErrorSink, KernelSpec, Param, Source, Var, const, load, render_scalar, scalar_param, store,
@@ -35,15 +36,6 @@ class LoopIndex:
 
 
 LOOP_INDEX = LoopIndex()
-
-
-def c_strides(shape) -> list:
-    """Element strides of a C-contiguous array of ``shape``."""
-    out, acc = [], 1
-    for d in reversed(list(shape)):
-        out.append(acc)
-        acc *= d
-    return out[::-1]
 
 
 def positional(op) -> bool:
@@ -178,7 +170,7 @@ def launch_loop(P, family: str, body: Body, operands: list, strides: list, out: 
         if d is LOOP_INDEX:
             kinds.append("x")
             arrays.append(d)
-            array_strides.append(c_strides(shape))
+            array_strides.append(list(contiguous_strides(shape)))
             dtypes.append(T.int64)
             continue
         if isinstance(d, Host) and d.uniform():

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from symcomp.backends.cuda.lower import Lowering, lowering
+from symcomp.backends.layout import contiguous_strides
 from symcomp.backends.cuda.lower.elementwise import (
-    LOOP_INDEX, Body, FusedLoop, c_strides, copy_into, fused_body, identity_body, index_split, offset, positional,
+    LOOP_INDEX, Body, FusedLoop, copy_into, fused_body, identity_body, index_split, offset, positional,
     with_index,
 )
 from symcomp.backends.cuda.planner import Desc, Host, Ptr, aligned_strides, coalesce_loop, operand_strides
@@ -196,7 +197,7 @@ def plan_reduction(P, family: str, body: Body, kind: str, operands: list, stride
         if d is LOOP_INDEX:
             kinds.append("x")
             dtypes.append(T.int64)
-            arrays.append((d, c_strides(loop_shape)))
+            arrays.append((d, list(contiguous_strides(loop_shape))))
             continue
         if isinstance(d, Host) and d.uniform():
             kinds.append("s")
