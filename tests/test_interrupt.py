@@ -25,6 +25,13 @@ _PRELUDE = textwrap.dedent("""
         r = f(*args)
         return r, time.perf_counter() - t
 
+    def long_graph(a, b, c):
+        # a fused body of transcendental functions: seconds for 1e7 elements on one thread
+        e = a
+        for _ in range(10):
+            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(c * c) * T.tanh(e + b)
+        return e
+
     def interrupted(f, *args, after=0.3):
         def kick():
             time.sleep(after)
@@ -54,10 +61,7 @@ def _run(body: str) -> dict:
 def test_ctrl_c_stops_a_long_elementwise_call():
     r = _run("""
         a, b, c = T.dvector('a'), T.dvector('b'), T.dvector('c')
-        e = a
-        for _ in range(10):  # a fused body of transcendental functions: seconds for 1e7 elements
-            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(c * c) * T.tanh(e + b)
-        f = symcomp.function([a, b, c], e)
+        f = symcomp.function([a, b, c], long_graph(a, b, c))
         n = 10**7
         x, y, z = (np.random.default_rng(k).random(n) for k in range(3))
         f(x[:100], y[:100], z[:100])
@@ -105,10 +109,7 @@ def test_sigint_handled_without_raising_lets_the_call_finish():
         seen = []
         signal.signal(signal.SIGINT, lambda *a: seen.append(1))
         a, b = T.dvector('a'), T.dvector('b')
-        e = a
-        for _ in range(10):
-            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(b * b) * T.tanh(e + b)
-        f = symcomp.function([a, b], e)
+        f = symcomp.function([a, b], long_graph(a, b, b))
         x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
         want, full = timed(f, x, y)
         out = []
@@ -124,10 +125,7 @@ def test_call_on_another_thread_completes():
     the worker's call still returns the right result."""
     r = _run("""
         a, b = T.dvector('a'), T.dvector('b')
-        e = a
-        for _ in range(10):
-            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(b * b) * T.tanh(e + b)
-        f = symcomp.function([a, b], e)
+        f = symcomp.function([a, b], long_graph(a, b, b))
         x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
         want, full = timed(f, x, y)
         out = []
@@ -149,10 +147,7 @@ def test_ctrl_c_on_the_python_path():
     r = _run("""
         a, b = T.dvector('a'), T.dvector('b')
         s = symcomp.shared(np.random.default_rng(2).random(10**7), name='s')
-        e = a
-        for _ in range(10):
-            e = T.exp(T.sin(e) * T.cos(b)) + T.log1p(s * s) * T.tanh(e + b)
-        f = symcomp.function([a, b], e)
+        f = symcomp.function([a, b], long_graph(a, b, s))
         x, y = (np.random.default_rng(k).random(10**7) for k in range(2))
         want, full = timed(f, x, y)
         raised, took = interrupted(f, x, y, after=0.1)
