@@ -9,6 +9,7 @@ import numpy as np
 
 from symcomp.compile.function import Function, compile_module
 from symcomp.compile.trace import Signature
+from symcomp.embed.kernel import shapes_by_position
 from symcomp.ir.core import Placeholder
 from symcomp.ir.module import ModuleOp, new_module
 from symcomp.shared import shared as make_shared
@@ -105,17 +106,7 @@ def compile_for_kernel(module: ModuleOp, shapes: Union[None, list, tuple, dict],
     fn = single.func()
     params = list(fn.args)
     names = [a.name for a in params]
-    if shapes is None:
-        given = [None] * len(params)
-    elif isinstance(shapes, dict):
-        unknown = [k for k in shapes if k not in names]
-        if unknown:
-            raise ValueError(f"@{fn.sym_name}: shapes given for unknown parameters {unknown} (parameters: {names})")
-        given = [shapes.get(n) for n in names]
-    else:
-        given = list(shapes)
-        if len(given) != len(params):
-            raise ValueError(f"@{fn.sym_name}: {len(given)} shapes given for {len(params)} parameters")
+    given = shapes_by_position(shapes, names, f"@{fn.sym_name}", "parameters")
     is_shared = ["sc.shared" in a.attributes for a in params]
     n_inputs = is_shared.index(True) if True in is_shared else len(params)
     if any(is_shared[n_inputs:]) and not all(is_shared[n_inputs:]):

@@ -73,21 +73,30 @@ def cpu_executable(f):
     return f.executable
 
 
+def shapes_by_position(shapes: ShapesSpec, names: list, owner: str, what: str) -> list:
+    """``shapes`` (None, {name: shape} or a sequence) as one entry per name, None where not given.
+
+    Raises:
+        ValueError: for a name that is not in ``names``, or a sequence of another length; the
+            message names ``owner`` and calls the names ``what`` ("inputs", "parameters").
+    """
+    if shapes is None:
+        return [None] * len(names)
+    if isinstance(shapes, dict):
+        unknown = [k for k in shapes if k not in names]
+        if unknown:
+            raise ValueError(f"{owner}: shapes given for unknown {what} {unknown} ({what}: {names})")
+        return [shapes.get(n) for n in names]
+    given = list(shapes)
+    if len(given) != len(names):
+        raise ValueError(f"{owner}: {len(given)} shapes given for {len(names)} {what}")
+    return given
+
+
 def _input_shapes(f, shapes: ShapesSpec) -> list[tuple]:
     """One concrete shape per input: given, or static in the IR type."""
     inputs = f.signature.inputs
-    if shapes is None:
-        given = [None] * len(inputs)
-    elif isinstance(shapes, dict):
-        names = [v.name for v in inputs]
-        unknown = [k for k in shapes if k not in names]
-        if unknown:
-            raise ValueError(f"{f.name}: shapes given for unknown inputs {unknown} (inputs: {names})")
-        given = [shapes.get(n) for n in names]
-    else:
-        given = list(shapes)
-        if len(given) != len(inputs):
-            raise ValueError(f"{f.name}: {len(given)} shapes given for {len(inputs)} inputs")
+    given = shapes_by_position(shapes, [v.name for v in inputs], f.name, "inputs")
     out = []
     for i, (v, s) in enumerate(zip(inputs, given)):
         label = f"input {i}" + (f" ({v.name})" if v.name else "")
