@@ -115,8 +115,10 @@ class Config:
             entries = _entries("SYMCOMP_FLAGS")
         elif os.environ.get("THEANO_FLAGS", "").strip():
             entries = _entries("THEANO_FLAGS")
-        bug = [v for k, v in entries if k == "warn.ignore_bug_before"]
-        object.__setattr__(self, "warn", WarnFlags(*bug[-1:]))
+        bug = [v for k, v in entries if k == "warn.ignore_bug_before"][-1:]
+        if "SYMCOMP_FLAGS" not in os.environ and bug and bug[0] not in _BUG_VERSIONS:
+            bug = []  # THEANO_FLAGS: an unknown value is ignored with the others (_read_theano_flags)
+        object.__setattr__(self, "warn", WarnFlags(*bug))
         if "SYMCOMP_FLAGS" in os.environ:
             for key, value in entries:
                 self._set_flag(key, value)
@@ -138,7 +140,7 @@ class Config:
         ignored = []
         for key, value in entries:
             if key.startswith("warn."):
-                translated = value
+                translated = None if key == "warn.ignore_bug_before" and value not in _BUG_VERSIONS else value
             else:
                 translated = _THEANO_VALUES.get(key, lambda v: v)(value) if key in self._values else None
             if translated is None:

@@ -108,3 +108,13 @@ def test_theano_flags_at_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["tensor<f32>", "array(0.2,", "dtype=float32)"]
+
+
+def test_theano_flags_carry_warn_flags_and_ignore_what_symcomp_does_not_know(monkeypatch):
+    """Theano programs set warn.* in THEANO_FLAGS: they are applied; a value symcomp does not know is
+    ignored with the warning (as other THEANO_FLAGS values are), never an error at import."""
+    c, warned = _config(monkeypatch, THEANO_FLAGS="warn.round=False,floatX=float32")
+    assert (c.warn.round, c.floatX, warned) == (False, "float32", [])
+    c, warned = _config(monkeypatch, THEANO_FLAGS="warn.ignore_bug_before=0.42,floatX=float32")
+    assert c.floatX == "float32" and c.warn.ignore_bug_before == "0.8"
+    assert len(warned) == 1 and "ignores warn.ignore_bug_before=0.42" in warned[0]
