@@ -182,3 +182,12 @@ def _through_stable_form(op, g: Value, known: set, pinned: set, constants: set) 
 def _only_stretches(g: Value, w: Value) -> bool:
     """True if ``g`` differs from ``w``'s shape only by static 1s that must stretch."""
     return all(dg == dw or dg == 1 for dg, dw in zip(g.type.shape, w.type.shape))
+
+
+def _install() -> None:
+    from symcomp.ir import frontend
+
+    frontend.install(backprop=_backprop)
+
+
+_install()

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symcomp.ir.core import Value
+from symcomp.ir.core import BlockArgument, Value
 from symcomp.ir.locations import where
 from symcomp.ir.opdef import View
+from symcomp.ir.ops.control import ControlFlow, If, Scan
 from symcomp.ir.ops.elementwise import Copy
 from symcomp.passes.inplace import buffer_source, validated_hints
 
@@ -33,6 +34,7 @@ VALUE_OPERANDS = {
     "sc.inc_subtensor": lambda op: op.operands[2:],
     "sc.arange": lambda op: op.operands,
     "sc.random_permutation": lambda op: op.operands[2:],
+    "sc.scan": lambda op: op.operands[:1],
 }
 
 
@@ -41,7 +43,16 @@ class Compiled:
     """Everything the runtime needs from compilation (``llvm_ir`` and ``symbol`` are filled by the
     CPU backend's code generation).
 
+    ``ops`` lists the ops of the function body and, before each op with tensor regions
+    (``sc.scan``, ``sc.if``), the ops of its regions (recursively): every op has one index, its
+    position there (``index``), which names it in errors and keys its parameters.  ``nested``
+    holds the ops inside regions: their parent's lowering runs them, not the entry.
+
     Attributes (memory planning):
+        indirect: value -> a ``ptrs`` root that the generated code points at a new place before
+            each step or branch (a loop's sequence slices and state taps, the values a region
+            yields, which are computed straight into the parent's results); roots are numbered
+            after the constants', ``n_roots`` in all.
         inplace: result -> operand whose buffer it takes over (validated hints).
         class_role: first value of an in-place chain -> the output/update role of
             the chain's last value (the whole chain then lives in that array).
@@ -62,6 +73,10 @@ class Compiled:
     class_role: dict = field(default_factory=dict)
     ends: dict = field(default_factory=dict)
     slot_keys: list = field(default_factory=list)
+    index: dict = field(default_factory=dict)
+    nested: set = field(default_factory=set)
+    indirect: dict = field(default_factory=dict)
+    n_roots: int = 0
     llvm_ir: str = ""
     symbol: str = ""
 
@@ -105,18 +120,104 @@ def prepare(module, sig) -> Compiled:
         seen.add(nv)
         roles[nv] = n_params + len(ret.operands) + u
 
-    ops = [o for o in func.body.ops if o.name not in ("func.return", "sc.assign")]
+    top = [o for o in func.body.ops if o.name not in ("func.return", "sc.assign")]
+    for o in top:
+        if isinstance(o, ControlFlow):
+            _fresh_yields(o)
+    ops, nested = _flatten(top)
     needed = needed_values(ops)
     values = list(func.args) + [r for o in ops for r in o.results]
+    values += [a for o in ops if isinstance(o, ControlFlow) for reg in o.regions for a in reg.block.args]
     n_out, n_upd = len(ret.operands), len(assigns)
     ws_root = n_params + n_out + n_upd
     consts = [o.result for o in ops if o.name == "sc.constant"]
     const_roots = {v: ws_root + 1 + i for i, v in enumerate(consts)}
     c = Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
+    c.index = {o: i for i, o in enumerate(ops)}
+    c.nested = nested
+    next_root = ws_root + 1 + len(consts)
+    for o in ops:
+        if isinstance(o, ControlFlow):
+            for v in _indirect_values(o):
+                if v not in c.indirect:
+                    c.indirect[v] = next_root
+                    next_root += 1
+    c.n_roots = next_root
+    for v, r in c.indirect.items():
+        if v.owner is not None:  # a yielded value: computed straight into the parent's result
+            roles[v] = r
     c.inplace = validated_hints(list(func.body.ops))
     c.class_role = _class_roles(c.inplace, roles)
     c.ends = _buffer_ends(ops, ret, assigns, c.inplace)
+    for o in ops:  # a region's values live until its op has run (every step of a loop)
+        if o in nested:
+            outer = _outermost(o)
+            for r in o.results:
+                c.ends[r] = c.index[outer]
+            for reg in o.regions:
+                for a in reg.block.args:
+                    c.ends[a] = c.index[outer]
     return c
+
+
+def _flatten(top) -> tuple[list, set]:
+    """The ops in execution-index order: each control-flow op after its regions' ops."""
+    out, nested = [], set()
+
+    def visit(o, inside: bool):
+        if isinstance(o, ControlFlow):
+            for reg in o.regions:
+                for inner in reg.block.ops:
+                    if inner.name != "sc.yield":
+                        visit(inner, True)
+        if inside:
+            nested.add(o)
+        out.append(o)
+
+    for o in top:
+        visit(o, False)
+    return out, nested
+
+
+def _outermost(o):
+    while o.parent_op is not None and isinstance(o.parent_op, ControlFlow):
+        o = o.parent_op
+    return o
+
+
+def _fresh_yields(op) -> None:
+    """Make every value a region of ``op`` yields a fresh buffer of its own (an ``sc.copy`` of a
+    block argument, a view, a constant or a value yielded twice), so that it can be computed
+    straight into the op's result; recursively for nested control flow."""
+    for reg in op.regions:
+        blk = reg.block
+        term = blk.last
+        seen: set = set()
+        for o in list(blk.ops):
+            if isinstance(o, ControlFlow):
+                _fresh_yields(o)
+        for j, v in enumerate(list(term.operands)):
+            if _fresh_buffer_op(v, seen):
+                seen.add(v)
+                continue
+            c = Copy([v], [v.type], {}, loc=v.owner.loc if v.owner is not None else op.loc)
+            blk.insert_before(c, term)
+            term.set_operand(j, c.result)
+            seen.add(c.result)
+
+
+def _indirect_values(op) -> list:
+    """The values of ``op``'s regions placed through an indirect root (see :class:`Compiled`)."""
+    out = []
+    if isinstance(op, Scan):
+        seqs, states, _ = op.arg_groups()
+        out += [a for g in seqs for a in g] + [a for g in states for a in g]
+        term = op.body.last
+        out += list(term.operands[:op.n_states + op.n_nitsot])
+    elif isinstance(op, If):
+        for reg in op.regions:
+            out += list(reg.block.last.operands)
+    return out
 
 
 def _chain_start(v: Value, inplace: dict) -> Value:
@@ -157,6 +258,17 @@ def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
     return ends
 
 
+def _outer_operand(op, arg):
+    """The operand a block argument of ``op`` stands for when it is the same at every step
+    (a loop's non-sequence, a branch's input), else None."""
+    if isinstance(op, If):
+        return op.operands[1 + arg.index]
+    seqs, states, nonseqs = op.arg_groups()
+    if arg in nonseqs:
+        return op.nonseqs[nonseqs.index(arg)]
+    return None
+
+
 def needed_values(ops) -> set:
     """Values the planner evaluates (rank-0 integers feeding sizes), checked to be computable from shapes.
 
@@ -172,6 +284,16 @@ def needed_values(ops) -> set:
         needed.add(v)
         o = v.owner
         by = f" (needed by {where(user)})"
+        outer = v.block.parent.parent if isinstance(v, BlockArgument) and v.block.parent is not None else None
+        if isinstance(outer, ControlFlow):
+            src = _outer_operand(outer, v)
+            if src is None:
+                raise NotImplementedError(
+                    f"a size or index inside a loop body depends on a value that changes from step to step{by}; "
+                    "symcomp needs sizes computable before the loop runs (pass it as a non-sequence, or index "
+                    "with an integer array: advanced indexing reads its indices at run time)")
+            stack.append((src, user))
+            continue
         if o is None:
             if v.type.ndim:
                 raise NotImplementedError(

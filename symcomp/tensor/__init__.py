@@ -30,6 +30,8 @@ from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
 from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
+from symcomp.tensor import control_vjp  # the VJPs of sc.scan and sc.if (Scan.vjp, If.vjp call them)
+from symcomp.tensor.graph import clone_replace
 
 globals().update(_CONSTRUCTORS)
 

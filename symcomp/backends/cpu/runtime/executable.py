@@ -23,11 +23,10 @@ from collections import OrderedDict
 import numpy as np
 
 from symcomp.backends.cpu.toolchain.build import compile_to_machine_code
-from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.runtime import interrupt
-from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, check_size
+from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, plan_op
 from symcomp.backends.prepare import Compiled
-from symcomp.ir.locations import where, with_location
+from symcomp.ir.locations import where
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _MAX_PLANS = 256
@@ -104,27 +103,10 @@ class CPUExecutable:
         c = self.c
         P = PlanContext(c, arrays, shared_inplace)
         for i, op in enumerate(c.ops):
-            P.op_index = i
-            shapes = [P.shape[v] for v in op.operands]
-            vals = [P.values.get(v) for v in op.operands]
-            try:
-                types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
-                for t in types:
-                    check_size(t)
-                out_shapes = [t.shape for t in types]
-                op.check_broadcast(shapes, vals, out_shapes)
-                lookup(op).plan(op, P, out_shapes)
-            except (ValueError, IndexError) as exc:
-                raise with_location(exc, op) from None
-            if op.results and op.results[0] in c.needed:
-                if op.name == "sc.dim":  # needs the operand's shape only
-                    P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
-                else:
-                    with np.errstate(all="ignore"):
-                        P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
-            P.end_op(i)
+            if op not in c.nested:  # a region's ops are planned by their op's lowering
+                plan_op(P, i, op)
         ints = P.fill_ints()
-        ptrs = np.zeros(c.ws_root + 1 + len(self._const_addrs), dtype=np.uint64)
+        ptrs = np.zeros(max(c.n_roots, c.ws_root + 1 + len(self._const_addrs)), dtype=np.uint64)
         for i, addr in enumerate(self._const_addrs):
             ptrs[c.ws_root + 1 + i] = addr
         ret = c.func.return_op

@@ -30,6 +30,7 @@ import numpy as np
 
 from symcomp.backends.layout import contiguous_strides
 from symcomp.ir.core import Value
+from symcomp.ir.ops.control import ControlFlow
 
 MAX_BYTES = int(np.iinfo(np.intp).max)
 """The largest array, in bytes, that NumPy (and the generated code's 64-bit sizes) can describe."""
@@ -219,3 +220,39 @@ class PlanContext:
             else:  # pragma: no cover - codegen and planner disagree
                 raise KeyError(f"unknown slot {key}")
         return out
+
+
+def plan_op(P: PlanContext, i: int, op) -> None:
+    """Plan op number ``i``: its type rule on the concrete shapes, the broadcast checks, its
+    lowering's placement and parameters, the values the planner needs from it; then release
+    the workspace whose last reader it was.
+
+    Raises:
+        ValueError / IndexError: from the type rule or the checks, with the op's location.
+    """
+    from symcomp.backends.cpu.lower import lookup
+    from symcomp.ir.locations import with_location
+
+    P.op_index = i
+    shapes = [P.shape[v] for v in op.operands]
+    vals = [P.values.get(v) for v in op.operands]
+    try:
+        types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+        if isinstance(op, ControlFlow):  # result shapes come from planning the regions
+            lookup(op).plan(op, P, None)
+        else:
+            for t in types:
+                check_size(t)
+            out_shapes = [t.shape for t in types]
+            op.check_broadcast(shapes, vals, out_shapes)
+            lookup(op).plan(op, P, out_shapes)
+    except (ValueError, IndexError) as exc:
+        raise with_location(exc, op) from None
+    P.op_index = i
+    if op.results and op.results[0] in P.c.needed:
+        if op.name == "sc.dim":  # needs the operand's shape only
+            P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
+        else:
+            with np.errstate(all="ignore"):
+                P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
+    P.end_op(i)
