@@ -46,7 +46,9 @@ class Compiled:
     ``ops`` lists the ops of the function body and, before each op with tensor regions
     (``sc.scan``, ``sc.if``), the ops of its regions (recursively): every op has one index, its
     position there (``index``), which names it in errors and keys its parameters.  ``nested``
-    holds the ops inside regions: their parent's lowering runs them, not the entry.
+    maps each op inside a region to the index of its outermost enclosing op: its parent's lowering
+    runs it, not the entry, and everything it places in the workspace (its results and temporary
+    buffers) stays until that outermost op has run, since every step runs it again.
 
     Attributes (memory planning):
         indirect: value -> a ``ptrs`` root that the generated code points at a new place before
@@ -74,7 +76,7 @@ class Compiled:
     ends: dict = field(default_factory=dict)
     slot_keys: list = field(default_factory=list)
     index: dict = field(default_factory=dict)
-    nested: set = field(default_factory=set)
+    nested: dict = field(default_factory=dict)
     indirect: dict = field(default_factory=dict)
     n_roots: int = 0
     llvm_ir: str = ""
@@ -125,6 +127,8 @@ def prepare(module, sig) -> Compiled:
         if isinstance(o, ControlFlow):
             _fresh_yields(o)
     ops, nested = _flatten(top)
+    if any(_runtime_index(o) for o in list(nested)):
+        ops, nested = _flatten([o for o in func.body.ops if o.name not in ("func.return", "sc.assign")])
     needed = needed_values(ops)
     values = list(func.args) + [r for o in ops for r in o.results]
     values += [a for o in ops if isinstance(o, ControlFlow) for reg in o.regions for a in reg.block.args]
@@ -134,7 +138,7 @@ def prepare(module, sig) -> Compiled:
     const_roots = {v: ws_root + 1 + i for i, v in enumerate(consts)}
     c = Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
     c.index = {o: i for i, o in enumerate(ops)}
-    c.nested = nested
+    c.nested = {o: c.index[_outermost(o)] for o in nested}
     next_root = ws_root + 1 + len(consts)
     for o in ops:
         if isinstance(o, ControlFlow):
@@ -149,14 +153,12 @@ def prepare(module, sig) -> Compiled:
     c.inplace = validated_hints(list(func.body.ops))
     c.class_role = _class_roles(c.inplace, roles)
     c.ends = _buffer_ends(ops, ret, assigns, c.inplace)
-    for o in ops:  # a region's values live until its op has run (every step of a loop)
-        if o in nested:
-            outer = _outermost(o)
-            for r in o.results:
-                c.ends[r] = c.index[outer]
-            for reg in o.regions:
-                for a in reg.block.args:
-                    c.ends[a] = c.index[outer]
+    for o, outer in c.nested.items():  # a region's values live until its op has run (every step of a loop)
+        for r in o.results:
+            c.ends[r] = outer
+        for reg in o.regions:
+            for a in reg.block.args:
+                c.ends[a] = outer
     return c
 
 
@@ -256,6 +258,69 @@ def _buffer_ends(ops, ret, assigns, inplace: dict) -> dict:
     for v in list(ret.operands) + [a.operands[1] for a in assigns]:
         read(v, len(ops))
     return ends
+
+
+def _varies(v, seen=None) -> bool:
+    """Whether ``v`` (inside a region) may change from one loop step to the next."""
+    seen = set() if seen is None else seen
+    if v in seen:
+        return False
+    seen.add(v)
+    if isinstance(v, BlockArgument):
+        outer = v.block.parent.parent if v.block.parent is not None else None
+        if not isinstance(outer, ControlFlow):
+            return False
+        src = _outer_operand(outer, v)
+        return src is None or _varies(src, seen)
+    o = v.owner
+    if o is None or o.name in ("sc.dim", "sc.constant"):
+        return False
+    return any(_varies(w, seen) for w in o.operands)
+
+
+def _runtime_index(op) -> bool:
+    """Rewrite ``x[i]`` (and ``inc/set_subtensor(x[i], y)``) inside a loop body, where the integer
+    ``i`` changes from step to step, into advanced indexing with a rank-0 index array, which reads
+    its index at run time (the planner cannot know it).  Returns True if ``op`` was rewritten."""
+    from symcomp.ir.ops.indexing import DYN, AdvancedIncSubtensor, AdvancedSubtensor, parse_index
+
+    if op.name not in ("sc.subtensor", "sc.inc_subtensor"):
+        return False
+    n_fixed = 1 if op.name == "sc.subtensor" else 2
+    entries = parse_index(op.attributes["index"])
+    dyn = op.operands[n_fixed:]
+    if len(dyn) != 1 or not _varies(dyn[0]):
+        return False
+    pos = [k for k, e in enumerate(entries) if DYN in e.parts]
+    if len(pos) != 1 or not entries[pos[0]].is_int:
+        return False  # a slice bound that changes per step: the result's shape would too
+    k = pos[0]
+    blk = op.parent
+    if op.name == "sc.subtensor":
+        x = op.operands[0]
+        axis = sum(1 for e in entries[:k] if not e.is_int)  # the axis left where index k was
+        idx = list(op.attributes["index"])
+        idx[k] = ":"
+        from symcomp.ir.ops.indexing import Subtensor
+
+        view = Subtensor([x], [x.type.with_shape(_sub_shape(x, idx))], {"index": tuple(idx)}, loc=op.loc)
+        blk.insert_before(view, op)
+        new = AdvancedSubtensor([view.result, dyn[0]], [op.result.type], {"axis": axis}, loc=op.loc)
+    else:
+        if any(not (not e.is_int and e.parts == (None, None, None)) for j, e in enumerate(entries) if j != k):
+            return False
+        new = AdvancedIncSubtensor([op.operands[0], op.operands[1], dyn[0]], [op.result.type],
+                                   {"axis": k, "set": op.attributes.get("set", False)}, loc=op.loc)
+    blk.insert_before(new, op)
+    op.result.replace_all_uses_with(new.result)
+    op.erase()
+    return True
+
+
+def _sub_shape(x, idx) -> tuple:
+    from symcomp.ir.ops.indexing import Subtensor
+
+    return Subtensor.infer([x.type], {"index": tuple(idx)}, [None])[0].shape
 
 
 def _outer_operand(op, arg):

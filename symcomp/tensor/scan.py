@@ -234,7 +234,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     seq_phs = [[_placeholder(T.TensorType(x.type.dtype, x.type.shape[1:]), _tap_name(x.name, tap)) for tap in taps]
                for x, taps in seqs]
     state_phs = [[_placeholder(st["row"], _tap_name(st["name"], tap)) for tap in st["taps"]] for st in states]
-    nonseq_phs = [v if _is_shared(v) else _placeholder(v.type, v.name) for v in nonseqs]
+    nonseq_phs = list(nonseqs)  # Theano passes the non-sequences themselves: fn may differentiate through them
     args = [p for ps in seq_phs for p in ps] + [p for ps in state_phs for p in ps] + nonseq_phs
     ret = fn(*args)
     outputs, updates, cond = _split_return(ret)
@@ -273,17 +273,16 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     nitsot_outs = [outputs[k] for k in nitsot_pos]
     yields = state_outs + upd_exprs + nitsot_outs + ([cond] if cond is not None else [])
     body_args = [p for ps in seq_phs for p in ps] + [p for ps in state_phs for p in ps] + shared_phs
-    explicit_nonseqs = [v for v, p in zip(nonseqs, nonseq_phs) if p is not v]
-    body_args += [p for p in nonseq_phs if not _is_shared(p)]
     block, captured = make_body(body_args, yields)
-    if strict and captured:
-        names = ", ".join(v.name or repr(v) for v in captured)
+    given = {id(v) for v in nonseqs}
+    if strict and any(id(v) not in given for v in captured):
+        names = ", ".join(v.name or repr(v) for v in captured if id(v) not in given)
         raise ValueError(f"scan: strict=True, but fn uses values it was not given: {names} "
                          "(pass them in non_sequences)")
     n = _n_steps_from(n_steps, seqs)
     shared_inits = [v.dimshuffle("x", *range(v.type.ndim)) for v in upd_vars]
     op = build_scan(n, [x for x, _ in seqs], [st["init"] for st in states] + shared_inits,
-                    explicit_nonseqs + captured, block,
+                    captured, block,
                     seq_taps=[t for _, t in seqs],
                     state_taps=[st["taps"] for st in states] + [[-1]] * len(upd_vars),
                     state_keep=[0] * len(states) + [1] * len(upd_vars),

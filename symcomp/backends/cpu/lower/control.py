@@ -11,7 +11,8 @@ there before it calls the region's ops, which read their operands through ``ptrs
 A loop state with its whole history (``state_keep = 0``) lives in its result, rows ``m + t``;
 the initial rows are copied in before the first step.  A state keeping only its final value
 (``state_keep = 1``) alternates between the result and one workspace buffer of one row, the
-pair chosen from the step count's parity so that the last step writes the result.
+pair chosen from the step count's parity so that the last step writes the result (with no
+steps, the initial value copied in before the loop is the result).
 """
 
 from __future__ import annotations
@@ -130,13 +131,16 @@ class ScanLowering(Lowering):
         for k in range(op.n_nitsot):
             d = E.desc(op.results[nst + k])
             stepped.append((c.indirect[ys[nst + k]], d.ptr, 0, row_bytes(d)))
-        # The ping-pong pair: the buffer written at even steps is the result when n - 1 is even.
+        # The ping-pong pair: the buffer written at even steps is the result when n - 1 is even; the
+        # initial value is copied (contiguous) into the other one, which step 0 reads as step -1's.
         n_odd = b.trunc(b.and_(b.sub(n, i64(1)), i64(1)), ir.IntType(1))
         pairs = []
         for tap_root, y_root, init, res, scr in pingpong:
             even = b.select(n_odd, scr, res.ptr)
             odd = b.select(n_odd, res.ptr, scr)
-            pairs.append((tap_root, y_root, init.ptr, even, odd))
+            emit_copy(E, res.dims, Array(init.ptr, init.dtype, init.strides[1:]),
+                      Array(odd, res.dtype, res.strides))
+            pairs.append((tap_root, y_root, even, odd))
 
         body = [o for o in op.body.ops if o.name != "sc.yield" and c.index[o] in E.mod.op_funcs]
         cond_ptr = None
@@ -163,11 +167,9 @@ class ScanLowering(Lowering):
             set_root(root, b.gep(base, [b.mul(b.add(t, i64(first)), rb)], source_etype=ir.IntType(8)))
         if pairs:
             t_odd = b.trunc(b.and_(t, i64(1)), ir.IntType(1))
-            prev_odd = b.trunc(b.and_(b.sub(t, i64(1)), i64(1)), ir.IntType(1))
-            first_step = b.icmp_signed("==", t, i64(0))
-            for tap_root, y_root, init_ptr, even, odd in pairs:
+            for tap_root, y_root, even, odd in pairs:
                 set_root(y_root, b.select(t_odd, odd, even))
-                set_root(tap_root, b.select(first_step, init_ptr, b.select(prev_odd, odd, even)))
+                set_root(tap_root, b.select(t_odd, even, odd))
         for o in body:
             fn, base = E.mod.op_funcs[c.index[o]]
             st = b.call(fn, [E.ptrs, b.gep(E.ints, [i64(base - my_base)], source_etype=I64)])
@@ -189,12 +191,6 @@ class ScanLowering(Lowering):
         t.add_incoming(nxt, b.block)
         b.branch(head)
         b.position_at_end(done)
-        # No steps: a final-value state is its initial value.
-        if pingpong:
-            with b.if_then(b.icmp_signed("==", n, i64(0))):
-                for _, _, init, res, _ in pingpong:
-                    emit_copy(E, res.dims, Array(init.ptr, init.dtype, init.strides[1:]),
-                              Array(res.ptr, res.dtype, res.strides))
         if op.until:
             d = E.desc(op.results[-1])
             b.store(b.load(count, typ=I64), d.ptr)

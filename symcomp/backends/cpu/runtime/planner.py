@@ -255,4 +255,8 @@ def plan_op(P: PlanContext, i: int, op) -> None:
         else:
             with np.errstate(all="ignore"):
                 P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
-    P.end_op(i)
+    outer = P.c.nested.get(op)
+    if outer is None:
+        P.end_op(i)
+    elif i in P.pending:  # in a loop or branch: its temporaries are in use again at the next step
+        P.pending.setdefault(outer, []).extend(P.pending.pop(i))
