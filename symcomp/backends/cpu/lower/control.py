@@ -205,17 +205,27 @@ class IfLowering(Lowering):
         c = P.c
         me = P.op_index
         got = []
-        for region in op.regions:
+        for k, region in enumerate(op.regions):
             blk = region.block
             for a, src in zip(blk.args, op.operands[1:]):
                 P.view(a, src, P.shape[src], P.strides[src])
                 if src in P.values:
                     P.values[a] = P.values[src]
-            for o in blk.ops:
-                if o.name != "sc.yield":
-                    plan_op(P, c.index[o], o)
-            got.append([tuple(P.shape[y]) for y in blk.last.operands])
-        P.op_index = me
+            try:
+                for o in blk.ops:
+                    if o.name != "sc.yield":
+                        plan_op(P, c.index[o], o)
+                got.append([tuple(P.shape[y]) for y in blk.last.operands])
+            except (ValueError, IndexError) as exc:  # raised only if this branch runs (ifelse is lazy)
+                P.deferred[(me, k)] = exc
+                P.unplanned.update(v for o in blk.ops for inner in o.walk() for v in inner.results)
+                P.unplanned_ops.update(c.index[inner] for o in blk.ops for inner in o.walk() if inner in c.index)
+                got.append(None)
+            P.op_index = me
+            P.set_param(f"bad{k}", int(got[-1] is None))
+        if got[0] is None and got[1] is None:
+            got = [[(0,) * r.type.ndim for r in op.results]] * 2  # whichever runs raises
+        got = [g if g is not None else got[1 - k] for k, g in enumerate(got)]
         for k, (a, b_) in enumerate(zip(*got)):
             if a != b_:
                 raise NotImplementedError(
@@ -230,6 +240,7 @@ class IfLowering(Lowering):
         from llvmlite import ir
 
         from symcomp.backends.cpu.codegen.context import I32, I64, PTR, i64, op_status
+        from symcomp.backends.cpu.codegen.scalar import ERR_BRANCH
 
         b = E.b
         c = E.mod.compiled
@@ -244,8 +255,10 @@ class IfLowering(Lowering):
             taken = b.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
         results = [E.desc(r).ptr for r in op.results]
         with b.if_else(taken) as (then, otherwise):
-            for branch, region in zip((then, otherwise), op.regions):
+            for k, (branch, region) in enumerate(zip((then, otherwise), op.regions)):
                 with branch:
+                    with b.if_then(b.icmp_signed("!=", E.param(f"bad{k}"), i64(0)), likely=False):
+                        b.ret(ir.Constant(I32, ERR_BRANCH + k))
                     blk = region.block
                     for y, ptr in zip(blk.last.operands, results):
                         b.store(ptr, b.gep(E.ptrs, [i64(c.indirect[y])], source_etype=PTR))

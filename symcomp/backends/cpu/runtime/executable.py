@@ -113,7 +113,8 @@ class CPUExecutable:
         outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
         assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
         updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
-        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region)
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region,
+                    deferred=P.deferred)
 
     def _key(self, arrays) -> tuple:
         key = tuple((a.shape, a.strides) for a in arrays)
@@ -196,7 +197,7 @@ class CPUExecutable:
         if status:
             if status & 15 == interrupt.ERR_INTERRUPT:
                 return self._interrupted(given, fast, plan)
-            self._raise(status, arrays)
+            self._raise(status, arrays, plan)
         return outs, upds
 
     def _interrupted(self, given, fast, plan):
@@ -255,11 +256,13 @@ class CPUExecutable:
         by = f", computed by {where(op)}" if op is not None else ""
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
-    def _raise(self, status: int, arrays):
-        from symcomp.backends.cpu.codegen.scalar import ERR_INDEX, ERR_NEGATIVE_POWER
+    def _raise(self, status: int, arrays, plan=None):
+        from symcomp.backends.cpu.codegen.scalar import ERR_BRANCH, ERR_INDEX, ERR_NEGATIVE_POWER
 
         op = self.c.ops[status >> 4]
         kind = status & 15
+        if kind in (ERR_BRANCH, ERR_BRANCH + 1) and plan is not None and (status >> 4, kind - ERR_BRANCH) in plan.deferred:
+            raise plan.deferred[(status >> 4, kind - ERR_BRANCH)]
         if kind == ERR_INDEX:
             from symcomp.backends.explain import index_error_message
 

@@ -73,6 +73,7 @@ class Plan:
     workspace_bytes: int
     inplace_updates: list = field(default_factory=list)
     workspace: Optional[np.ndarray] = None
+    deferred: dict = field(default_factory=dict)  # (sc.if index, branch) -> the error planning that branch raised
     lock: threading.Lock = field(default_factory=threading.Lock)
     largest_region: tuple = (0, -1)  # (bytes, op index) of the largest workspace region (for errors)
 
@@ -97,6 +98,9 @@ class PlanContext:
         self.params: dict[tuple, int] = {}
         self.ws_bytes = 0
         self.op_index = -1
+        self.deferred: dict = {}  # (sc.if index, branch) -> error, raised if that branch runs
+        self.unplanned: set = set()  # values of such branches: their slots are never read
+        self.unplanned_ops: set = set()  # and the indices of their ops
         self.largest_region = (0, -1)  # (bytes, op index): which op needs the most workspace at once
         for k, (arg, a) in enumerate(zip(compiled.func.args, arrays)):
             self.shape[arg] = a.shape
@@ -205,8 +209,12 @@ class PlanContext:
         out = np.empty(len(self.c.slot_keys), dtype=np.int64)
         for i, key in enumerate(self.c.slot_keys):
             kind = key[0]
+            if kind != "p" and kind != "wsroot" and vals[key[1]] in self.unplanned and vals[key[1]] not in self.shape:
+                out[i] = 0
+                continue
             if kind == "p":
-                out[i] = self.params[(key[1], key[2])]
+                out[i] = self.params.get((key[1], key[2]), 0) if key[1] in self.unplanned_ops else \
+                    self.params[(key[1], key[2])]
             elif kind == "root":
                 out[i] = self.root[vals[key[1]]]
             elif kind == "off":
