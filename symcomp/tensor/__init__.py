@@ -58,6 +58,34 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
 
 
 
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of a vector (see :func:`symcomp.autodiff.jacobian`)."""
+    from symcomp.autodiff import jacobian as _jacobian
+
+    return _jacobian(expression, wrt, consider_constant, disconnected_inputs)
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of a scalar (see :func:`symcomp.autodiff.hessian`)."""
+    from symcomp.autodiff import hessian as _hessian
+
+    return _hessian(cost, wrt, consider_constant, disconnected_inputs)
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
+    """A Jacobian-vector product (see :func:`symcomp.autodiff.Rop`)."""
+    from symcomp.autodiff import Rop as _Rop
+
+    return _Rop(f, wrt, eval_points, disconnected_outputs, return_disconnected)
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """A vector-Jacobian product (see :func:`symcomp.autodiff.Lop`)."""
+    from symcomp.autodiff import Lop as _Lop
+
+    return _Lop(f, wrt, eval_points, consider_constant, disconnected_inputs)
+
+
 # The IR's value operators and VJP rules are written with this namespace's functions.
 _frontend.install(tensor=_sys.modules[__name__])
 
