@@ -112,15 +112,30 @@ def test_shared_accumulator_updates(mode):
     assert k.get_value() == 5
 
 
-def test_until_stops_early():
+def test_until_stops_early(mode):
     max_value = T.scalar("max_value")
 
     def power_of_2(previous_power, max_value):
         return previous_power * 2, symcomp.scan_module.until(previous_power * 2 > max_value)
 
     values, _ = symcomp.scan(power_of_2, outputs_info=T.constant(1.0), non_sequences=max_value, n_steps=1024)
-    f = symcomp.function([max_value], values, mode="reference")
+    f = symcomp.function([max_value], values, mode=mode)
     np.testing.assert_allclose(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    np.testing.assert_allclose(f(0.5), [2.0])
+
+
+@pytest.mark.parametrize("stop", [0, 1, 2, 5, 9])
+def test_until_with_outputs_and_shared_updates(mode, stop):
+    count = symcomp.shared(np.float64(0.0))
+    x = T.dvector("x")
+    ys, upd = symcomp.scan(lambda v: (v * 10, {count: count + 1}, symcomp.scan_module.until(T.ge(v, stop))),
+                           sequences=x)
+    f = symcomp.function([x], ys, updates=upd, mode=mode)
+    xv = np.arange(8.0)
+    got = f(xv)
+    ran = min(stop + 1, 8)
+    np.testing.assert_allclose(got, xv[:ran] * 10)
+    assert float(count.get_value()) == ran
 
 
 def test_map_reduce_fold(mode):

@@ -77,6 +77,8 @@ class Compiled:
     slot_keys: list = field(default_factory=list)
     index: dict = field(default_factory=dict)
     nested: dict = field(default_factory=dict)
+    truncate: dict = field(default_factory=dict)
+    n_user_outputs: int = 0
     indirect: dict = field(default_factory=dict)
     n_roots: int = 0
     llvm_ir: str = ""
@@ -108,6 +110,8 @@ def prepare(module, sig) -> Compiled:
         func.body.insert_before(c, before)
         return c.result
 
+    n_user = len(ret.operands)
+    truncate = _truncated_outputs(ret)
     for j, v in enumerate(list(ret.operands)):
         nv = fresh(v, ret)
         if nv is not v:
@@ -137,6 +141,7 @@ def prepare(module, sig) -> Compiled:
     consts = [o.result for o in ops if o.name == "sc.constant"]
     const_roots = {v: ws_root + 1 + i for i, v in enumerate(consts)}
     c = Compiled(func, ops, values, roles, needed, n_params, n_out, n_upd, ws_root, const_roots)
+    c.truncate, c.n_user_outputs = truncate, n_user
     c.index = {o: i for i, o in enumerate(ops)}
     c.nested = {o: c.index[_outermost(o)] for o in nested}
     next_root = ws_root + 1 + len(consts)
@@ -160,6 +165,32 @@ def prepare(module, sig) -> Compiled:
             for a in reg.block.args:
                 c.ends[a] = outer
     return c
+
+
+def _truncated_outputs(ret) -> dict:
+    """Outputs cut to the steps a ``scan`` with ``until`` ran (``x[:count]``, a length known only
+    after the loop): the function returns the whole buffer and the count, as a hidden output
+    after the user's, and the runtime cuts the buffer.  Returns {output index: count output index}."""
+    out, hidden = {}, []
+    for j, v in enumerate(list(ret.operands)):
+        o = v.owner
+        if o is None or o.name != "sc.subtensor" or tuple(o.attributes["index"]) != (":?",) or len(o.operands) != 2:
+            continue
+        cnt = o.operands[1]
+        s = cnt.owner
+        if not (isinstance(s, Scan) and s.until and cnt is s.results[-1]):
+            continue
+        ret.set_operand(j, o.operands[0])
+        if not o.results[0].uses:
+            o.erase()
+        if cnt not in hidden:
+            hidden.append(cnt)
+        out[j] = hidden.index(cnt)
+    n = len(ret.operands)
+    for cnt in hidden:
+        ret.operands.append(cnt)
+        cnt._uses.append((ret, len(ret.operands) - 1))
+    return {j: n + k for j, k in out.items()}
 
 
 def _flatten(top) -> tuple[list, set]:

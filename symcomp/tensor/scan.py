@@ -293,7 +293,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     for j, st in enumerate(states):
         h = res[j]
         m = -st["taps"][0]
-        user_outs[st["pos"]] = h[m:] if count is None else h[m:m + count]
+        user_outs[st["pos"]] = h[m:] if count is None else h[m:][:count]
     nst = len(states) + len(upd_vars)
     for k, pos in enumerate(nitsot_pos):
         y = res[nst + k]

@@ -193,7 +193,14 @@ class ScanLowering(Lowering):
         b.position_at_end(done)
         if op.until:
             d = E.desc(op.results[-1])
-            b.store(b.load(count, typ=I64), d.ptr)
+            ran = b.load(count, typ=I64)
+            b.store(ran, d.ptr)
+            # Stopped early: the last step may have written the other buffer of a final-value state.
+            last_odd = b.trunc(b.and_(b.sub(ran, i64(1)), i64(1)), ir.IntType(1))
+            for (_, _, even, odd), (_, _, _, res, _) in zip(pairs, pingpong):
+                src = b.select(last_odd, odd, even)
+                with b.if_then(b.icmp_unsigned("!=", b.ptrtoint(src, I64), b.ptrtoint(res.ptr, I64))):
+                    emit_copy(E, res.dims, Array(src, res.dtype, res.strides), Array(res.ptr, res.dtype, res.strides))
 
 
 @lowering("sc.if")

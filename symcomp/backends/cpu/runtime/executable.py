@@ -130,7 +130,7 @@ class CPUExecutable:
         holds it weakly (to retarget it after tiered compilation)."""
         from symcomp.backends.cpu.codegen.pyentry import FastCall
 
-        if self.sig.shared or self.c.n_updates or self._value_params:
+        if self.sig.shared or self.c.n_updates or self._value_params or self.c.truncate:
             return None
         ret = self.c.func.return_op
         with self._tier_lock:
@@ -198,6 +198,10 @@ class CPUExecutable:
             if status & 15 == interrupt.ERR_INTERRUPT:
                 return self._interrupted(given, fast, plan)
             self._raise(status, arrays, plan)
+        if self.c.truncate:  # outputs of a loop that stopped early (scan's until): cut to its steps
+            for j, k in self.c.truncate.items():
+                outs[j] = outs[j][:int(outs[k])]
+            outs = outs[:self.c.n_user_outputs]
         return outs, upds
 
     def _interrupted(self, given, fast, plan):
