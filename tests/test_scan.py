@@ -170,3 +170,34 @@ def test_hessian_by_scan(mode):
                               non_sequences=[gy, x])
     f = symcomp.function([x], H, updates=updates, mode=mode)
     np.testing.assert_allclose(f([4, 4]), [[2, 0], [0, 2]])
+
+
+def test_gibbs_chain_with_random_streams():
+    """Theano's scan tutorial Gibbs sampler: the stream advances at every step, scan's updates carry
+    it out, and the CPU backend draws exactly the reference backend's numbers."""
+    rng = np.random.default_rng(0)
+    W = symcomp.shared(rng.normal(size=(6, 4)) * 0.5)
+    bvis, bhid = symcomp.shared(np.zeros(6)), symcomp.shared(np.zeros(4))
+    trng = T.shared_randomstreams.RandomStreams(1234)
+
+    def OneStep(vsample):
+        hmean = T.nnet.sigmoid(T.dot(vsample, W) + bhid)
+        hsample = trng.binomial(size=hmean.shape, n=1, p=hmean, dtype="float64")
+        vmean = T.nnet.sigmoid(T.dot(hsample, W.T) + bvis)
+        return trng.binomial(size=vsample.shape, n=1, p=vmean, dtype="float64")
+
+    sample = T.dvector()
+    values, updates = symcomp.scan(OneStep, outputs_info=sample, n_steps=10)
+    assert len(updates) == 2
+    start = [u.get_value() for u in updates]
+    runs = {}
+    for mode in ("reference", "fast"):
+        for u, s in zip(updates, start):
+            u.set_value(s)
+        gibbs10 = symcomp.function([sample], values[-1], updates=updates, mode=mode)
+        runs[mode] = [gibbs10(np.ones(6)) for _ in range(6)]
+        offsets = [int(np.asarray(u.get_value())[1]) for u in updates]
+        assert sorted(offsets) == [6 * 10 * 4, 6 * 10 * 6]  # every step drew hidden (4) and visible (6) units
+    np.testing.assert_array_equal(np.array(runs["reference"]), np.array(runs["fast"]))
+    assert len({tuple(r) for r in runs["fast"]}) > 1
+    assert all(set(np.unique(r)) <= {0.0, 1.0} for r in runs["fast"])

@@ -31,6 +31,7 @@ from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
 from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
 from symcomp.tensor import control_vjp  # the VJPs of sc.scan and sc.if (Scan.vjp, If.vjp call them)
+from symcomp.tensor import shared_randomstreams  # T.shared_randomstreams.RandomStreams, as in Theano
 from symcomp.tensor.graph import clone_replace
 
 globals().update(_CONSTRUCTORS)
