@@ -201,3 +201,16 @@ def test_gibbs_chain_with_random_streams():
     np.testing.assert_array_equal(np.array(runs["reference"]), np.array(runs["fast"]))
     assert len({tuple(r) for r in runs["fast"]}) > 1
     assert all(set(np.unique(r)) <= {0.0, 1.0} for r in runs["fast"])
+
+
+def test_nanguard_names_the_step_and_op_inside_the_loop():
+    from symcomp.compile.nanguard import NanGuardError
+
+    x = T.dvector("x")
+    out, _ = symcomp.scan(lambda v, h: T.log(h - v), sequences=x, outputs_info=T.constant(10.0))
+    f = symcomp.function([x], out, mode="nanguard")
+    np.testing.assert_allclose(f(np.array([1.0, 1.0])), [np.log(9.0), np.log(np.log(9.0) - 1.0)])
+    with pytest.raises(NanGuardError) as e:
+        f(np.array([1.0, 1.0, 5.0]))  # log(h - 5) with h = log(log 9 - 1) < 5: NaN at step 2
+    assert e.value.step == 2
+    assert "step 2" in str(e.value) and "sc.log" in str(e.value)

@@ -132,6 +132,21 @@ def compare(got, expected, accept_finite: bool = False) -> Optional[str]:
             f"expected {expected[idx]}{tol}")
 
 
+def _step_of(op, r, got, want) -> str:
+    """For a result of a loop (``sc.scan``) holding one row per step: the first step whose row
+    differs, as text; else ''."""
+    if op.name != "sc.scan" or r.index >= op.n_states + op.n_nitsot or np.ndim(got) == 0:
+        return ""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape or (r.index < op.n_states and op.state_keep[r.index]):
+        return ""
+    lead = op.depth(r.index) if r.index < op.n_states else 0  # the initial rows of a state's history
+    for row in range(got.shape[0]):
+        if compare(got[row], want[row]) is not None:
+            return f"; the first step whose value differs is step {row - lead}"
+    return ""
+
+
 def _name(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -296,7 +311,8 @@ class DebugExecutable:
                 if diff is not None:
                     return self._report(headline, op, "backend",
                                         f"its compiled value disagrees with {op.name}'s reference semantics on the "
-                                        f"same operand values: {diff} (a bug in the backend's code for {op.name})")
+                                        f"same operand values: {diff}{_step_of(op, r, got[r], w)} (a bug in the "
+                                        f"backend's code for {op.name})")
                 if r in expected and (diff := compare(got[r], expected[r], accept_finite=True)) is not None:
                     pass_name = self._bisect(snap, env)
                     after = f"; the outputs first change after pass {pass_name!r}" if pass_name else ""

@@ -40,6 +40,7 @@ class NanGuardError(FloatingPointError):
 
     Attributes:
         op: the top-level operation that produced it (None for an argument).
+        step: for a loop (``sc.scan``), the step whose body produced the first bad value.
         culprit: the operation to blame: ``op``, or the op of a fused loop's body
             that produced the first bad value.
         kind: 'NaN' or 'Inf'.
@@ -50,6 +51,7 @@ class NanGuardError(FloatingPointError):
         self.op = op
         self.kind = kind
         self.culprit = culprit if culprit is not None else op
+        self.step = None
 
 
 def _bad(a: np.ndarray, nan: bool, inf: bool) -> Optional[tuple[str, np.ndarray]]:
@@ -118,11 +120,42 @@ class NanGuardExecutable:
         text = (f"nanguard: {op.name} produced {kind} ({_position(mask)}){line}:\n"
                 f"{describe(op, self.probe.lines.line(op))}")
         inner = self._inner_culprit(op, operands) if op.name == "sc.fused" else None
+        if op.name == "sc.scan":
+            found = self._step_culprit(op, operands)
+            if found is not None:
+                step, inner = found
+                text += f"\n  inside the loop, at step {step}, the first {kind} comes from {where(inner)}"
+                src = source_text(inner.loc)
+                text += f"\n    {src}" if src else ""
+                err = NanGuardError(text, op, kind, inner)
+                err.step = step
+                return err
         if inner is not None:
             text += f"\n  inside the fused loop, the first {kind} comes from {where(inner)}"
             src = source_text(inner.loc)
             text += f"\n    {src}" if src else ""
         return NanGuardError(text, op, kind, inner)
+
+    def _step_culprit(self, op, operands):
+        """(step, body op) of the first bad value a loop computes, re-run with the reference
+        semantics on the same operands (nested loops and branches included), or None."""
+        found = []
+
+        class _Found(Exception):
+            pass
+
+        def observe(step, inner, outs):
+            for v in outs:
+                if _bad(np.asarray(v), self.nan, self.inf) is not None:
+                    found.append((step, inner))
+                    raise _Found
+        try:
+            op.run_steps(*operands, observe=observe)
+        except _Found:
+            return found[0]
+        except (ValueError, TypeError, ArithmeticError, IndexError):
+            return None
+        return None
 
     def _inner_culprit(self, op, operands):
         """The first op of a fused body whose reference value is bad, or None."""

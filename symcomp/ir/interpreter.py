@@ -38,8 +38,11 @@ def run_op(op: Operation, args: Sequence[np.ndarray]) -> list[np.ndarray]:
     return result
 
 
-def evaluate_block(block, args: Sequence[np.ndarray]):
-    """Run a block; returns (terminator operand values, [(assign target index, value)])."""
+def evaluate_block(block, args: Sequence[np.ndarray], observe=None):
+    """Run a block; returns (terminator operand values, [(assign target index, value)]).
+
+    ``observe(op, results)``, if given, sees every op's results as they are computed (the nanguard
+    mode uses it to find the first NaN inside a loop body)."""
     env = dict(zip(block.args, args))
     updates = []
     with np.errstate(all="ignore"):
@@ -57,6 +60,8 @@ def evaluate_block(block, args: Sequence[np.ndarray]):
                 raise with_location(exc, op) from None
             for r, v in zip(op.results, outs):
                 env[r] = v
+            if observe is not None:
+                observe(op, outs)
     raise ValueError("block has no terminator")
 
 

@@ -212,6 +212,11 @@ class Scan(Operation, ControlFlow):
                                  f"{list(taps)} need ({n + span})")
 
     def ref(self, n, *inputs):
+        return self.run_steps(n, *inputs)
+
+    def run_steps(self, n, *inputs, observe=None):
+        """The reference semantics; ``observe(step, op, results)``, if given, sees every value the
+        body computes, step by step (``mode="nanguard"`` names the step and op of a first NaN)."""
         from symcomp.ir.interpreter import evaluate_block
 
         n = int(n)
@@ -228,7 +233,8 @@ class Scan(Operation, ControlFlow):
                 args += [s[t - taps[0] + tap] for tap in taps]
             for h, taps in zip(hist, state_taps):
                 args += [h[len(h) + tap] for tap in taps]
-            ys, _ = evaluate_block(self.body, args + nonseqs)
+            hook = None if observe is None else (lambda o, outs, t=t: observe(t, o, outs))
+            ys, _ = evaluate_block(self.body, args + nonseqs, hook)
             for h, y in zip(hist, ys[:nst]):
                 h.append(np.asarray(y))
             for o, y in zip(outs, ys[nst:nst + self.n_nitsot]):
