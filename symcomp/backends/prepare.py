@@ -398,6 +398,11 @@ def needed_values(ops) -> set:
             continue
         if o.name == "sc.dim":
             continue
+        if isinstance(o, ControlFlow):
+            raise NotImplementedError(
+                f"a size or index depends on a value computed by a loop or branch ({where(o)}){by}: known only "
+                "after it runs (the outputs of a scan with until may be returned from the function, where they "
+                "are cut to the steps run; or use mode='reference')")
         if v.type.ndim and o.name != "sc.constant":
             raise NotImplementedError(
                 f"a size or index depends on tensor data computed by {where(o)}{by}; "

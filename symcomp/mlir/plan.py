@@ -58,21 +58,83 @@ class ShapePlanner:
             shape[arg] = a.shape
             if arg in self.needed:
                 values[arg] = np.asarray(a)
-        for op in self.ops:
-            shapes = [shape[v] for v in op.operands]
-            vals = [values.get(v) for v in op.operands]
-            try:
-                types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
-                op.check_broadcast(shapes, vals, [t.shape for t in types])
-            except (ValueError, IndexError) as exc:
-                where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
-                raise type(exc)(f"{exc}{where}") from None
-            for r, t in zip(op.results, types):
-                shape[r] = t.shape
-            if op.results and op.results[0] in self.needed:
-                if op.name == "sc.dim":  # needs the operand's shape only
-                    values[op.results[0]] = np.asarray(shape[op.operands[0]][op.axis], dtype=np.int64)
-                    continue
-                with np.errstate(all="ignore"):
-                    values[op.results[0]] = np.asarray(op.ref(*[values[v] for v in op.operands]))
+        _plan_block(self.ops, shape, values, self.needed)
         return Plan(tuple(shape[v] for v in self.outputs), tuple(shape[v] for v in self.updates))
+
+
+
+def _plan_block(ops, shape: dict, values: dict, needed: set) -> None:
+    """Run the type rules of ``ops`` on concrete shapes (and compute the values sizes need), into
+    ``shape`` and ``values``; the regions of loops and branches are planned once (every step has
+    the same shapes), which gives their results' shapes."""
+    for op in ops:
+        shapes = [shape[v] for v in op.operands]
+        vals = [values.get(v) for v in op.operands]
+        try:
+            types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+            if op.name in ("sc.scan", "sc.if"):
+                out_shapes = _region_results(op, shapes, vals, shape, values, needed)
+            else:
+                out_shapes = [t.shape for t in types]
+                op.check_broadcast(shapes, vals, out_shapes)
+        except (ValueError, IndexError) as exc:
+            where = f" (in {op.name} created at {op.loc})" if op.loc else f" (in {op.name})"
+            raise type(exc)(f"{exc}{where}") from None
+        for r, s in zip(op.results, out_shapes):
+            shape[r] = tuple(s)
+        if op.results and op.results[0] in needed:
+            if op.name == "sc.dim":  # needs the operand's shape only
+                values[op.results[0]] = np.asarray(shape[op.operands[0]][op.axis], dtype=np.int64)
+                continue
+            with np.errstate(all="ignore"):
+                values[op.results[0]] = np.asarray(op.ref(*[values[v] for v in op.operands]))
+
+
+def _region_results(op, shapes, vals, shape: dict, values: dict, needed: set) -> list:
+    """The result shapes of an ``sc.scan`` or ``sc.if`` from planning its regions once.
+
+    Raises:
+        NotImplementedError: for branches whose results differ in shape.
+    """
+    if op.name == "sc.if":
+        got = []
+        for region in op.regions:
+            blk = region.block
+            for a, s, v in zip(blk.args, shapes[1:], vals[1:]):
+                shape[a] = s
+                if v is not None:
+                    values[a] = v
+            _plan_block([o for o in blk.ops if o.name != "sc.yield"], shape, values, needed)
+            got.append([shape[y] for y in blk.last.operands])
+        if got[0] != got[1]:
+            raise NotImplementedError(f"ifelse: the branches give results of shapes {got[0]} and {got[1]}; "
+                                      "mode='mlir' needs the same shapes (use mode='reference')")
+        return got[0]
+    n = int(vals[0])
+    op.check_shapes(shapes, n)
+    seqs, states, nonseqs = op.arg_groups()
+    for src, group in zip(op.seqs, seqs):
+        for a in group:
+            shape[a] = shape[src][1:]
+    rows = []
+    for init, group in zip(op.inits, states):
+        rows.append(shape[init][1:])
+        for a in group:
+            shape[a] = shape[init][1:]
+    for a, src in zip(nonseqs, op.nonseqs):
+        shape[a] = shape[src]
+        if src in values:
+            values[a] = values[src]
+    _plan_block([o for o in op.body.ops if o.name != "sc.yield"], shape, values, needed)
+    ys = list(op.body.last.operands)
+    out = []
+    for j, (row, keep) in enumerate(zip(rows, op.state_keep)):
+        if shape[ys[j]] != row:
+            raise ValueError(f"scan: state {j}: a step gives a value of shape {shape[ys[j]]}, but the state has "
+                             f"shape {row}")
+        out.append(row if keep else (op.depth(j) + n,) + row)
+    for k in range(op.n_nitsot):
+        out.append((n,) + shape[ys[op.n_states + k]])
+    if op.until:
+        out.append(())
+    return out

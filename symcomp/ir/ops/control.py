@@ -252,10 +252,13 @@ class Scan(Operation, ControlFlow):
                 a = np.zeros(t_.shape, t_.dtype.np)
                 a[:len(h)] = np.asarray(h, dtype=t_.dtype.np).reshape((len(h),) + t_.shape[1:])
                 results.append(a)
+        rows = None
         for j, o in enumerate(outs):
             t_ = types[nst + j]
-            if not o:  # zero steps: the per-step shape comes from the type rule (dynamic axes are 0)
-                results.append(np.zeros(tuple(0 if d is None else d for d in t_.shape), t_.dtype.np))
+            if not o:  # zero steps: the per-step shape from the body's type rules on these operands
+                rows = self._row_types(inputs) if rows is None else rows
+                row = rows[j].shape
+                results.append(np.zeros((0,) + tuple(0 if d is None else d for d in row), t_.dtype.np))
             else:
                 a = np.zeros((n,) + np.shape(o[0]), t_.dtype.np)
                 a[:len(o)] = o
@@ -263,6 +266,32 @@ class Scan(Operation, ControlFlow):
         if self.until:
             results.append(np.asarray(steps, np.int64))
         return results[0] if len(results) == 1 else results
+
+    def _row_types(self, inputs) -> list:
+        """The types of the per-step outputs, from the body's type rules applied to the concrete
+        shapes of ``inputs`` (without running a step)."""
+        from symcomp.ir.opdef import known_values
+
+        ns, nst = self.n_seqs, self.n_states
+        seqs, states, nonseqs = self.arg_groups()
+        t: dict = {}
+        for a_list, x in zip(seqs, inputs[:ns]):
+            for a in a_list:
+                t[a] = a.type.with_shape(np.shape(x)[1:])
+        for a_list, x in zip(states, inputs[ns:ns + nst]):
+            for a in a_list:
+                t[a] = a.type.with_shape(np.shape(x)[1:])
+        for a, x in zip(nonseqs, inputs[ns + nst:]):
+            t[a] = a.type.with_shape(np.shape(x))
+        for o in self.body.ops:
+            if o.name == "sc.yield":
+                return [t.get(v, v.type) for v in o.operands[nst:nst + self.n_nitsot]]
+            try:
+                got = o.infer_for([t.get(v, v.type) for v in o.operands], known_values(o.operands))
+            except (TypeError, ValueError, IndexError, NotImplementedError):
+                got = [r.type for r in o.results]
+            t.update(zip(o.results, got))
+        return []
 
     def vjp(self, grads):
         """Backpropagation through time: a backward ``sc.scan`` (:mod:`symcomp.tensor.control_vjp`)."""
