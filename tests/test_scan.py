@@ -214,3 +214,35 @@ def test_nanguard_names_the_step_and_op_inside_the_loop():
         f(np.array([1.0, 1.0, 5.0]))  # log(h - 5) with h = log(log 9 - 1) < 5: NaN at step 2
     assert e.value.step == 2
     assert "step 2" in str(e.value) and "sc.log" in str(e.value)
+
+
+def test_rnn_with_several_taps_and_outputs(mode):
+    """Theano's "Multiple outputs, several taps values" recurrent network, against a NumPy loop."""
+    W, W_in_1, W_in_2, W_feedback, W_out = T.dmatrices("W", "W_in_1", "W_in_2", "W_feedback", "W_out")
+    u, x0, y0 = T.dmatrix("u"), T.dmatrix("x0"), T.dvector("y0")
+
+    def oneStep(u_tm4, u_t, x_tm3, x_tm1, y_tm1, W, W_in_1, W_in_2, W_feedback, W_out):
+        x_t = T.tanh(T.dot(x_tm1, W) + T.dot(u_t, W_in_1) + T.dot(u_tm4, W_in_2) + T.dot(y_tm1, W_feedback))
+        y_t = T.dot(x_tm3, W_out)
+        return [x_t, y_t]
+
+    ([x_vals, y_vals], updates) = symcomp.scan(fn=oneStep, sequences=dict(input=u, taps=[-4, -0]),
+                                               outputs_info=[dict(initial=x0, taps=[-3, -1]), y0],
+                                               non_sequences=[W, W_in_1, W_in_2, W_feedback, W_out], strict=True)
+    f = symcomp.function([u, x0, y0, W, W_in_1, W_in_2, W_feedback, W_out], [x_vals, y_vals], mode=mode)
+    rng = np.random.default_rng(0)
+    nu, nx, ny, steps = 2, 3, 2, 9
+    args = [rng.normal(size=(steps, nu)), rng.normal(size=(3, nx)), rng.normal(size=ny),
+            rng.normal(size=(nx, nx)) * 0.5, rng.normal(size=(nu, nx)), rng.normal(size=(nu, nx)),
+            rng.normal(size=(ny, nx)), rng.normal(size=(nx, ny))]
+    uv, x0v, y0v, Wv, W1, W2, Wf, Wo = args
+    xs, ys = list(x0v), [y0v]
+    for t in range(4, steps):
+        x_t = np.tanh(xs[-1] @ Wv + uv[t] @ W1 + uv[t - 4] @ W2 + ys[-1] @ Wf)
+        ys.append(xs[-3] @ Wo)
+        xs.append(x_t)
+    got_x, got_y = f(*args)
+    np.testing.assert_allclose(got_x, np.array(xs[3:]), rtol=1e-12)
+    np.testing.assert_allclose(got_y, np.array(ys[1:]), rtol=1e-12)
+    gw = T.grad((x_vals.sum() + y_vals.sum()), W)
+    symcomp.function([u, x0, y0, W, W_in_1, W_in_2, W_feedback, W_out], gw, mode=mode)(*args)

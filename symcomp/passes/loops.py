@@ -4,6 +4,10 @@
   computed once before the loop (loop-invariant code motion; Theano's scan "push out
   non-sequences").  The front-end's ``scan`` already leaves such work outside; this catches what
   other rewrites expose, and parsed IR.
+* ``scan-push-out-seq``: a matrix product of a sequence's slice by a non-sequence
+  (``x_t @ W``) becomes one product of the whole sequence before the loop (``X @ W``, one GEMM
+  instead of one per step), whose rows the body reads as a new sequence (Theano's scan
+  "push out seqs").
 * ``scan-drop-unused``: a per-step output nobody reads is not computed; a state whose result
   nobody reads and whose value feeds no other yielded value is dropped (a gradient's cotangent of
   an input that needs none).
@@ -25,6 +29,7 @@ from symcomp.passes.manager import ModulePass, register_pass
 from symcomp.passes.rewrite import PatternSet, apply_greedily
 
 licm = PatternSet("scan-licm")
+push_out_seq = PatternSet("scan-push-out-seq")
 drop_unused = PatternSet("scan-drop-unused")
 save_memory = PatternSet("scan-save-memory")
 
@@ -245,6 +250,60 @@ def _cannot_fail(o) -> bool:
     return True
 
 
+@push_out_seq.pattern(Scan)
+def batch_sequence_products(op: Scan, rw) -> None:
+    """Move one ``x_t @ W`` (``x_t`` a slice of a sequence, ``W`` a non-sequence) before the loop."""
+    import symcomp.tensor as T
+
+    seqs, states, nonseqs = op.arg_groups()
+    slice_of = {}
+    for i, (group, taps) in enumerate(zip(seqs, op.taps_of("seq"))):
+        for a, tap in zip(group, taps):
+            slice_of[a] = (i, tap - taps[0])
+    outer = dict(zip(nonseqs, op.nonseqs))
+    for o in op.body.ops:
+        if o.name != "sc.dot" or len(o.operands) != 2:
+            continue
+        x, w = o.operands
+        if x not in slice_of or w not in outer or x.type.ndim not in (1, 2) or w.type.ndim != 2:
+            continue
+        i, off = slice_of[x]
+        X = op.seqs[i]
+        if off:
+            X = X[off:]
+        W = outer[w]
+        if x.type.ndim == 1:
+            full = T.dot(X, W)
+        else:
+            flat = T.reshape(X, (X.shape[0] * X.shape[1], X.shape[2]))
+            full = T.reshape(T.dot(flat, W), (X.shape[0], X.shape[1], W.shape[1]))
+        if full.type.dtype != o.result.type.dtype:
+            continue
+        rw.insert(full, op)
+        k = sum(len(g) for g in seqs)
+        arg = BlockArgument(o.result.type, op.body, k, o.result.name)
+        args = list(op.body.args)
+        args.insert(k, arg)
+        _set_args(op.body, args)
+        o.result.replace_all_uses_with(arg)
+        o.erase()
+        ns = op.n_seqs
+        operands = [op.operands[0]] + list(op.seqs) + [full] + list(op.operands[1 + ns:])
+        attrs = _attrs(op, seq_taps=tuple(op.seq_taps) + (0,), seq_ntaps=tuple(op.seq_ntaps) + (1,))
+        _replace_scan(op, operands, op.body, attrs, list(range(len(op.results))), rw)
+        return
+
+
+@register_pass
+@dataclass(frozen=True)
+class ScanPushOutSeq(ModulePass):
+    name = "scan-push-out-seq"
+    description = "Batch sequence-by-non-sequence products of sc.scan bodies into one product before the loop"
+
+    def apply(self, module) -> None:
+        apply_greedily(module, push_out_seq)
+
+
 @register_pass
 @dataclass(frozen=True)
 class ScanLICM(ModulePass):
@@ -275,5 +334,5 @@ class ScanSaveMemory(ModulePass):
         apply_greedily(module, save_memory)
 
 
-patterns = licm + drop_unused + save_memory
+patterns = licm + push_out_seq + drop_unused + save_memory
 """Every loop rewrite: part of ``canonicalize``."""
