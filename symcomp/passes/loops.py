@@ -10,7 +10,7 @@
   "push out seqs").
 * ``scan-drop-unused``: a per-step output nobody reads is not computed; a state whose result
   nobody reads and whose value feeds no other yielded value is dropped (a gradient's cotangent of
-  an input that needs none).
+  an input that needs none); sequences and non-sequences the body does not read are dropped.
 * ``scan-save-memory``: a state with taps ``[-1]`` whose history is only read at its last row
   (``h[-1]``, ``h[1:][-1]``) keeps only its final value: no history is stored (Theano's
   save-memory rewrite, ``scan_save_mem``).
@@ -116,6 +116,28 @@ def drop_unused_outputs(op: Scan, rw) -> None:
     if op.until:
         result_of[-1] = len(keep_s) + len(keep_n)
     _replace_scan(op, operands, op.body, attrs, result_of, rw)
+
+
+@drop_unused.pattern(Scan)
+def drop_unused_inputs(op: Scan, rw) -> None:
+    """Sequences and non-sequences the body no longer reads are no longer operands (a sequence
+    stays when it is the loop's only one: its length still checks the step count)."""
+    seqs, states, nonseqs = op.arg_groups()
+    dead_seq = [i for i, g in enumerate(seqs) if all(not a.uses for a in g)]
+    if len(dead_seq) == len(seqs):
+        dead_seq = dead_seq[1:]
+    dead_non = [i for i, a in enumerate(nonseqs) if not a.uses]
+    if not dead_seq and not dead_non:
+        return
+    keep_seq = [i for i in range(len(seqs)) if i not in dead_seq]
+    keep_non = [i for i in range(len(nonseqs)) if i not in dead_non]
+    seq_taps = op.taps_of("seq")
+    args = [a for i in keep_seq for a in seqs[i]] + [a for g in states for a in g] + [nonseqs[i] for i in keep_non]
+    _set_args(op.body, args)
+    operands = [op.operands[0]] + [op.seqs[i] for i in keep_seq] + list(op.inits) + [op.nonseqs[i] for i in keep_non]
+    attrs = _attrs(op, seq_taps=tuple(t for i in keep_seq for t in seq_taps[i]),
+                   seq_ntaps=tuple(len(seq_taps[i]) for i in keep_seq))
+    _replace_scan(op, operands, op.body, attrs, list(range(len(op.results))), rw)
 
 
 def _sources(values) -> set:
