@@ -123,15 +123,23 @@ def _backprop(seeds: dict, wrt: set, constants: set, leaves: frozenset = frozens
     pinned = wrt | constants | set(seeds) | {op.results[0] for op in rules}
 
     grads: dict[Value, Value] = dict(seeds)
+    parts: dict[Value, list] = {}  # cotangent contributions not yet summed
 
     def accumulate(v: Value, g) -> None:
         if g is None or v not in depends or v in constants or not v.type.dtype.is_float:
             return
         g = T.cast(T.as_value(g), v.type.dtype)
-        grads[v] = g if v not in grads else grads[v] + g
+        parts.setdefault(v, [grads.pop(v)] if v in grads else []).append(g)
+
+    def total(v: Value):
+        """The cotangent of ``v``: its contributions summed, once they have all arrived (every user
+        of ``v`` comes before its definer in the reverse sweep)."""
+        if v in parts:
+            grads[v] = _sum_cotangents(parts.pop(v), v)
+        return grads.get(v)
 
     for op in reversed(ops):
-        outs = [grads.get(r) for r in op.results]
+        outs = [total(r) for r in op.results]
         if all(g is None for g in outs):
             continue
         rule = rules.get(op)
@@ -154,7 +162,75 @@ def _backprop(seeds: dict, wrt: set, constants: set, leaves: frozenset = frozens
             raise RuntimeError(f"{op.name}.vjp returned {len(in_grads)} gradients for {len(op.operands)} operands")
         for v, g in zip(op.operands, in_grads):
             accumulate(v, g)
+    for v in list(parts):
+        total(v)
     return grads
+
+
+def _sum_cotangents(gs: list, v: Value):
+    """The sum of the cotangents ``gs`` of ``v``, in order.  When they are the VJPs of slices of
+    ``v`` that tile one axis (``z[:, :H]``, ``z[:, H:2H]``... of an LSTM's gates: each an
+    ``inc_subtensor`` into zeros), their sum is the concatenation of the slices' cotangents: one
+    pass instead of a zero-filled array per slice added together."""
+    import symcomp.tensor as T
+
+    if len(gs) >= 2:
+        pieces = [_slice_piece(g, v) for g in gs]
+        if all(p is not None for p in pieces) and len({p[0] for p in pieces}) == 1:
+            axis = pieces[0][0]
+            pieces.sort(key=lambda p: p[1])
+            end = v.type.shape[axis]
+            tiles = pieces[0][1] == 0 and all(a[2] == b[1] for a, b in zip(pieces, pieces[1:])) and (
+                pieces[-1][2] is None or (end is not None and pieces[-1][2] == end))
+            if tiles and all(p[2] is not None for p in pieces[:-1]):
+                return T.concatenate([p[3] for p in pieces], axis=axis)
+    total = gs[0]
+    for g in gs[1:]:
+        total = total + g
+    return total
+
+
+def _slice_piece(g: Value, v: Value):
+    """(axis, start, stop or None, y) when ``g`` is ``inc_subtensor(zeros, y)`` on the static slice
+    ``start:stop`` of one axis of ``v`` (every other axis whole, y of the slice's shape), else None."""
+    from symcomp.ir.ops.indexing import DYN, parse_index
+
+    o = g.owner
+    if o is None or o.name != "sc.inc_subtensor" or o.attributes.get("set") or len(o.operands) != 2:
+        return None
+    x, y = o.operands
+    if x.type != v.type or y.type.ndim != v.type.ndim or not _is_zeros(x):
+        return None
+    axis = None
+    for k, e in enumerate(parse_index(o.attributes["index"])):
+        if e.is_int:
+            return None
+        start, stop, step = e.parts
+        if (start, stop, step) == (None, None, None):
+            continue
+        if axis is not None or step not in (None, 1) or DYN in (start, stop):
+            return None
+        start = 0 if start is None else start
+        if start < 0 or (stop is not None and stop < start):
+            return None
+        axis, lo, hi = k, start, stop
+    if axis is None:
+        return None
+    for k, (dy, dv) in enumerate(zip(y.type.shape, v.type.shape)):
+        want = (hi - lo) if k == axis and hi is not None else (dv if k != axis else None)
+        if dy is not None and want is not None and dy != want:
+            return None
+    return axis, lo, hi, y
+
+
+def _is_zeros(x: Value) -> bool:
+    """A constant zero array, or a broadcast of one."""
+    import numpy as np
+
+    o = x.owner
+    if o is not None and o.name == "sc.broadcast_to":
+        o = o.operands[0].owner
+    return o is not None and o.name == "sc.constant" and not np.any(o.attributes["value"])
 
 
 def _through_stable_form(op, g: Value, known: set, pinned: set, constants: set) -> Optional[dict]:

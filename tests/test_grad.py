@@ -6,6 +6,7 @@ import pytest
 
 import symcomp
 from symcomp import tensor as T
+from symcomp.ifelse import ifelse
 from symcomp.ir.opdef import OPS
 
 R = np.random.default_rng(7)
@@ -63,6 +64,9 @@ CASES = {
     "sc.reshape": (lambda x: x.reshape((2, 6)) * _u(2, 6), [_u(3, 4)]),
     "sc.broadcast_to": (lambda x: T.broadcast_to(x, (3, 4)) * _u(3, 4), [_u(4)]),
     "sc.concatenate": (lambda x, y: T.concatenate([x, y * y], axis=1), [_u(3, 4), _u(3, 2)]),
+    "sc.scan": (lambda x, h: symcomp.scan(lambda x_t, h_: T.tanh(x_t * h_ + 0.5), sequences=x, outputs_info=h)[0],
+                [_u(4, 3), _u(3)]),
+    "sc.if": (lambda x, c: ifelse(T.gt(c.sum(), 0), T.exp(x), T.sin(x) * c), [_u(3, 4), _u(3, 4, lo=0.1)]),
     "sc.subtensor": (lambda x: x[1:, ::2] ** 2, [_u(3, 4)]),
     "sc.inc_subtensor": (lambda x, y: T.inc_subtensor(x[1:], y) ** 2, [_u(3, 4), _u(4)]),
     "sc.advanced_subtensor": (lambda x: x[[0, 2, 0]] ** 2, [_u(3, 4)]),
