@@ -98,7 +98,8 @@ LISTED = _first_column_names(PAGE)
 
 
 def test_the_page_lists_names():
-    assert len(LISTED) > 100 and len(set(LISTED)) == len(LISTED), "a name is listed twice"
+    # the page shrinks as features land; the bound only checks that its tables were read
+    assert len(LISTED) > 40 and len(set(LISTED)) == len(LISTED), "a name is listed twice"
 
 
 @pytest.mark.parametrize("name", LISTED)
