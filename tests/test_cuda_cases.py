@@ -22,6 +22,9 @@ from symcomp.tensor.variables import tensor
 F64, F32 = "float64", "float32"
 INTS = ["int8", "int16", "int32", "int64", "uint8", "uint32", "uint64"]
 STRUCTURAL = {"builtin.module", "func.func", "func.return", "sc.yield"}
+# Ops the CUDA backend has no lowering for yet (compiling one raises NotImplementedError naming it;
+# tests/test_conv.py checks that).
+NOT_ON_CUDA = {"sc.conv2d", "sc.conv2d_grad_input", "sc.conv2d_grad_filters", "sc.pool2d", "sc.pool2d_grad"}
 
 
 @dataclass
@@ -394,7 +397,7 @@ def assign_cases() -> list:
 
 def every_op_covered(cases) -> set:
     """The registered ops (structural ones excepted) that no case exercises."""
-    return set(OPS) - STRUCTURAL - {c.op for c in cases}
+    return set(OPS) - STRUCTURAL - NOT_ON_CUDA - {c.op for c in cases}
 
 
 BUILDERS["b_permutation"] = b_permutation
