@@ -193,6 +193,29 @@ class _Emit:
         _BlasCall(self.dt, "gemm", 1.0, beta).emit(self.E, self.E.b, vals)
 
 
+def _strided_nest(E, dims, src, dst, add=False):
+    """``dst = src`` (or ``dst += src``) over ``dims``: plain scalar loops, the innermost short
+    (an output row of a small image), which LLVM unrolls or vectorizes itself;
+    :func:`~symcomp.backends.cpu.codegen.loops.emit_kernel`'s run-time SIMD dispatch and
+    alignment peeling cost more than they save on rows of 4 to 8 elements (LeNet's maps)."""
+    from symcomp.backends.cpu.codegen.context import i64
+    from symcomp.backends.cpu.codegen.loops import for_range
+
+    b, dt = E.b, src.dtype
+
+    def nest(level, so, do):
+        if level == len(dims):
+            v = E.load(src.ptr, dt, so)
+            if add:
+                v = b.fadd(E.load(dst.ptr, dt, do), v)
+            E.store(v, dst.ptr, dt, do)
+            return
+        with for_range(b, 0, dims[level], name=f"t{level}") as i:
+            nest(level + 1, b.add(so, b.mul(i, src.strides[level])), b.add(do, b.mul(i, dst.strides[level])))
+
+    nest(0, i64(0), i64(0))
+
+
 def _one():
     from symcomp.backends.cpu.codegen.context import i64
 
@@ -236,7 +259,7 @@ class Conv2dLowering(Lowering):
                     base, st = T.padded_image(q, img, [p["sc"], p["sh"], p["sw"]])
                     with for_range(tb, 0, p["g"], name="grp") as g:
                         dims, src = T.taps(base, st, g)
-                        emit_kernel(T.E, dims, [src], T.col_array(col), lambda cx, v: v[0], T.dt)
+                        _strided_nest(T.E, dims, src, T.col_array(col))
                         a = T.elem(p["wt"], b_mul(tb, g, p["fg"], p["ckk"]))
                         c = T.elem(p["out"], tb.add(b_mul(tb, n, p["f"], p["L"]), b_mul(tb, g, p["fg"], p["L"])))
                         T.gemm(p["fg"], p["L"], p["ckk"], a, p["at"], p["ald"], col, p["bt"], p["bld"], c, p["L"])
@@ -303,7 +326,7 @@ class Conv2dGradInputLowering(Lowering):
                         gyn = T.elem(p["gy"], tb.add(b_mul(tb, n, p["f"], p["L"]), b_mul(tb, g, p["fg"], p["L"])))
                         T.gemm(p["ckk"], p["L"], p["fg"], a, p["at"], p["ald"], gyn, p["bt"], p["bld"], col, p["L"])
                         dims, view = T.taps(dst, dstr, g)
-                        emit_kernel(T.E, dims, [T.col_array(col)], view, lambda cx, v: v[0], T.dt, reduce="add")
+                        _strided_nest(T.E, dims, T.col_array(col), view, add=True)
                     with tb.if_then(padded):
                         inner = T.elem(pbuf, tb.add(tb.mul(p["ph"], p["wp"]), p["pw"]))
                         emit_copy(T.E, [p["c"], p["h"], p["w"]], Array(inner, T.dt, pstr),
@@ -354,7 +377,7 @@ class Conv2dGradFiltersLowering(Lowering):
                     base, st = T.padded_image(q, img, [p["sc"], p["sh"], p["sw"]])
                     with for_range(tb, 0, p["g"], name="grp") as g:
                         dims, src = T.taps(base, st, g)
-                        emit_kernel(T.E, dims, [src], T.col_array(col), lambda cx, v: v[0], T.dt)
+                        _strided_nest(T.E, dims, src, T.col_array(col))
                         gyn = T.elem(p["gy"], tb.add(b_mul(tb, n, p["f"], p["L"]), b_mul(tb, g, p["fg"], p["L"])))
                         c = T.elem(acc, b_mul(tb, g, p["fg"], p["ckk"]))
                         T.gemm(p["fg"], p["ckk"], p["L"], gyn, p["at"], p["ald"], col, p["bt"], p["bld"], c, p["ckk"],
