@@ -142,6 +142,23 @@ class _Pool:
     def out_dims(self):
         return [self.p["m"], self.p["oh"], self.p["ow"]]
 
+    def images_inner(self, dims, arrays):
+        """The (M, OH, OW) nest as (OH, OW, M) when output rows are short and there are more
+        images than row elements: one long (strided) inner loop instead of many short ones
+        (LeNet's 4x4 maps pooled to 2x2: one thread, 2x2 max pooling of 128x32x4x4 float64 0.17 ->
+        0.09 ms, its gradient 0.39 -> 0.23 ms; 128x16x8x8 pooled to rows of 4 was slower so, 0.70
+        -> 1.06 ms for the gradient: the images are 64 elements apart there)."""
+        from symcomp.backends.cpu.codegen.context import i64
+        from symcomp.backends.cpu.codegen.loops import Array
+
+        b = self.b
+        swap = b.and_(b.icmp_signed("<", dims[2], i64(SHORT_ROW)), b.icmp_signed(">", dims[0], dims[2]))
+
+        def perm(v):
+            return [b.select(swap, v[1], v[0]), b.select(swap, v[2], v[1]), b.select(swap, v[0], v[2])]
+
+        return perm(dims), [Array(a.ptr, a.dtype, perm(a.strides), role=a.role) for a in arrays]
+
     def out_strides(self):
         from symcomp.backends.cpu.codegen.context import i64
 
@@ -167,6 +184,10 @@ class _Pool:
                 emit_kernel(self.E, [p["oh"], p["ow"]], [Array(view.ptr, dt, view.strides[1:])],
                             Array(cnt, dt, [p["ow"], i64(1)]), lambda cx, v: v[0], dt, reduce="add")
         return Array(cnt, dt, [i64(0), p["ow"], i64(1)])
+
+
+SHORT_ROW = 4
+"""Output rows shorter than this put the images innermost (:meth:`_Pool.images_inner`)."""
 
 
 def _identity(op, dt):
@@ -202,8 +223,8 @@ class Pool2dLowering(Lowering):
             k0, k1 = op.ws
             for i in range(k0):
                 for j in range(k1):
-                    emit_kernel(E, dims, [S.tap(src, sst, i, j)], out, lambda cx, v: v[0], dt, reduce=red,
-                                parallel=True)
+                    pd, (tap, o) = S.images_inner(dims, [S.tap(src, sst, i, j), out])
+                    emit_kernel(E, pd, [tap], o, lambda cx, v: v[0], dt, reduce=red, parallel=True)
             if op.mode.startswith("average"):
                 cnt = S.counts()
                 emit_kernel(E, dims, [out, cnt], out, lambda cx, v: cx.b.fdiv(v[0], v[1]), dt, parallel=True)
@@ -222,6 +243,10 @@ class Pool2dGradLowering(Lowering):
         hp, wp, m = (p[(P.op_index, k)] for k in ("hp", "wp", "m"))
         needpad = p[(P.op_index, "needpad")]
         P.set_param("gbuf", P.scratch(m * hp * wp * op.x.type.dtype.itemsize if needpad else 1))
+        h, w = P.shape[x][-2:]
+        oh, ow = p[(P.op_index, "oh")], p[(P.op_index, "ow")]
+        exact = op.ws == op.stride and not any(op.pad) and oh * op.ws[0] == h and ow * op.ws[1] == w
+        P.set_param("exact", int(exact))
         P.set_param("run", int(math.prod(shapes[0]) > 0))
 
     def emit(self, op, E):
@@ -238,7 +263,10 @@ class Pool2dGradLowering(Lowering):
             pst = [b.mul(p["hp"], p["wp"]), p["wp"], i64(1)]
             gptr = b.select(need, gbuf, od.ptr)
             gst = [b.select(need, u, v) for u, v in zip(pst, [hw, p["w"], i64(1)])]
-            S.fill(gptr, b.mul(p["m"], gst[0]), 0)
+            # windows that tile the image exactly: every element is written once, by its tap
+            exact = b.icmp_signed("!=", E.param("exact"), i64(0))
+            with b.if_then(b.not_(exact)):
+                S.fill(gptr, b.mul(p["m"], gst[0]), 0)
             gyp, gys = S.operand3d(op.gy, "gy")
             gyarr = Array(gyp, dt, gys)
             dims = S.out_dims()
@@ -268,7 +296,12 @@ class Pool2dGradLowering(Lowering):
                         ins = [gyarr]
                     else:
                         ins = [gyarr, cnt]
-                    emit_kernel(E, dims, ins, S.tap(gptr, gst, i, j), body, dt, reduce="add", parallel=True)
+                    pd, arrs = S.images_inner(dims, ins + [S.tap(gptr, gst, i, j)])
+                    with b.if_else(exact) as (store, accumulate):
+                        with store:
+                            emit_kernel(E, pd, arrs[:-1], arrs[-1], body, dt, parallel=True)
+                        with accumulate:
+                            emit_kernel(E, pd, arrs[:-1], arrs[-1], body, dt, reduce="add", parallel=True)
             with b.if_then(need):
                 inner = S.elem(gbuf, b.add(b.mul(p["p0"], p["wp"]), p["p1"]))
                 emit_copy(E, [p["m"], p["h"], p["w"]], Array(inner, dt, pst), Array(od.ptr, dt, [hw, p["w"], i64(1)]))
