@@ -279,6 +279,50 @@ def test_groups_and_hints_are_checked():
                                       T.tensor("float64", shape=(4, 4, 3, 3)), (2, 4, 8, 8))
 
 
+@pytest.mark.parametrize("kw,xshape,wshape", [
+    (dict(border_mode="half", subsample=(2, 1)), (None, 3, None, None), (4, 3, 3, 2)),
+    (dict(border_mode="valid", filter_flip=False, filter_dilation=(2, 1)), (2, 3, 9, 8), (4, 3, 2, 2)),
+    (dict(border_mode=(1, 2)), (None,) * 4, (None,) * 4),
+    (dict(border_mode="full", subsample=(1, 3)), (None,) * 4, (None,) * 4),
+])
+def test_mlir_export_to_linalg_conv(kw, xshape, wshape):
+    """sc.conv2d exports to linalg.conv_2d_nchw_fchw, which mlir-opt-22 verifies and round-trips,
+    and mode="mlir" (compiled by mlir-opt) computes SciPy's result."""
+    from helpers import require_mlir_tools
+
+    from symcomp.compile.trace import trace
+    from symcomp.mlir import tools
+    from symcomp.mlir.export import export_func
+
+    require_mlir_tools()
+    x, w = T.tensor("float64", shape=xshape), T.tensor("float64", shape=wshape)
+    y = T.nnet.conv2d(x, w, **kw)
+    module, _ = trace([x, w], [y], name="conv")
+    text = "module {\n" + export_func(module.func()).text + "\n}\n"
+    assert "linalg.conv_2d_nchw_fchw" in text
+    printed = tools.run_tool("mlir-opt", ["--verify-each", "--verify-diagnostics"], text)
+    assert tools.run_tool("mlir-opt", [], printed) == printed
+    r = np.random.default_rng(12)
+    X = r.normal(size=(2, 3, 9, 8))
+    W = r.normal(size=wshape if wshape[0] is not None else (4, 3, 3, 2))
+    got = symcomp.function([x, w], y, mode="mlir")(X, W)
+    want = scipy_conv2d(X, W, kw["border_mode"], kw.get("subsample", (1, 1)), kw.get("filter_flip", True),
+                        kw.get("filter_dilation", (1, 1)))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_mlir_export_refuses_what_it_cannot_express():
+    from symcomp.mlir.convert import MLIRExportError
+    from symcomp.tensor.signal.pool import pool_2d
+
+    x = T.dtensor4()
+    for y in [T.nnet.conv2d(x, T.dtensor4(), num_groups=2), pool_2d(x, (2, 2), ignore_border=True)]:
+        ins = [x] + ([] if y.owner.name == "sc.pool2d" else [y.owner.operands[1]])
+        args = [np.zeros((1, 4, 4, 4))] + ([] if y.owner.name == "sc.pool2d" else [np.zeros((2, 2, 1, 1))])
+        with pytest.raises(MLIRExportError, match=y.owner.name):
+            symcomp.function(ins, y, mode="mlir")(*args)
+
+
 def test_backends_without_a_lowering_name_the_op():
     from symcomp.backends.cuda.lower import lookup
 
