@@ -321,15 +321,3 @@ def test_mlir_export_refuses_what_it_cannot_express():
         args = [np.zeros((1, 4, 4, 4))] + ([] if y.owner.name == "sc.pool2d" else [np.zeros((2, 2, 1, 1))])
         with pytest.raises(MLIRExportError, match=y.owner.name):
             symcomp.function(ins, y, mode="mlir")(*args)
-
-
-def test_backends_without_a_lowering_name_the_op():
-    from symcomp.backends.cuda.lower import lookup
-
-    y = T.nnet.conv2d(T.dtensor4(), T.dtensor4())
-    with pytest.raises(NotImplementedError, match="sc.conv2d"):
-        lookup(y.owner)
-    from symcomp.tensor.signal.pool import pool_2d
-
-    with pytest.raises(NotImplementedError, match="sc.pool2d"):
-        lookup(pool_2d(T.dtensor4(), (2, 2), ignore_border=True).owner)
