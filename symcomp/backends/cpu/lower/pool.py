@@ -3,9 +3,8 @@
 The leading axes are taken as one axis of ``M`` images (copied to contiguous workspace when
 their strides do not merge).  Window tap ``(i, j)`` of every output position reads one strided
 view of the image (rows ``i + r * stride``, columns ``j + c * stride``), so pooling is
-``ws[0] * ws[1]`` elementwise nests, each accumulating one tap into the output (max or add),
-SIMD along an output row when the stride is 1 and split across the thread team over the
-images (:func:`~symcomp.backends.cpu.codegen.loops.emit_kernel` with ``parallel``).
+``ws[0] * ws[1]`` loop nests, each accumulating one tap into the output (max or add), the
+images split across the thread team (:meth:`_Pool.taps_nest`).
 
 Padding, and the partial windows of ``ignore_border=False``, read a copy of the input bordered
 with the reduction's identity (-inf for max, 0 otherwise), so no tap is ever out of bounds.
