@@ -24,6 +24,7 @@ INTS = ["int8", "int16", "int32", "int64", "uint8", "uint32", "uint64"]
 STRUCTURAL = {"builtin.module", "func.func", "func.return", "sc.yield"}
 
 
+
 @dataclass
 class In:
     """One input: dtype, concrete shape, static shape (None entries dynamic) and value kind."""
@@ -101,6 +102,9 @@ def _placeholders(specs) -> list:
 
 def b_op(name: str, specs: list, attrs: dict):
     """One op of the registry applied to fresh inputs (its results are the outputs)."""
+    from symcomp.ir.parser import load_ops
+
+    load_ops()  # every op module (the pooling ops' is imported only by symcomp.tensor.signal.pool)
     ins = _placeholders(specs)
     out = build(OPS[name], ins, **attrs)
     return ins, out if isinstance(out, list) else [out], [], []
@@ -230,8 +234,44 @@ def op_cases() -> list:
     for d in (F64, "int32", "bool"):
         ins = [In("bool", (4, 9)), In(d, (4, 9)), In(d, (1, 9), (1, None))]
         cases.append(Case(f"sc.select-{d}", "b_op", ("sc.select", ins, {}), ins, "sc.select"))
-    cases += _reductions() + _rows() + _dots() + _shapes() + _indexing() + _fused() + _random()
+    cases += _reductions() + _rows() + _dots() + _shapes() + _indexing() + _fused() + _random() + _convs()
     return cases
+
+
+_POOL = "__import__('symcomp.tensor.signal.pool', fromlist=['pool_2d']).pool_2d"
+
+
+def _convs() -> list:
+    """Convolutions (every border kind, strides, dilation, groups, flip) and pooling (every mode)."""
+    c = []
+    x, w = In(F64, (2, 4, 5, 6)), In(F64, (6, 2, 3, 2))
+    gy, like = In(F64, (2, 6, 3, 7)), In(F64, (1, 1, 5, 6))
+    half = {"border": "half", "subsample": [2, 1], "groups": 2}
+    c.append(Case("sc.conv2d-half-groups", "b_op", ("sc.conv2d", [x, w], half), [x, w], "sc.conv2d"))
+    xf, wf = In(F32, (2, 3, 6, 7)), In(F32, (2, 3, 2, 3))
+    odd = {"border": "pad", "pad": [1, 0], "dilation": [2, 1], "flip": False}
+    c.append(Case("sc.conv2d-f32-pad-dilated", "b_op", ("sc.conv2d", [xf, wf], odd), [xf, wf], "sc.conv2d"))
+    c.append(Case("sc.conv2d-full-strided", "b_op", ("sc.conv2d", [x, In(F64, (3, 4, 2, 3))],
+                                                      {"border": "full", "subsample": [1, 3]}),
+                  [x, In(F64, (3, 4, 2, 3))], "sc.conv2d"))
+    c.append(Case("sc.conv2d_grad_input", "b_op", ("sc.conv2d_grad_input", [gy, w, like], half), [gy, w, like],
+                  "sc.conv2d_grad_input"))
+    c.append(Case("sc.conv2d_grad_filters", "b_op", ("sc.conv2d_grad_filters", [x, gy, In(F64, (1, 1, 3, 2))], half),
+                  [x, gy, In(F64, (1, 1, 3, 2))], "sc.conv2d_grad_filters"))
+    for mode in ("max", "sum", "average_inc_pad", "average_exc_pad"):
+        ins = [In(F64, (2, 3, 7, 6))]
+        attrs = {"ws": [3, 2], "stride": [2, 1], "pad": [1, 1], "ignore_border": True, "mode": mode}
+        c.append(Case(f"sc.pool2d-{mode}-pad", "b_op", ("sc.pool2d", ins, attrs), ins, "sc.pool2d"))
+        ins = [In(F64, (2, 3, 5, 6)), In(F64, (2, 3, 2, 3))]
+        expr = f"T.grad(({_POOL}(a, (3, 2), ignore_border=False, stride=(2, 2), mode='{mode}') * b).sum(), a)"
+        c.append(Case(f"sc.pool2d_grad-{mode}", "b_expr", (expr, ins), ins, "sc.pool2d_grad"))
+    ins = [In(F32, (3, 5, 7))]
+    attrs = {"ws": [2, 2], "stride": [2, 2], "ignore_border": False, "mode": "max"}
+    c.append(Case("sc.pool2d-f32-rank3-partial", "b_op", ("sc.pool2d", ins, attrs), ins, "sc.pool2d"))
+    ties = [In(F64, (2, 4, 4), kind="small"), In(F64, (2, 2, 2))]
+    expr = f"T.grad(({_POOL}(a, (2, 2), ignore_border=True) * b).sum(), a)"
+    c.append(Case("sc.pool2d_grad-max-ties", "b_expr", (expr, ties), ties, "sc.pool2d_grad"))
+    return c
 
 
 def _random() -> list:

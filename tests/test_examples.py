@@ -110,6 +110,17 @@ def test_mlp_digits_with_dropout_reaches_target_accuracy():
     assert res["test_acc"] >= 0.96
 
 
+def test_lenet_digits_reaches_target_accuracy():
+    res = example("lenet_digits").main([])
+    assert res["test_acc"] >= 0.98
+    assert np.isfinite(res["median_step_ms"])
+
+
+def test_lenet_digits_float32_trains():
+    res = example("lenet_digits").main(["--epochs", "4", "--dtype", "float32", "--shift", "1"])
+    assert res["train_acc"] >= 0.75  # four epochs of shifted images: well above chance (0.1)
+
+
 def test_denoising_autoencoder_reconstruction_improves():
     res = example("denoising_autoencoder").main(["--epochs", "15"])
     assert res["final_xent"] < 0.85 * res["first_xent"]

@@ -76,7 +76,31 @@ CASES = {
     "sc.gemm": (lambda a, b, c: _gemm(a, b, c) ** 2, [_u(3, 4), _u(4, 2), _u(3, 2)]),
     "sc.ndtri": (lambda x: _ndtri(x), [_u(3, 4, lo=0.05, hi=0.95)]),
     "sc.cumsum": (lambda x: T.cumsum(x, axis=1) * _u(3, 4), [_u(3, 4)]),
+    "sc.conv2d": (lambda x, w: T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1)) ** 2,
+                  [_u(2, 3, 5, 4), _u(4, 3, 3, 2)]),
+    "sc.conv2d_grad_input": (lambda g, w: T.nnet.conv2d_grad_wrt_inputs(g, w, (2, 3, 5, 4), subsample=(2, 1)) ** 2,
+                             [_u(2, 4, 2, 3), _u(4, 3, 3, 2)]),
+    "sc.conv2d_grad_filters": (lambda x, g: T.nnet.conv2d_grad_wrt_weights(x, g, (4, 3, 3, 2), num_groups=1,
+                                                                           border_mode=1) ** 2,
+                               [_u(2, 3, 5, 4), _u(2, 4, 5, 5)]),
+    "sc.pool2d": (lambda x: _pool(x, (2, 2), "max") ** 2, [_u(2, 3, 5, 4)]),
+    "sc.pool2d_grad": (lambda x, g: _pool_grad(x, g) ** 2, [_u(2, 5, 4), _u(2, 3, 2)]),
 }
+
+
+def _pool(x, ws, mode, **kw):
+    from symcomp.tensor.signal.pool import pool_2d
+
+    return pool_2d(x, ws, ignore_border=True, mode=mode, **kw)
+
+
+def _pool_grad(x, g):
+    """sc.pool2d_grad of an average pooling: linear in the output gradient."""
+    from symcomp.ir.opdef import build
+    from symcomp.ir.ops.pool import Pool2dGrad
+
+    y = _pool(x, (2, 3), "average_exc_pad", stride=(2, 1), pad=(1, 0))
+    return build(Pool2dGrad, [x, y, g], ws=(2, 3), stride=(2, 1), pad=(1, 0), mode="average_exc_pad")
 
 
 def _ndtri(x):

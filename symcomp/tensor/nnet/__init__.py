@@ -3,9 +3,10 @@
 Formulas are the textbook ones; the ``stabilize`` pass rewrites naive
 compositions (``log(softmax(x))``, ``log(sigmoid(x))``, ...) into stable ones.
 
-Convolutions (``conv2d``...) and batch normalization are not built yet: they raise
-NotImplementedError when called (:mod:`symcomp.tensor._pending`); so do the functions of the
-submodules ``T.nnet.bn`` and ``T.nnet.neighbours``.
+2-d convolutions (``conv2d``, ``conv2d_transpose``...) come from ``T.nnet.abstract_conv``,
+batch normalization from ``T.nnet.bn``.  3-d and separable convolutions are not built yet: they
+raise NotImplementedError when called (:mod:`symcomp.tensor._pending`); so do the functions of
+the submodule ``T.nnet.neighbours``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import warnings
 from symcomp.ir.opdef import build
 from symcomp.ir.ops.nnet import LogSoftmax, Softmax
 from symcomp.tensor.convert import as_value, cast
-from symcomp.tensor.elemwise import log, maximum, sigmoid, softplus, switch  # noqa: F401 (re-exported)
+from symcomp.tensor.elemwise import expm1, log, maximum, sigmoid, softplus, switch  # noqa: F401 (re-exported)
 from symcomp.tensor.indexing import getitem
 from symcomp.tensor.reduce import sum
 from symcomp.tensor.shape import _normalize_axis, arange, expand_dims, shape
@@ -28,6 +29,22 @@ def relu(x, alpha=0):
     if alpha == 0:
         return maximum(x, 0)
     return switch(x > 0, x, alpha * x)
+
+
+def elu(x, alpha=1):
+    """Exponential linear unit (Clevert et al., 2015): ``x if x > 0 else alpha * (exp(x) - 1)``."""
+    x = as_value(x)
+    return switch(x > 0, x, alpha * expm1(x))
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """Scaled exponential linear unit (Klambauer et al., 2017): ``scale * elu(x, alpha)`` with
+    their constants alpha = 1.6732632423543772..., scale = 1.0507009873554804...."""
+    return SELU_SCALE * elu(x, SELU_ALPHA)
 
 
 def _row(cls, x, axis):
@@ -109,10 +126,14 @@ def sigmoid_binary_crossentropy(logits, target):
 
 
 # Submodules under Theano's paths, and the names Theano's T.nnet imports from them.
-from symcomp.tensor.nnet import bn, neighbours  # noqa: E402
-from symcomp.tensor.nnet.bn import batch_normalization  # noqa: E402,F401
+from symcomp.tensor.nnet import abstract_conv, bn, conv, neighbours  # noqa: E402
+from symcomp.tensor.nnet.abstract_conv import (  # noqa: E402,F401
+    conv1d, conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose,
+)
+from symcomp.tensor.nnet.bn import (  # noqa: E402,F401
+    batch_normalization, batch_normalization_test, batch_normalization_train,
+)
 from symcomp.tensor._pending import CONVOLUTION as _CONVOLUTION, pending as _pending  # noqa: E402
 
 globals().update(_pending("symcomp.tensor.nnet", _CONVOLUTION,
-                          "conv2d", "conv3d", "conv2d_transpose", "abstract_conv2d", "conv2d_grad_wrt_inputs",
-                          "separable_conv2d", "ConvOp"))
+                          "conv3d", "abstract_conv2d", "separable_conv2d", "ConvOp"))

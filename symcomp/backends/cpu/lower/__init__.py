@@ -55,3 +55,4 @@ def load_all() -> None:
     from symcomp.backends.cpu.lower import (  # noqa: F401
         control, elementwise, indexing, linalg, nnet, random, shape,
     )
+    from symcomp.backends.cpu.lower import conv, pool  # noqa: F401

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from symcomp.backends.cpu.codegen.context import ModuleEmitter
 
 def calls_blas(ops) -> bool:
-    """Whether the function calls BLAS (float matrix products)."""
-    return any(o.name in ("sc.dot", "sc.gemm") and o.results[0].type.dtype.is_float for o in ops)
+    """Whether the function calls BLAS (float matrix products, convolutions)."""
+    return any(o.name in _BLAS_OPS and o.results[0].type.dtype.is_float for o in ops)
+
+
+_BLAS_OPS = ("sc.dot", "sc.gemm", "sc.conv2d", "sc.conv2d_grad_input", "sc.conv2d_grad_filters")
 
 
 def blas_mode(ops) -> str:

@@ -54,3 +54,4 @@ def load_all() -> None:
     from symcomp.backends.cuda.lower import (  # noqa: F401
         elementwise, indexing, linalg, nnet, random, reduce, shape,
     )
+    from symcomp.backends.cuda.lower import conv  # noqa: F401
