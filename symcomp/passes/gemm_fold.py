@@ -16,6 +16,10 @@ Folded, the bias costs a pass of its own (gemm's ``beta*C`` fill) and gemm reads
 back; fused, it costs nothing extra.  The digits MLP step (1797 rows) measured 2.88 -> 2.62 ms
 per step (docs/performance.md).
 
+First, a loop's accumulator of products of sequence slices (a gradient's ``dW += x_t^T @ dz_t``)
+becomes one product after the loop (``scan-push-out-sums``, :mod:`symcomp.passes.loops`): one
+GEMM with ``n`` times the inner size instead of a small one per step.
+
 The CPU backend runs this pass before code generation (BLAS is a CPU notion);
 it is registered so that ``symcomp-opt -p cpu-gemm-fold`` shows what it does.
 """
@@ -135,4 +139,7 @@ class GemmFold(ModulePass):
     description = "fold alpha*dot(A,B) + beta*C (and C - lr*dot) into one sc.gemm (one BLAS call)"
 
     def apply(self, module) -> None:
+        from symcomp.passes.loops import push_out_sums
+
+        apply_greedily(module, push_out_sums)  # a loop's sums of products: one GEMM after it
         apply_greedily(module, gemm_fold)

@@ -30,6 +30,7 @@ from symcomp.passes.rewrite import PatternSet, apply_greedily
 
 licm = PatternSet("scan-licm")
 push_out_seq = PatternSet("scan-push-out-seq")
+push_out_sums = PatternSet("scan-push-out-sums")
 drop_unused = PatternSet("scan-drop-unused")
 save_memory = PatternSet("scan-save-memory")
 
@@ -324,6 +325,127 @@ class ScanPushOutSeq(ModulePass):
 
     def apply(self, module) -> None:
         apply_greedily(module, push_out_seq)
+
+
+@push_out_sums.pattern(Scan)
+def batch_accumulated_products(op: Scan, rw) -> None:
+    """A state that only sums ``s_t^T @ v_t`` (``s_t`` a slice of a sequence) or ``sum(v_t, axis 0)``
+    over the steps (a gradient's accumulator of a weight) becomes a per-step output ``v_t`` and one
+    product of the whole sequences after the loop: ``init + S^T @ V`` (one GEMM with ``n`` times
+    the inner size instead of one small GEMM per step).  The order of the additions changes, as
+    in any blocked GEMM."""
+    from symcomp.ir import types as IT
+    from symcomp.ir.core import Placeholder
+    from symcomp.ir.ops.fused import Yield
+
+    if op.until:
+        return
+    seqs, states, nonseqs = op.arg_groups()
+    slice_of = {}
+    for i, (group, taps) in enumerate(zip(seqs, op.taps_of("seq"))):
+        for a, tap in zip(group, taps):
+            slice_of[a] = (i, tap - taps[0])
+    term_op = op.body.last
+    ys = list(term_op.operands)
+    nst, nn = op.n_states, op.n_nitsot
+    for j in range(nst):
+        if not op.state_keep[j] or len(states[j]) != 1:
+            continue
+        acc, y = states[j][0], ys[j]
+        o = y.owner
+        if o is None or o.name != "sc.add" or len(acc.uses) != 1 or acc.uses[0][0] is not o:
+            continue
+        if len(y.uses) != 1 or ys.count(y) != 1:
+            continue
+        term = o.operands[1] if o.operands[0] is acc else o.operands[0]
+        found = _accumulated(term, slice_of)
+        if found is None or len(term.uses) != 1:
+            continue
+        kind, s_arg, v = found
+        if v in ys[:nst] or v in ys[nst + nn:]:
+            continue
+        reuse = ys[nst:nst + nn].index(v) if v in ys[nst:nst + nn] else None  # already a per-step output
+        seq_index, off = slice_of[s_arg] if s_arg is not None else (None, 0)
+        init, old, n = op.inits[j], op.results[j], op.operands[0]
+        S = op.seqs[seq_index] if seq_index is not None else None
+        probe = _batched_total(kind, S, off, n, Placeholder(IT.TensorType(v.type.dtype, (None,) + v.type.shape)), init)
+        if probe.type != old.type:
+            continue
+        # The body yields v_t as a new per-step output; the state goes.
+        term_op.erase()
+        extra = [v] if reuse is None else []
+        op.body.append(Yield(ys[:j] + ys[j + 1:nst + nn] + extra + ys[nst + nn:], [], {}))
+        _erase_dead(op.body)
+        _set_args(op.body, [a for g in seqs for a in g] + [a for k, g in enumerate(states) if k != j for a in g]
+                  + list(nonseqs))
+        keep_s = [k for k in range(nst) if k != j]
+        state_taps = op.taps_of("state")
+        operands = [n] + list(op.seqs) + [op.inits[k] for k in keep_s] + list(op.nonseqs)
+        attrs = _attrs(op, state_taps=tuple(t for k in keep_s for t in state_taps[k]),
+                       state_ntaps=tuple(len(state_taps[k]) for k in keep_s),
+                       state_keep=tuple(op.state_keep[k] for k in keep_s), n_nitsot=nn + len(extra))
+        block = op.body
+        op.regions = []
+        probe_op = Scan(operands, [], attrs, [Region([block])])
+        types = probe_op.infer_for([w.type for w in operands], known_values(operands))
+        new = Scan(operands, types, attrs, [Region([block])], op.loc)
+        op.parent.insert_before(new, op)
+        final = _batched_total(kind, S, off, n, new.results[nst - 1 + (nn if reuse is None else reuse)], init)
+        rw.insert(final, op)
+        old.replace_all_uses_with(final)
+        for new_k, k in enumerate(keep_s):
+            op.results[k].replace_all_uses_with(new.results[new_k])
+        for k in range(nn):
+            op.results[nst + k].replace_all_uses_with(new.results[nst - 1 + k])
+        op.erase()
+        rw._touch([new])
+        rw.changed = True
+        return
+
+
+def _accumulated(term, slice_of: dict):
+    """("dot", s, v) for ``transpose(s) @ v`` with ``s`` a sequence slice, or ("sum", None, v) for
+    ``expand_dims(sum(v, axis 0), 0)``; else None."""
+    o = term.owner
+    if o is None:
+        return None
+    if o.name == "sc.dot":
+        a, v = o.operands
+        t = a.owner
+        if (t is not None and t.name == "sc.transpose" and tuple(t.attributes.get("perm", ())) == (1, 0)
+                and t.operands[0] in slice_of and v.type.ndim == 2 and len(a.uses) == 1):
+            return "dot", t.operands[0], v
+        return None
+    if o.name == "sc.expand_dims" and tuple(o.attributes.get("axes", ())) == (0,):
+        inner = o.operands[0].owner
+        if (inner is not None and inner.name == "sc.sum" and tuple(inner.attributes.get("axes", ())) == (0,)
+                and len(o.operands[0].uses) == 1 and inner.operands[0].type.ndim == 2):
+            return "sum", None, inner.operands[0]
+    return None
+
+
+def _batched_total(kind: str, S, off: int, n, V, init):
+    """``init[0]`` plus the accumulated term summed over the steps, from the stacked per-step
+    values ``V`` (``(n, ...)``) and the sequence ``S``."""
+    import symcomp.tensor as T
+
+    if kind == "dot":
+        rows = S[off:off + n] if off else S[:n]
+        if rows.type.ndim == 3:
+            rows = T.reshape(rows, (rows.shape[0] * rows.shape[1], rows.shape[2]))
+            V = T.reshape(V, (V.shape[0] * V.shape[1], V.shape[2]))
+        return init[0] + T.dot(T.transpose(rows), V)
+    return init[0] + T.expand_dims(T.sum(V, axis=(0, 1)), 0)
+
+
+@register_pass
+@dataclass(frozen=True)
+class ScanPushOutSums(ModulePass):
+    name = "scan-push-out-sums"
+    description = "Turn sc.scan accumulators of sequence-slice products into one product after the loop"
+
+    def apply(self, module) -> None:
+        apply_greedily(module, push_out_sums)
 
 
 @register_pass
