@@ -246,3 +246,35 @@ def test_rnn_with_several_taps_and_outputs(mode):
     np.testing.assert_allclose(got_y, np.array(ys[1:]), rtol=1e-12)
     gw = T.grad((x_vals.sum() + y_vals.sum()), W)
     symcomp.function([u, x0, y0, W, W_in_1, W_in_2, W_feedback, W_out], gw, mode=mode)(*args)
+
+
+@pytest.mark.parametrize("taps", [[1], [-2], [2, 3], [-3, -1], [0, -1], [1, -1, 0]])
+def test_sequence_taps_follow_theano(mode, taps):
+    """Theano's reading of sequence taps (theano/scan_module/scan.py): a single tap k reads x[k:]
+    (k > 0) or x[:k] (k < 0); taps all negative read as if the current step were one past the
+    largest; fn gets the slices in the order the taps are listed."""
+    x = T.dvector("x")
+    out, _ = symcomp.scan(lambda *a: sum(a[i] * 10 ** i for i in range(len(a))),
+                          sequences=dict(input=x, taps=taps))
+    f = symcomp.function([x], out, mode=mode)
+    xv = np.arange(10.0)
+    lo, hi = min(taps), max(taps)
+    if lo == hi and lo != 0:
+        rows = [[v] for v in (xv[lo:] if lo > 0 else xv[:lo])]
+    else:
+        offset = -hi if hi < 0 else 0
+        n = len(xv) - (hi - lo) - offset
+        rows = [[xv[t + offset + k - lo] for k in taps] for t in range(n)]
+    want = [sum(r[i] * 10 ** i for i in range(len(r))) for r in rows]
+    np.testing.assert_allclose(f(xv), want)
+
+
+def test_state_taps_in_the_order_given(mode):
+    x0, n = T.dvector("x0"), T.iscalar("n")
+    out, _ = symcomp.scan(lambda a_tm1, a_tm2: a_tm1 - a_tm2, outputs_info=dict(initial=x0, taps=[-1, -2]), n_steps=n)
+    f = symcomp.function([x0, n], out, mode=mode)
+    want, h = [], [1.0, 3.0]
+    for _ in range(5):
+        h.append(h[-1] - h[-2])
+        want.append(h[-1])
+    np.testing.assert_allclose(f(np.array([1.0, 3.0]), 5), want)

@@ -6,8 +6,9 @@ the step.  The semantics are Theano's (``theano/scan_module/scan.py``, documente
 "Loop" tutorial and the ``scan`` library reference):
 
 * ``sequences``: iterated over their leading axis; ``dict(input=x, taps=[-1, 0, 1])`` gives
-  ``fn`` the slices ``x[t-1], x[t], x[t+1]`` (indices relative to the first step, which reads
-  ``x[-min(taps)]``), and the loop runs ``len(x) - (max(taps) - min(taps))`` steps;
+  ``fn`` the slices ``x[t-1], x[t], x[t+1]``, relative to a current step that starts at
+  ``-min(taps)`` and ends where the largest tap reaches the sequence's end (Theano's rules for
+  a single tap, ``x[k:]`` or ``x[:k]``, and for taps that are all negative included);
 * ``outputs_info``: per output, ``None`` (not fed back), an initial value (fed back as the
   previous step's value), or ``dict(initial=x0, taps=[-2, -1])`` (``x0[0]`` is the value at
   ``t = -2``, ``x0[1]`` at ``t = -1``);
@@ -110,6 +111,19 @@ def _shared_states(values, explicit) -> list:
     return found
 
 
+def _align_sequence(x: Value, taps: list) -> tuple:
+    """Theano's reading of a sequence with ``taps`` (sorted) as the IR's: ``sc.scan`` reads
+    ``x[t - min(taps) + tap]`` over ``len(x) - (max - min)`` steps; Theano (``scan.py``) reads a
+    single tap ``k > 0`` as ``x[k:]`` and ``k < 0`` as ``x[:k]``, and taps all negative as if the
+    current step were one past the largest (``x[-max(taps):]``): the sequence is cut to match."""
+    lo, hi = taps[0], taps[-1]
+    if lo == hi and lo != 0:
+        return (x[lo:] if lo > 0 else x[:lo]), [0]
+    if hi < 0:
+        return x[-hi:], taps
+    return x, taps
+
+
 def _n_steps_from(n_steps, seqs) -> Value:
     """The step count: ``n_steps`` if given (checked), else the shortest sequence's."""
     from symcomp.tensor.elemwise import minimum
@@ -181,20 +195,23 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     """
     del mode, name, profile, allow_gc
     seqs: list[tuple[Value, list[int]]] = []
+    seq_order: list[list[int]] = []  # the taps in the order fn receives them (the user's)
     for i, s in enumerate(_as_list(sequences)):
         if isinstance(s, dict):
-            x, taps = s.get("input"), s.get("taps", [0])
-            taps = [0] if taps is None else sorted(set(int(t) for t in _as_list(taps)))
+            x, given = s.get("input"), s.get("taps", [0])
+            given = [0] if given is None else list(dict.fromkeys(int(t) for t in _as_list(given)))
         else:
-            x, taps = s, [0]
+            x, given = s, [0]
         x = as_value(x)
         if x.type.ndim < 1:
             raise ValueError(f"scan: sequence {i} must have at least one axis to iterate over, got {x.type}")
-        if not taps:
+        if not given:
             continue
         if go_backwards:
             x = x[::-1]
+        x, taps = _align_sequence(x, sorted(given))
         seqs.append((x, taps))
+        seq_order.append([taps[sorted(given).index(t)] for t in given])
 
     info = _as_list(outputs_info)
     states: list[dict] = []  # user states: init (m, *s), taps, output position
@@ -206,14 +223,17 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             if init is None or not taps:
                 out_kinds.append(("nitsot", k))
                 continue
-            taps = sorted(set(int(t) for t in _as_list(taps)))
+            given = list(dict.fromkeys(int(t) for t in _as_list(taps)))
+            taps = sorted(given)
             if any(t >= 0 for t in taps):
-                raise ValueError(f"scan: outputs_info[{k}]: taps of an output must be negative, got {taps}")
+                raise ValueError(f"scan: outputs_info[{k}]: taps of an output must be negative, got {given}")
         elif o is None:
             out_kinds.append(("nitsot", k))
             continue
         else:
             init, taps = o, [-1]
+        if not isinstance(o, dict) or "taps" not in o:
+            given = list(taps)
         init = as_value(init)
         m = -taps[0]
         if taps == [-1]:
@@ -226,7 +246,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             init_rows = init[:m]
             row_t = T.TensorType(init.type.dtype, init.type.shape[1:])
         out_kinds.append(("state", len(states)))
-        states.append({"init": init_rows, "taps": taps, "row": row_t, "pos": k, "name": init.name})
+        states.append({"init": init_rows, "taps": taps, "row": row_t, "pos": k, "name": init.name, "given": given})
 
     nonseqs = [as_value(v) for v in _as_list(non_sequences)]
 
@@ -235,7 +255,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                for x, taps in seqs]
     state_phs = [[_placeholder(st["row"], _tap_name(st["name"], tap)) for tap in st["taps"]] for st in states]
     nonseq_phs = list(nonseqs)  # Theano passes the non-sequences themselves: fn may differentiate through them
-    args = [p for ps in seq_phs for p in ps] + [p for ps in state_phs for p in ps] + nonseq_phs
+    # fn gets each sequence's and state's taps in the order the user listed them
+    args = [ps[taps.index(t)] for ps, (_, taps), order in zip(seq_phs, seqs, seq_order) for t in order]
+    args += [ps[st["taps"].index(t)] for ps, st in zip(state_phs, states) for t in st["given"]]
+    args += nonseq_phs
     ret = fn(*args)
     outputs, updates, cond = _split_return(ret)
     outputs = [as_value(o) for o in outputs]
