@@ -144,6 +144,9 @@ def specialize(f, shapes: ShapesSpec = None, symbol: Optional[str] = None) -> Ke
         names = [f"{c.func.args[k].name or k}" for k in exe._value_params]
         raise NotImplementedError(f"{f.name}: sizes depend on the values of scalar arguments {names}; a native "
                                   "kernel has one plan fixed when it is built (make those values constants)")
+    if c.truncate:
+        raise NotImplementedError(f"{f.name}: an output's length is the number of steps a scan with until runs, "
+                                  "known only after the call; a native kernel returns fixed shapes")
     in_shapes = _input_shapes(f, shapes) + [tuple(s.container[0].shape) for s in sig.shared]
     params = list(sig.inputs) + list(sig.shared)
     arrays = [np.empty(s, p.type.dtype.np) for s, p in zip(in_shapes, params)]
