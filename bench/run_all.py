@@ -31,7 +31,7 @@ BENCHES = {  # name -> (script, timeout s)
     "limits": ("bench_limits.py", 600), "elementwise": ("bench_elementwise.py", 900),
     "reductions": ("bench_reductions.py", 900), "mlp": ("bench_mlp.py", 1200),
     "compile": ("bench_compile.py", 1200), "overhead": ("bench_overhead.py", 600),
-    "random": ("bench_random.py", 900),
+    "random": ("bench_random.py", 900), "scan": ("bench_scan.py", 1200),
 }
 TITLES = {
     "ew_f64": ("exp(-x*x/2)*sin(y)+log1p(z), 1e7 float64", "bw", 4 * 8 * 10**7),
@@ -49,6 +49,9 @@ TITLES = {
     "rand_n_f64": ("normal draws, 1e7 float64, fresh result", None, None),
     "rand_n_f32": ("normal draws, 1e7 float32, fresh result", None, None),
     "dropout": ("dropout x * (u < 0.5) / 0.5, 2000x5000 float64, new mask per call", "bw", 2 * 8 * 10**7),
+    "lstm_step_f64": ("LSTM SGD step (scan), batch 128, 8 steps, hidden 128, float64", None, None),
+    "lstm_step_f32": ("LSTM SGD step (scan), batch 128, 8 steps, hidden 128, float32", None, None),
+    "recurrence_1e5": ("h = a*h + x_t over 1e5 steps (per call)", None, None),
 }
 
 
