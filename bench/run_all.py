@@ -32,6 +32,7 @@ BENCHES = {  # name -> (script, timeout s)
     "reductions": ("bench_reductions.py", 900), "mlp": ("bench_mlp.py", 1200),
     "compile": ("bench_compile.py", 1200), "overhead": ("bench_overhead.py", 600),
     "random": ("bench_random.py", 900), "scan": ("bench_scan.py", 1200),
+    "conv": ("bench_conv.py", 1200),
 }
 TITLES = {
     "ew_f64": ("exp(-x*x/2)*sin(y)+log1p(z), 1e7 float64", "bw", 4 * 8 * 10**7),
@@ -52,6 +53,9 @@ TITLES = {
     "lstm_step_f64": ("LSTM SGD step (scan), batch 128, 8 steps, hidden 128, float64", None, None),
     "lstm_step_f32": ("LSTM SGD step (scan), batch 128, 8 steps, hidden 128, float32", None, None),
     "recurrence_1e5": ("h = a*h + x_t over 1e5 steps (per call)", None, None),
+    "lenet_step_b128_float32": ("LeNet SGD step, batch 128, float32", None, None),
+    "lenet_step_b128_float64": ("LeNet SGD step, batch 128, float64", None, None),
+    "conv_layer_fwd_bwd_b32_3to64_32x32_f32": ("conv 3x3 'half' 3->64, 32x32, batch 32, fwd+bwd, float32", None, None),
 }
 
 
