@@ -30,6 +30,7 @@ from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
 from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
+from symcomp.tensor.special import erfcx, gammaln, log1mexp, psi
 
 globals().update(_CONSTRUCTORS)
 
