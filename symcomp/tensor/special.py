@@ -15,7 +15,7 @@ Algorithms and accuracy (float64, measured against SciPy in tests/test_special.p
   psi(x) = psi(x + 8) - sum_k 1/(x + k) below, reflection psi(x) = psi(1 - x) - pi / tan(pi x)
   for x <= 0 (A&S 6.3.7); -inf at 0 and NaN at the negative integers, as SciPy.
 * ``erfcx(x) = exp(x**2) erfc(x)``: exp(x**2) is evaluated as exp(h**2) exp(l (x + h)) with x = h + l
-  and h = x rounded to 1/16, so no rounding error of x**2 is amplified; for x >= 25 the
+  and h = x rounded to 1/16, so no rounding error of x**2 is amplified; for x >= 25 (float32: 9) the
   asymptotic series 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2 x**2)^k (A&S 7.1.23).
 * ``log1mexp(x) = log(1 - exp(x))`` for x <= 0: log(-expm1(x)) above -log(2), log1p(-exp(x)) below
   (Maechler 2012, "Accurately computing log(1 - exp(-|a|))").
@@ -146,8 +146,9 @@ def erfcx(x):
     h = floor(x * 16.0) * (1.0 / 16.0)
     l = x - h
     direct = exp(h * h) * exp(l * (x + h)) * erfc(x)
-    big = ge(x, 25.0)
-    xs = switch(big, x, 25.0)  # keeps the series finite where it is not selected
+    at = 25.0 if x.type.dtype.bits == 64 else 9.0  # below, exp(h**2) and erfc(x) are finite and normal
+    big = ge(x, at)
+    xs = switch(big, x, at)  # keeps the series finite where it is not selected
     z = 1.0 / (2.0 * xs * xs)
     series = (1.0 / (xs * math.sqrt(math.pi))) * _poly(z, (1.0, -1.0, 3.0, -15.0, 105.0, -945.0, 10395.0))
     return switch(big, series, switch(isinf(x), float("inf"), direct))

@@ -109,8 +109,6 @@ def _make_vector(op, node, *scalars):
 @symcomp_convert.register(ARange)
 def _arange(op, node, start, stop, step):
     args = [const_int(v, s) for v, s in zip(node.inputs, (start, stop, step))]
-    if not all(isinstance(a, int) for a in args):
-        raise ConversionError("arange with bounds that are not constant integers (its length is not static)")
     return [check_output(T.arange(*args, dtype=op.dtype), node.outputs[0])]
 
 
