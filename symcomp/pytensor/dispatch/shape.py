@@ -1,4 +1,4 @@
-"""Shape ops: ``DimShuffle``, ``Reshape``, ``Shape``, ``Shape_i``, ``SpecifyShape``, ``Alloc``,
+"""Shape ops: ``DimShuffle``, ``Reshape``, ``Shape``, ``Shape_i``, ``SpecifyShape``, ``Alloc``, ``DeepCopyOp``,
 ``AllocEmpty``, ``Join``, ``MakeVector``, ``ARange``, ``TensorFromScalar``, ``ScalarFromTensor``.
 
 Shape entries that PyTensor holds as constants become Python ints, so symcomp knows the sizes
@@ -7,6 +7,7 @@ statically; the others stay int64 scalar values (symcomp's dynamic sizes).
 
 from __future__ import annotations
 
+from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.graph.basic import Constant
 from pytensor.tensor.basic import (
     Alloc, AllocEmpty, ARange, Join, MakeVector, ScalarFromTensor, TensorFromScalar,
@@ -116,3 +117,14 @@ def _arange(op, node, start, stop, step):
 @symcomp_convert.register(ScalarFromTensor)
 def _scalar_tensor(op, node, x):
     return [as_dtype(x, node.outputs[0])]
+
+
+@symcomp_convert.register(DeepCopyOp)
+def _deep_copy(op, node, x):
+    """A copy (PyTensor adds it where an output would alias an input or another output)."""
+    return [check_output(T.copy(x), node.outputs[0])]
+
+
+@symcomp_convert.register(ViewOp)
+def _view(op, node, x):
+    return [check_output(x, node.outputs[0])]
