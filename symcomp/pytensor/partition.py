@@ -25,6 +25,7 @@ from typing import Optional
 import numpy as np
 from pytensor.graph.basic import Constant
 from pytensor.scalar.basic import ScalarType
+from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.type import TensorType
 
 from symcomp import tensor as T
@@ -127,6 +128,9 @@ def _plan(fgraph, forced: dict):
         try:
             if node in forced:
                 raise ConversionError(forced[node])
+            if isinstance(node.op, RandomVariable):
+                raise ConversionError("RandomVariable: PyTensor's random draws run on PyTensor (symcomp's random "
+                                      "streams are not wired to PyTensor's generators yet)")
             ins = [st.value(v, producer, needed) for v in node.inputs]
             _ENV.append(st.env)
             try:
