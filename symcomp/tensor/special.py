@@ -15,7 +15,7 @@ Algorithms and accuracy (float64, measured against SciPy in tests/test_special.p
   psi(x) = psi(x + 8) - sum_k 1/(x + k) below, reflection psi(x) = psi(1 - x) - pi / tan(pi x)
   for x <= 0 (A&S 6.3.7); -inf at 0 and NaN at the negative integers, as SciPy.
 * ``erfcx(x) = exp(x**2) erfc(x)``: exp(x**2) is evaluated as exp(h**2) exp(l (x + h)) with x = h + l
-  and h = x rounded to 1/16, so no rounding error of x**2 is amplified; for x >= 25 (float32: 9) the
+  and h = x truncated to a multiple of 1/16, so no rounding error of x**2 is amplified; for x >= 25 (float32: 9) the
   asymptotic series 1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2 x**2)^k (A&S 7.1.23).
 * ``log1mexp(x) = log(1 - exp(x))`` for x <= 0: log(-expm1(x)) above -log(2), log1p(-exp(x)) below
   (Maechler 2012, "Accurately computing log(1 - exp(-|a|))").
@@ -30,7 +30,7 @@ import math
 from symcomp.ir import types as IT
 from symcomp.tensor.convert import as_value, cast
 from symcomp.tensor.elemwise import (
-    abs, eq, exp, expm1, erfc, floor, isinf, log, log1p, lt, ge, gt, round, sgn, sin, sqrt, switch, tan,
+    abs, eq, exp, expm1, erfc, isinf, log, log1p, lt, ge, gt, round, sgn, sin, sqrt, switch, tan, trunc,
 )
 
 __all__ = ["gammaln", "psi", "erfcx", "log1mexp", "arcsinh", "arccosh", "arctanh"]
@@ -65,10 +65,11 @@ def _poly(z, coeffs):
 def _lgamma_positive(x):
     """lgamma(x) for x > 0 (other x: a value to discard)."""
     small = lt(x, float(_SHIFT))
-    y = switch(small, x + float(_SHIFT), x)
-    prod = x
+    xs = switch(small, x, 1.0)  # each branch sees only arguments it is valid for (finite gradients)
+    y = switch(small, xs + float(_SHIFT), x)
+    prod = xs
     for k in range(1, _SHIFT):
-        prod = prod * (x + float(k))
+        prod = prod * (xs + float(k))
     shift = switch(small, log(prod), 0.0)
     r = 1.0 / y
     series = r * _poly(r * r, _STIRLING)
@@ -88,20 +89,23 @@ def gammaln(x):
     Raises:
         TypeError: if ``x`` is bool or not numeric.
     """
-    x = _float(x, "gammaln")
-    pos = _lgamma_positive(x)
+    x0 = x = _float(x, "gammaln")
+    positive = gt(x, 0.0)
+    pos = _lgamma_positive(switch(positive, x, 1.0))
+    x = switch(positive, -0.5, x)  # the reflection's argument (a discarded branch must not make NaN gradients)
     frac = x - round(x)  # |sin(pi x)| = |sin(pi frac)|: exact, no rounding of pi x for large |x|
     refl = log(math.pi / abs(sin(math.pi * frac))) - _lgamma_positive(1.0 - x)
-    out = switch(gt(x, 0.0), pos, refl)
-    return switch(isinf(x), x, out)
+    out = switch(positive, pos, refl)
+    return switch(isinf(x0), x0, out)
 
 
 def _psi_positive(x):
     small = lt(x, float(_SHIFT))
-    y = switch(small, x + float(_SHIFT), x)
-    acc = 1.0 / x
+    xs = switch(small, x, 1.0)
+    y = switch(small, xs + float(_SHIFT), x)
+    acc = 1.0 / xs
     for k in range(1, _SHIFT):
-        acc = acc + 1.0 / (x + float(k))
+        acc = acc + 1.0 / (xs + float(k))
     shift = switch(small, acc, 0.0)
     r2 = 1.0 / (y * y)
     return log(y) - 0.5 / y - r2 * _poly(r2, _DIGAMMA) - shift
@@ -120,13 +124,15 @@ def psi(x):
     Raises:
         TypeError: if ``x`` is bool or not numeric.
     """
-    x = _float(x, "psi")
-    pos = _psi_positive(x)
+    x0 = _float(x, "psi")
+    positive = gt(x0, 0.0)
+    pos = _psi_positive(switch(positive, x0, 1.0))
+    x = switch(positive, -0.5, x0)
     frac = x - round(x)  # tan has period pi: tan(pi x) = tan(pi frac), frac exact
     refl = _psi_positive(1.0 - x) - math.pi / tan(math.pi * frac)
     refl = switch(eq(frac, 0.0), float("nan"), refl)
-    out = switch(gt(x, 0.0), pos, refl)
-    return switch(eq(x, 0.0), float("-inf"), out)
+    out = switch(positive, pos, refl)
+    return switch(eq(x0, 0.0), float("-inf"), out)
 
 
 def erfcx(x):
@@ -142,16 +148,17 @@ def erfcx(x):
     Raises:
         TypeError: if ``x`` is bool or not numeric.
     """
-    x = _float(x, "erfcx")
-    h = floor(x * 16.0) * (1.0 / 16.0)
+    x0 = x = _float(x, "erfcx")
+    at = 25.0 if x.type.dtype.bits == 64 else 9.0  # below, exp(h**2) and erfc(x) are finite and normal
+    big = ge(x0, at)
+    x = switch(big, 0.0, x0)  # the direct formula's argument
+    h = trunc(x * 16.0) * (1.0 / 16.0)  # |h| <= |x|: exp(h**2) overflows only where the result does
     l = x - h
     direct = exp(h * h) * exp(l * (x + h)) * erfc(x)
-    at = 25.0 if x.type.dtype.bits == 64 else 9.0  # below, exp(h**2) and erfc(x) are finite and normal
-    big = ge(x, at)
-    xs = switch(big, x, at)  # keeps the series finite where it is not selected
+    xs = switch(big, x0, at)  # keeps the series finite where it is not selected
     z = 1.0 / (2.0 * xs * xs)
     series = (1.0 / (xs * math.sqrt(math.pi))) * _poly(z, (1.0, -1.0, 3.0, -15.0, 105.0, -945.0, 10395.0))
-    return switch(big, series, switch(isinf(x), float("inf"), direct))
+    return switch(big, series, switch(isinf(x0), float("inf"), direct))
 
 
 def log1mexp(x):
@@ -167,24 +174,27 @@ def log1mexp(x):
         TypeError: if ``x`` is bool or not numeric.
     """
     x = _float(x, "log1mexp")
-    return switch(lt(x, -_LN2), log1p(-exp(x)), log(-expm1(x)))
+    low = lt(x, -_LN2)
+    return switch(low, log1p(-exp(switch(low, x, -1.0))), log(-expm1(switch(low, -0.5, x))))
 
 
 def arcsinh(x):
     """The inverse hyperbolic sine elementwise (``np.arcsinh``); see the module docstring."""
     x = _float(x, "arcsinh")
     a = abs(x)
-    near = log1p(a + a * a / (1.0 + sqrt(1.0 + a * a)))
-    far = log(a) + _LN2
-    return sgn(x) * switch(gt(a, 1e8), far, near)
+    big = gt(a, 1e8)
+    an, af = switch(big, 0.0, a), switch(big, a, 2e8)  # each branch's valid arguments only
+    near = log1p(an + an * an / (1.0 + sqrt(1.0 + an * an)))
+    return sgn(x) * switch(big, log(af) + _LN2, near)
 
 
 def arccosh(x):
     """The inverse hyperbolic cosine elementwise (``np.arccosh``; NaN below 1)."""
     x = _float(x, "arccosh")
-    t = x - 1.0
+    big = gt(x, 1e8)
+    t = switch(big, 1.0, x - 1.0)
     near = log1p(t + sqrt(2.0 * t + t * t))
-    return switch(gt(x, 1e8), log(x) + _LN2, near)
+    return switch(big, log(switch(big, x, 2e8)) + _LN2, near)
 
 
 def arctanh(x):
