@@ -51,3 +51,15 @@ def test_softmax_and_gradient(fn, axis, x):
         return [v], [y, pytensor.grad(cost, v)]
 
     check(both(("softmax", fn, axis), build), x)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+@settings(max_examples=8)
+@given(x=hnp.arrays("float64", hnp.array_shapes(min_dims=2, max_dims=2, max_side=6), elements=st.floats(-9, 9)))
+def test_cumsum_and_gradient(axis, x):
+    def build():
+        v = pt.dmatrix("x")
+        c = pt.cumsum(v, axis=axis)
+        return [v], [c, pytensor.grad((c * c).sum(), v)]
+
+    check(both(("cumsum", axis), build), x)

@@ -1,5 +1,5 @@
 """``CAReduce`` families (``Sum``, ``Prod``, ``Max``, ``Min``, ``Any``, ``All``), ``Argmax`` and
-``Softmax``, ``LogSoftmax``, ``SoftmaxGrad``.
+``Softmax``, ``LogSoftmax``, ``SoftmaxGrad``, and ``CumOp`` (cumulative sums).
 
 A reduction accumulates in the op's ``acc_dtype`` (PyTensor's accumulator: float64 sums of float32
 data when PyTensor asks for it) and returns the node's output dtype.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytensor.scalar.basic as ps
 from pytensor.tensor.elemwise import CAReduce
+from pytensor.tensor.extra_ops import CumOp
 from pytensor.tensor.math import Argmax
 from pytensor.tensor.special import LogSoftmax, Softmax, SoftmaxGrad
 
@@ -75,3 +76,11 @@ def _softmax_grad(op, node, dy, sm):
         return [as_dtype(T.zeros_like(dy), node.outputs[0])]
     dot = T.sum(dy * sm, axis=_axis(op, sm), keepdims=True)
     return [as_dtype((dy - dot) * sm, node.outputs[0])]
+
+
+@symcomp_convert.register(CumOp)
+def _cumop(op, node, x):
+    """Cumulative sums (``CumOp`` with mode "add"; the cumulative product has no symcomp op yet)."""
+    if op.mode != "add":
+        raise ConversionError(f"cumulative {op.mode} (symcomp has cumsum only)")
+    return [as_dtype(T.cumsum(x, axis=op.axis), node.outputs[0])]
