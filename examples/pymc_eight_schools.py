@@ -11,7 +11,7 @@ For each, it prints both wall times, checks r_hat <= 1.01 for both runs and that
 means agree within Monte Carlo error (|difference| <= 4 combined MCSEs), and exits non-zero if not.
 
 Run: ``python examples/pymc_eight_schools.py [--draws N] [--tune N] [--chains N]``
-(needs ``pip install 'symcomp[pytensor]' scikit-learn``; a few minutes on 2 cores with the defaults).
+(needs ``pip install -e '.[pytensor]' scikit-learn``; a few minutes on 2 cores with the defaults).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ and PyMC's samplers take it as any PyTensor mode::
     pm.sample(compile_kwargs={"mode": "SYMCOMP"})
 
 The mode is :data:`SYMCOMP`: PyTensor's ``fast_run`` rewrites and the :class:`SymcompLinker`.
-Needs ``pip install 'symcomp[pytensor]'`` (the pytensor and pymc versions it is tested with).
+Needs ``pip install -e '.[pytensor]'`` (the pytensor and pymc versions it is tested with).
 """
 
 from __future__ import annotations
