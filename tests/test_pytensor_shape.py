@@ -1,4 +1,4 @@
-"""Shape ops (DimShuffle, Reshape, Shape, Alloc, Join, MakeVector, SpecifyShape, ARange) through
+"""Shape ops (DimShuffle, Reshape, Shape, Alloc, Join, Split, MakeVector, SpecifyShape, ARange) through
 mode="SYMCOMP" equal PyTensor's default mode."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def test_shape_ops(dtype, data):
         return [v], [v.T, v.dimshuffle(1, "x", 0), v.reshape((-1,)), v.reshape((v.shape[1], v.shape[0])),
                      v.shape, pt.alloc(pt.cast(v.sum(), dtype), 2, v.shape[1]), pt.concatenate([v, v * 2], axis=0),
                      pt.concatenate([v, v], axis=1), pt.stack([v.sum(), v.max()]), pt.zeros_like(v) + 1,
-                     pt.specify_shape(v, (None, None)) + 1, pt.arange(v.shape[0]), v.flatten()[None, :]]
+                     pt.specify_shape(v, (None, None)) + 1, pt.arange(v.shape[0]), v.flatten()[None, :],
+                     *pt.split(pt.concatenate([v, v]), [n, n], 2, axis=0)]
 
     check(both(("shape", dtype), build), x)
 

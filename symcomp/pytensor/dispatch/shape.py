@@ -1,5 +1,5 @@
 """Shape ops: ``DimShuffle``, ``Reshape``, ``Shape``, ``Shape_i``, ``SpecifyShape``, ``Alloc``, ``DeepCopyOp``,
-``AllocEmpty``, ``Join``, ``MakeVector``, ``ARange``, ``TensorFromScalar``, ``ScalarFromTensor``.
+``AllocEmpty``, ``Join``, ``Split``, ``MakeVector``, ``ARange``, ``TensorFromScalar``, ``ScalarFromTensor``.
 
 Shape entries that PyTensor holds as constants become Python ints, so symcomp knows the sizes
 statically; the others stay int64 scalar values (symcomp's dynamic sizes).
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pytensor.compile.ops import DeepCopyOp, ViewOp
 from pytensor.graph.basic import Constant
 from pytensor.tensor.basic import (
-    Alloc, AllocEmpty, ARange, Join, MakeVector, ScalarFromTensor, TensorFromScalar,
+    Alloc, AllocEmpty, ARange, Join, MakeVector, ScalarFromTensor, Split, TensorFromScalar,
 )
 from pytensor.tensor.elemwise import DimShuffle
 from pytensor.tensor.shape import Reshape, Shape, Shape_i, SpecifyShape
@@ -128,3 +128,22 @@ def _deep_copy(op, node, x):
 @symcomp_convert.register(ViewOp)
 def _view(op, node, x):
     return [check_output(x, node.outputs[0])]
+
+
+@symcomp_convert.register(Split)
+def _split(op, node, x, axis, splits):
+    """Pieces of ``x`` along a constant axis, of constant sizes (slices of ``x``)."""
+    ax = const_int(node.inputs[1], None)
+    sizes = const_ints(node.inputs[2], splits)
+    if ax is None or sizes is None:
+        raise ConversionError("Split with an axis or sizes that are not constants")
+    ax %= x.type.ndim
+    n = x.type.shape[ax]
+    if n is not None and sum(sizes) != n:
+        raise ConversionError(f"Split sizes {sizes} do not add up to axis {ax}'s size {n}")
+    outs, start = [], 0
+    for size, var in zip(sizes, node.outputs):
+        idx = (slice(None),) * ax + (slice(start, start + size),)
+        outs.append(check_output(T.getitem(x, idx), var))
+        start += size
+    return outs
