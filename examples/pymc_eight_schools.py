@@ -75,7 +75,8 @@ def compare(name, model, args) -> bool:
     z = np.abs(a["mean"] - b["mean"]) / np.sqrt(a["mcse_mean"] ** 2 + b["mcse_mean"] ** 2)
     print(f"   max r_hat {rhat:.4f}; max |mean difference| / MCSE {z.max():.2f} "
           f"(over {len(z)} scalar parameters)")
-    print(a[["mean", "sd", "mcse_mean", "r_hat"]].head(4).join(b[["mean", "r_hat"]].head(4), rsuffix="_symcomp"))
+    table = a[["mean", "sd", "mcse_mean", "r_hat"]].head(4).join(b[["mean", "r_hat"]].head(4), rsuffix="_symcomp")
+    print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     if rhat > 1.01:
         print("   FAIL: r_hat > 1.01")
         ok = False
