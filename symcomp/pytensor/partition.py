@@ -93,7 +93,9 @@ class _Stage:
         self.outputs: list = []
         self.fn = None
 
-    def value(self, var, producer: dict, needed: set):
+    def value(self, var, needed: set):
+        """``var``'s symcomp value in this stage: converted already, a constant, or a new placeholder
+        (an input of the stage's function, which ``needed`` records)."""
         if var in self.env:
             return self.env[var]
         if isinstance(var, Constant):
@@ -118,20 +120,20 @@ def _plan(fgraph, forced: dict):
     first = stages[0] = _Stage(0)
     for v in fgraph.inputs:  # stage 0 takes the graph's inputs in order (the direct call needs it)
         try:
-            first.value(v, producer, needed)
+            first.value(v, needed)
         except ConversionError:
             pass
     for node in order:
         s = max((stage_of[v] for v in node.inputs if not isinstance(v, Constant)), default=0)
         st = stages.setdefault(s, _Stage(s))
-        mark = (len(st.inputs), dict(st.env))
+        mark = (len(st.inputs), len(st.env))  # to undo a failed attempt (dicts keep insertion order)
         try:
             if node in forced:
                 raise ConversionError(forced[node])
             if isinstance(node.op, RandomVariable):
                 raise ConversionError("RandomVariable: PyTensor's random draws run on PyTensor (symcomp's random "
                                       "streams are not wired to PyTensor's generators yet)")
-            ins = [st.value(v, producer, needed) for v in node.inputs]
+            ins = [st.value(v, needed) for v in node.inputs]
             _ENV.append(st.env)
             try:
                 outs = symcomp_convert(node.op, node, *ins)
@@ -141,7 +143,8 @@ def _plan(fgraph, forced: dict):
                 raise ConversionError(f"{len(outs)} converted values for {len(node.outputs)} outputs")
         except (ConversionError, NotImplementedError, TypeError, ValueError, IndexError) as exc:
             del st.inputs[mark[0]:]
-            st.env = mark[1]
+            for k in list(st.env)[mark[1]:]:
+                del st.env[k]
             fallback[node] = (s + 1, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ConversionError)
                               else str(exc))
             for o in node.outputs:
@@ -184,7 +187,7 @@ class SymcompProgram:
         self.fgraph = fgraph
         self.report = Report()
         forced: dict = {}
-        for _ in range(64):
+        for _ in range(64):  # each round moves a stage that failed to compile to PyTensor: few rounds
             order, position, stages, fallback = _plan(fgraph, forced)
             failed = self._compile(stages, mode)
             if failed is None:

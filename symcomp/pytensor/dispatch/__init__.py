@@ -16,6 +16,12 @@ and returns one symcomp value per node output.  It is written with
 like any user graph.  A rule raises :class:`ConversionError` (or
 NotImplementedError) for what it does not support; the node then runs on
 PyTensor's own implementation (:mod:`symcomp.pytensor.partition`).
+
+A rule for another Op (one of your own) is registered the same way::
+
+    @symcomp_convert.register(MyOp)
+    def _my_op(op, node, x):
+        return [T.exp(x) * op.scale]
 """
 
 from __future__ import annotations
@@ -55,9 +61,8 @@ def const_int(var, value):
     return value
 
 
-def const_ints(var, value):
-    """A tuple of Python ints for a constant integer vector ``var`` (or a ``MakeVector`` of constants
-    and scalars: ints where constant), else None."""
+def const_ints(var, value=None):
+    """A tuple of Python ints for a constant integer vector ``var``, else None."""
     from pytensor.graph.basic import Constant
 
     if isinstance(var, Constant):

@@ -27,9 +27,10 @@ from symcomp.tensor import special as S
 
 
 def _second(x, y):
-    """PyTensor's ``second(x, y)``: ``y`` broadcast against ``x``."""
+    """PyTensor's ``second(x, y)``: ``y`` broadcast against ``x`` (adding zeros of ``x``'s shape)."""
     y = T.as_value(y)
-    return y + T.zeros_like(x, dtype=y.type.dtype) if not y.type.dtype.is_bool else T.or_(y, T.zeros_like(x, "bool"))
+    zeros = T.zeros_like(x, dtype=y.type.dtype)
+    return T.or_(y, zeros) if y.type.dtype.is_bool else y + zeros
 
 
 def _deg2rad(x):
@@ -56,7 +57,7 @@ SCALAR_RULES = {
     ps.Trunc: T.trunc,
     ps.RoundHalfToEven: T.round,
     ps.RoundHalfAwayFromZero: lambda x: T.round(x, mode="half_away_from_zero"),
-    ps.Reciprocal: lambda x: T.true_div(T.cast(1, x.type.dtype) if x.type.dtype.is_float else 1.0, x),
+    ps.Reciprocal: lambda x: T.true_div(1.0, x),  # a weak Python float: float32 stays float32
     ps.Sqr: T.sqr,
     ps.Sqrt: T.sqrt,
     ps.Exp: T.exp,
@@ -153,8 +154,7 @@ def _composite(comp, args):
 
 @symcomp_convert.register(Elemwise)
 def _elemwise(op, node, *inputs):
-    if op.inplace_pattern:
-        pass  # symcomp decides in-place updates itself; the values are the same
+    # op.inplace_pattern is ignored: symcomp decides in-place updates itself (the values are the same).
     for v in node.inputs:
         if isinstance(v, Constant) and v.type.dtype not in ("bool",) and np.dtype(v.type.dtype).kind not in "iuf":
             raise ConversionError(f"operand of dtype {v.type.dtype}")
