@@ -33,6 +33,7 @@ from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submod
 from symcomp.tensor import control_vjp  # the VJPs of sc.scan and sc.if (Scan.vjp, If.vjp call them)
 from symcomp.tensor import shared_randomstreams  # T.shared_randomstreams.RandomStreams, as in Theano
 from symcomp.tensor.graph import clone_replace
+from symcomp.tensor.special import erfcx, gammaln, log1mexp, psi
 
 globals().update(_CONSTRUCTORS)
 
