@@ -36,7 +36,10 @@ save_memory = PatternSet("scan-save-memory")
 
 
 def _attrs(op: Scan, **changes) -> dict:
+    """``op``'s attributes with ``changes``; a rewritten loop marks no residuals (``n_residual``
+    only tells the gradient, taken before any pass, which outputs it may read)."""
     a = dict(op.attributes)
+    a["n_residual"] = 0
     a.update(changes)
     return a
 
@@ -173,15 +176,15 @@ def _last_row_users(r, m: int):
 
 @save_memory.pattern(Scan)
 def keep_final_value(op: Scan, rw) -> None:
-    """A ``[-1]``-tap state read only at its last row keeps only its final value."""
+    """A ``[-1]``-tap state read only at its last row (or not at all) keeps only its final value."""
     if op.until:
         return
     taps = op.taps_of("state")
     for j in range(op.n_states):
-        if op.state_keep[j] or taps[j] != [-1] or not op.results[j].uses:
+        if op.state_keep[j] or taps[j] != [-1]:
             continue
-        users = _last_row_users(op.results[j], 1)
-        if not users:
+        users = _last_row_users(op.results[j], 1) if op.results[j].uses else []  # unread: no history at all
+        if users is None:
             continue
         keep = list(op.state_keep)
         keep[j] = 1
@@ -259,7 +262,7 @@ def hoist_invariant(op: Scan, rw) -> None:
             r.replace_all_uses_with(a)
         o.erase()
         operands = list(op.operands) + list(clone.results)
-        _replace_scan(op, operands, block, dict(op.attributes), list(range(len(op.results))), rw)
+        _replace_scan(op, operands, block, _attrs(op), list(range(len(op.results))), rw)
         return
 
 

@@ -80,7 +80,7 @@ def _rev(x):
 
 
 def scan_vjp(op, grads):
-    from symcomp.tensor.graph import make_body
+    from symcomp.tensor.graph import make_body, substitute
     from symcomp.tensor.scan import build_scan
 
     T = frontend.tensor()
@@ -94,6 +94,9 @@ def scan_vjp(op, grads):
     depths = [-t[0] for t in state_taps]
 
     # The forward histories (recomputed with the whole history where the op kept only the end).
+    nres = op.n_residual
+    user_nn = nn - nres
+    fwd = op
     if any(op.state_keep):
         block = op.body
         from symcomp.ir.core import Block
@@ -105,8 +108,9 @@ def scan_vjp(op, grads):
             copy.append(c)
             mapping.update(zip(o.results, c.results))
         full = build_scan(n, seqs, inits, nonseqs, copy, seq_taps, state_taps, [0] * nst, nn,
-                          truncate_gradient=op.truncate_gradient)
+                          truncate_gradient=op.truncate_gradient, n_residual=nres)
         hist = list(full.results[:nst])
+        fwd = full
     else:
         hist = list(op.results[:nst])
     g_hist = []
@@ -115,7 +119,7 @@ def scan_vjp(op, grads):
         if g is not None and op.state_keep[j]:  # the cotangent of the final value: the last row's
             g = T.inc_subtensor(T.zeros_like(hist[j])[-1], g)
         g_hist.append(g)
-    g_ys = list(grads[nst:nst + nn])
+    g_ys = list(grads[nst:nst + user_nn])  # residual outputs are read by no user: no cotangent
 
     phs, outs = detach_block(op.body)
     k = 0
@@ -133,7 +137,7 @@ def scan_vjp(op, grads):
     float_nonseqs = [i for i, v in enumerate(nonseqs) if v.type.dtype.is_float]
     # Backward-step placeholders.
     gh_phs = {j: Placeholder(state_phs[j][0].type, None) for j in float_states}
-    gy_phs = [Placeholder(_row_type(y), None) for y in op.results[nst:nst + nn]]
+    gy_phs = [Placeholder(_row_type(y), None) for y in op.results[nst:nst + user_nn]]
     win_phs = {j: Placeholder(inits[j].type.plain(), None) for j in float_states}
     acc_phs = {i: Placeholder(nonseqs[i].type.plain(), None) for i in float_nonseqs}
 
@@ -144,8 +148,8 @@ def scan_vjp(op, grads):
             seeds.append(gh_phs[j] + win_phs[j][m - 1])
         else:
             seeds.append(None)
-    seeds += [gy if y.type.dtype.is_float else None for gy, y in zip(gy_phs, outs[nst:nst + nn])]
-    got = _vjp_of(outs[:nst + nn], seeds, phs)
+    seeds += [gy if y.type.dtype.is_float else None for gy, y in zip(gy_phs, outs[nst:nst + user_nn])]
+    got = _vjp_of(outs[:nst + user_nn], seeds, phs)
 
     new_wins = []
     for j in float_states:
@@ -171,11 +175,16 @@ def scan_vjp(op, grads):
             g = got.get(p)
             gx_outs.append(T.zeros_like(p) if g is None else g)
 
+    # The forward's residuals (its products of states, stacked) replace their recomputation.
+    res_phs = [Placeholder(_row_type(r), None) for r in fwd.results[nst + user_nn:nst + nn]]
+    b_outs = new_wins + new_accs + gx_outs
+    if res_phs:
+        b_outs = substitute(b_outs, dict(zip(outs[nst + user_nn:nst + nn], res_phs)))
     # The backward scan: every per-step input is a sequence (tap 0), reversed.
     step_args = [p for ps in seq_phs for p in ps] + [p for ps in state_phs for p in ps] \
-        + [gh_phs[j] for j in float_states] + gy_phs
+        + [gh_phs[j] for j in float_states] + gy_phs + res_phs
     b_args = step_args + [win_phs[j] for j in float_states] + [acc_phs[i] for i in float_nonseqs] + nonseq_phs
-    body, captured = make_body(b_args, new_wins + new_accs + gx_outs)
+    body, captured = make_body(b_args, b_outs)
     b_seqs = []
     for x, taps in zip(seqs, seq_taps):
         for tap in taps:
@@ -189,8 +198,10 @@ def scan_vjp(op, grads):
         m = depths[j]
         g = g_hist[j] if g_hist[j] is not None else T.zeros_like(hist[j])
         b_seqs.append(_rev(g[m:m + n]))
-    for gy, y in zip(g_ys, op.results[nst:nst + nn]):
+    for gy, y in zip(g_ys, op.results[nst:nst + user_nn]):
         b_seqs.append(_rev(gy if gy is not None else T.zeros_like(y)))
+    for r in fwd.results[nst + user_nn:nst + nn]:
+        b_seqs.append(_rev(r))
     trunc = op.truncate_gradient
     n_b = n if trunc is None or trunc < 0 else T.minimum(n, T.constant(trunc, "int64"))
     b_inits = [T.expand_dims(T.zeros_like(inits[j]), 0) for j in float_states] + \

@@ -297,6 +297,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     yields = state_outs + upd_exprs + nitsot_outs + ([cond] if cond is not None else [])
     body_args = [p for ps in seq_phs for p in ps] + [p for ps in state_phs for p in ps] + shared_phs
     block, captured = make_body(body_args, yields)
+    n_residual = 0 if cond is not None else _add_residuals(block, [p for ps in state_phs for p in ps] + shared_phs,
+                                                          body_args)
     given = {id(v) for v in nonseqs}
     if strict and any(id(v) not in given for v in captured):
         names = ", ".join(v.name or repr(v) for v in captured if id(v) not in given)
@@ -309,7 +311,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                     seq_taps=[t for _, t in seqs],
                     state_taps=[st["taps"] for st in states] + [[-1]] * len(upd_vars),
                     state_keep=[0] * len(states) + [1] * len(upd_vars),
-                    n_nitsot=len(nitsot_outs), until=cond is not None, truncate_gradient=truncate_gradient)
+                    n_nitsot=len(nitsot_outs) + n_residual, until=cond is not None,
+                    truncate_gradient=truncate_gradient, n_residual=n_residual)
     res = list(op.results)
     count = res[-1] if cond is not None else None
     user_outs: list = [None] * len(out_kinds)
@@ -356,8 +359,34 @@ def _check_state(j: int, st: dict, out: Value) -> None:
                              f"(type {row}), while fn returns shape {out.type.shape} (type {out.type})")
 
 
+def _add_residuals(block, state_args_ph, body_args) -> int:
+    """Yield, after the step's outputs, the matrix products of the body that depend on a state
+    (``h_prev @ U``): the gradient's backward loop reads them instead of computing them again.
+    Returns how many were added (``n_residual``)."""
+    from symcomp.ir.ops.fused import Yield
+
+    k = len(body_args)
+    state_args = {a for a, ph in zip(block.args[:k], body_args) if ph in set(state_args_ph)}
+    if not state_args:
+        return 0
+    term = block.last
+    ys = list(term.operands)
+    reach = set(state_args)
+    extra = []
+    for o in block.ops:
+        if any(v in reach for v in o.operands):
+            reach.update(o.results)
+            if o.name == "sc.dot" and o.result.type.dtype.is_float and o.result not in ys:
+                extra.append(o.result)
+    if not extra:
+        return 0
+    term.erase()
+    block.append(Yield(ys + extra, [], {}))
+    return len(extra)
+
+
 def build_scan(n: Value, seqs, inits, nonseqs, block, seq_taps, state_taps, state_keep, n_nitsot: int,
-               until: bool = False, truncate_gradient: int = -1) -> Scan:
+               until: bool = False, truncate_gradient: int = -1, n_residual: int = 0) -> Scan:
     """A detached ``sc.scan`` from its parts (``block``'s arguments in the op's order).
 
     Raises:
@@ -367,7 +396,8 @@ def build_scan(n: Value, seqs, inits, nonseqs, block, seq_taps, state_taps, stat
     attrs = {"seq_taps": tuple(t for ts in seq_taps for t in ts), "seq_ntaps": tuple(len(t) for t in seq_taps),
              "state_taps": tuple(t for ts in state_taps for t in ts),
              "state_ntaps": tuple(len(t) for t in state_taps), "state_keep": tuple(state_keep),
-             "n_nitsot": int(n_nitsot), "until": bool(until), "truncate_gradient": int(truncate_gradient)}
+             "n_nitsot": int(n_nitsot), "until": bool(until), "truncate_gradient": int(truncate_gradient),
+             "n_residual": int(n_residual)}
     probe = Scan(operands, [], attrs, [Region([block])])
     types = probe.infer_for([v.type.plain() for v in operands], known_values(operands))
     return Scan(operands, [t.plain() for t in types], attrs, [Region([block])], Location.capture())

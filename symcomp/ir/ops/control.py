@@ -27,7 +27,10 @@ A state with taps ``[-m, ...]`` has an initial value of shape ``(m, *s)`` (rows 
 and its result holds the whole history, initial rows included: ``(m + n, *s)``; with
 ``state_keep = 1`` (taps ``[-1]`` only) the result is the final value alone, of shape ``s``
 (the initial value when ``n = 0``): no history is stored (Theano's save-memory rewrite).  A
-per-step output's result is ``(n, *y)``.  With ``until`` a last result, a rank-0 i64, counts the
+per-step output's result is ``(n, *y)``.  The last ``n_residual`` per-step outputs are
+*residuals*: products the body computes from its states, stacked for the gradient, which reads
+them instead of computing them again (no user reads them; ``scan-drop-unused`` removes them when
+no gradient does).  With ``until`` a last result, a rank-0 i64, counts the
 steps run, and the other results keep the shape of ``n`` steps (rows past the count are
 unspecified: the front-end slices them off).
 """
@@ -63,6 +66,7 @@ class Scan(Operation, ControlFlow):
     state_ntaps = attr(Ints, ())
     state_keep = attr(Ints, ())
     n_nitsot = attr(Int, 0)
+    n_residual = attr(Int, 0)
     until = attr(Bool, False)
     truncate_gradient = attr(Int, -1)
 
@@ -128,6 +132,8 @@ class Scan(Operation, ControlFlow):
         seq_taps, state_taps = self.taps_of("seq"), self.taps_of("state")
         if len(self.seq_taps) != sum(self.seq_ntaps) or len(self.state_taps) != sum(self.state_ntaps):
             raise ValueError("sc.scan: tap counts do not add up to the tap lists")
+        if not 0 <= self.n_residual <= self.n_nitsot:
+            raise ValueError(f"sc.scan: n_residual = {self.n_residual} must be within 0 .. n_nitsot = {self.n_nitsot}")
         if len(self.state_keep) != self.n_states:
             raise ValueError(f"sc.scan: state_keep has {len(self.state_keep)} entries for {self.n_states} states")
         ns, nst = self.n_seqs, self.n_states
