@@ -106,9 +106,36 @@ def test_the_streams_are_stable():
     generator, the counter layout or the conversions shows here)."""
     s = RandomStreams(1)
     u, z, k = symcomp.function([], [s.uniform((3,)), s.normal((3,)), s.integers((3,), 0, 1000)], mode="reference")()
-    assert u.tolist() == [0.45431416549314074, 0.6525830386635351, 0.23450444816603222]
-    assert z.tolist() == [-0.6309675695352158, -0.640108177959042, -0.08836339943834663]
-    assert k.tolist() == [73, 280, 302]
+    assert u.tolist() == [0.4543135070545591, 0.587200794350284, 0.6525830009282448]
+    assert z.tolist() == [-0.6309663415173569, -1.2271027624236408, -0.6401083442862335]
+    assert k.tolist() == [73, 258, 280]
+    s = RandomStreams(1)
+    z32 = symcomp.function([], s.normal((5,), dtype="float32"), mode="reference")()
+    assert z32.tolist() == [1.478747844696045, -0.11477064341306686, 1.4029970169067383, 0.2203502655029297,
+                            1.3553667068481445]
+
+
+def test_the_counter_layout_is_the_documented_one():
+    """Element i of a float64 draw takes words 2 (i % 2), 2 (i % 2) + 1 of the Philox block
+    (offset + i // 2, 0); of a float32 draw, word i % 4 of block (offset + i // 4, 0) (docs/random.md)."""
+    from symcomp.ir import rngalg
+    from symcomp.tensor.randomstreams import stream_key
+
+    s = RandomStreams(5)
+    f = symcomp.function([], [s.uniform((7,)), s.uniform((7,), dtype="float32")], mode="fast")
+    f()  # the second call starts at offset 4 (float64: ceil(7 / 2) blocks) and 2 (float32)
+    u64, u32 = f()
+    for j, (got, per, offset) in enumerate(((u64, 2, 4), (u32, 4, 2))):
+        key = stream_key(5, j)
+        k0, k1 = np.uint32(key & 0xFFFFFFFF), np.uint32(key >> 32)
+        for i, value in enumerate(got):
+            w = rngalg.philox4x32(rngalg.NUMPY, np.uint32(offset + i // per), np.uint32(0), np.uint32(0),
+                                  np.uint32(0), k0, k1)
+            if per == 2:
+                bits = (int(w[2 * (i % 2) + 1]) << 32) | int(w[2 * (i % 2)])
+                assert value == ((bits >> 12) + 0.5) * 2.0 ** -52
+            else:
+                assert value == np.float32(((int(w[i % 4]) >> 9) + 0.5) * 2.0 ** -23)
 
 
 
@@ -122,7 +149,7 @@ def test_dropout_is_one_loop_without_a_random_array():
                  and o.name not in ("sc.broadcast_to", "sc.expand_dims", "sc.subtensor")]
     assert [o.name for o in computing] == ["sc.fused"]
     text = f.dump("optimized")
-    philox = [line for line in text.splitlines() if "sc.philox" in line]
+    philox = [line for line in text.splitlines() if "sc.random_bits" in line]
     assert philox and all(line.startswith(" " * 6) for line in philox)  # only inside the fused body
     out = f(np.full((7, 9), 2.0))
     assert set(np.unique(out)) <= {0.0, 4.0}

@@ -80,18 +80,19 @@ def test_unit_floats_are_in_the_open_interval_and_exact():
     f32 = rngalg.unit_float32(rngalg.NUMPY, w)
     assert f32.dtype == np.float32
     np.testing.assert_array_equal(f32, ((w >> 9).astype(np.float64) + 0.5) * 2.0 ** -23)
+    np.testing.assert_array_equal(rngalg.unit_float32_bits(rngalg.NUMPY, w), f32)
     assert f32.min() == 2.0 ** -24 and f32.max() == 1 - 2.0 ** -24
-    lo = np.array([0, 0xFFFFFFFF, 5], np.uint32)
-    hi = np.array([0, 0xFFFFFFFF, 0x1000], np.uint32)
-    f64 = rngalg.unit_float64(rngalg.NUMPY, lo, hi)
+    x = np.array([0, 2**64 - 1, (0x1000 << 32) | 5, 2**12 - 1, 2**12], np.uint64)
+    f64 = rngalg.unit_float64_bits(rngalg.NUMPY, x)
     assert f64[0] == 2.0 ** -53 and f64[1] == 1 - 2.0 ** -53
-    assert f64[2] == (2.0 ** 32 + 5 + 0.5) * 2.0 ** -52
+    assert f64[2] == ((0x1000 << 20) + 0.5) * 2.0 ** -52
+    assert f64[3] == 2.0 ** -53 and f64[4] == 1.5 * 2.0 ** -52
     for mode in ("reference", "fast"):
-        a, b = T.tensor("uint32", shape=(None,)), T.tensor("uint32", shape=(None,))
-        g = symcomp.function([a, b], [build(UnitFloat, [a], dtype="float32"), build(UnitFloat, [a, b], dtype="float64")],
+        a, b = T.tensor("uint32", shape=(None,)), T.tensor("uint64", shape=(None,))
+        g = symcomp.function([a, b], [build(UnitFloat, [a], dtype="float32"), build(UnitFloat, [b], dtype="float64")],
                              mode=mode)
-        got32, got64 = g(lo, hi)
-        np.testing.assert_array_equal(got32, rngalg.unit_float32(rngalg.NUMPY, lo))
+        got32, got64 = g(np.resize(w, x.shape), x)
+        np.testing.assert_array_equal(got32, rngalg.unit_float32(rngalg.NUMPY, np.resize(w, x.shape)))
         np.testing.assert_array_equal(got64, f64)
 
 

@@ -32,7 +32,8 @@ class Arith:
 
     Integer arithmetic wraps; ``shr`` is a logical shift of unsigned values; ``cast`` converts
     as C does (float to integer truncates, used only on values in range); ``cmp`` gives bools;
-    ``while_`` runs ``body`` on the lanes where ``cond`` holds until it holds on none.
+    ``while_`` runs ``body`` on the lanes where ``cond`` holds until it holds on none;
+    ``bits`` / ``from_bits`` reinterpret float64 as uint64 and float32 as uint32 (and back).
     """
 
     def c(self, dt: str, value): raise NotImplementedError
@@ -90,6 +91,40 @@ def philox_words(A: Arith, ctr_lo, ctr_hi, key) -> list:
     return philox4x32(A, c0, c1, c2, c3, k0, k1)
 
 
+STREAM_WORDS = {32: 1, 64: 2}
+"""32-bit words per element of :func:`stream_bits` for each ``width``."""
+
+
+def elements_per_block(width: int) -> int:
+    """Elements of a draw one Philox block (four 32-bit words) serves: 4 at width 32, 2 at 64."""
+    return 4 // STREAM_WORDS[width]
+
+
+def stream_bits(A: Arith, index, offset, salt, key, width: int):
+    """The random bits of the element with flat index ``index`` (int64) of a draw whose first block
+    is ``offset`` (uint64), in the block row ``salt`` under ``key`` (uint64): every Philox block
+    serves consecutive elements, all its four words used.
+
+    * ``width`` 32: word ``index % 4`` of the block with counter (offset + index // 4, salt): uint32.
+    * ``width`` 64: words 2 (index % 2) (low half) and 2 (index % 2) + 1 (high half) of the block
+      (offset + index // 2, salt): uint64.
+
+    This computes one whole block per element (the reference, CUDA and the CPU backend's scalar
+    loops); the CPU backend's SIMD loops compute each block once for the 2 or 4 lanes it serves
+    and give the same bits (``symcomp.backends.cpu.codegen.random``)."""
+    per = elements_per_block(width)
+    shift = per.bit_length() - 1
+    i = A.cast(index, "uint64")
+    w = philox_words(A, A.add(offset, A.shr(i, shift)), salt, key)
+    slot = A.and_(i, A.c("uint64", per - 1))
+    is_ = lambda k: A.cmp("==", slot, A.c("uint64", k))  # noqa: E731
+    if width == 32:
+        return A.select(is_(3), w[3], A.select(is_(2), w[2], A.select(is_(1), w[1], w[0])))
+    lo = A.select(is_(1), w[2], w[0])
+    hi = A.select(is_(1), w[3], w[1])
+    return A.or_(A.cast(lo, "uint64"), A.shl(A.cast(hi, "uint64"), 32))
+
+
 # -- random words to floats ----------------------------------------------------------------------
 def unit_float32(A: Arith, w):
     """A float32 in the open interval (0, 1) from one uint32 word: ((w >> 9) + 0.5) * 2**-23.
@@ -106,6 +141,23 @@ def unit_float64(A: Arith, lo, hi):
     top = A.mul(A.cast(A.shr(hi, 12), "float64"), A.c("float64", 2.0 ** 32))
     m = A.add(top, A.cast(lo, "float64"))
     return A.mul(A.add(m, A.c("float64", 0.5)), A.c("float64", 2.0 ** -52))
+
+
+def unit_float64_bits(A: Arith, x):
+    """A float64 in the open interval (0, 1) from one uint64 word: ((x >> 12) + 0.5) * 2**-52, from
+    2**-53 to 1 - 2**-53 (the 52 high bits).  Computed as the float 1 + (x >> 12) * 2**-52 (its
+    bits: the exponent of 1 and the 52 bits as the mantissa) minus 1 - 2**-53: exact (Sterbenz),
+    so every backend gives the same float."""
+    one = A.or_(A.shr(x, 12), A.c("uint64", 0x3FF0000000000000))
+    return A.sub(A.from_bits(one), A.c("float64", 1.0 - 2.0 ** -53))
+
+
+def unit_float32_bits(A: Arith, w):
+    """:func:`unit_float32`'s float, ((w >> 9) + 0.5) * 2**-23, computed as the float
+    1 + (w >> 9) * 2**-23 minus 1 - 2**-24 (exact: Sterbenz), by integer operations and one
+    subtraction."""
+    one = A.or_(A.shr(w, 9), A.c("uint32", 0x3F800000))
+    return A.sub(A.from_bits(one), A.c("float32", 1.0 - 2.0 ** -24))
 
 
 # -- the natural logarithm (fdlibm's e_log.c, as musl has it) ------------------------------------
@@ -210,6 +262,88 @@ def ndtri64(A: Arith, p):
     out = A.select(A.cmp("==", p, f64(1.0)), f64(math.inf), out)
     inside = A.and_(A.cmp(">=", p, f64(0.0)), A.cmp("<=", p, f64(1.0)))  # false for NaN
     return A.select(inside, out, f64(math.nan))
+
+
+# -- float32: the logarithm (fdlibm's e_logf.c) and AS 241's PPND7 ------------------------------
+_LGF = (float.fromhex("0xaaaaaa.0p-24"), float.fromhex("0xccce13.0p-25"), float.fromhex("0x91e9ee.0p-25"),
+        float.fromhex("0xf89e26.0p-26"))
+_LN2F_HI, _LN2F_LO = 6.9313812256e-01, 9.0580006145e-06  # 0x3f317180, 0x3717f7d1
+
+
+def log32(A: Arith, x):
+    """log(x) for a normal float32 x > 0 in float32 arithmetic, within 1 ulp (FreeBSD's e_logf.c:
+    x = 2**k * m with m in [sqrt(2)/2, sqrt(2)), f = m - 1, s = f / (2 + f),
+    log(m) = f - (f*f/2 - s*(f*f/2 + R(s*s))) with a degree-4 minimax R).  Other inputs
+    (0, subnormal, negative, inf, NaN) give unspecified values; callers select around them."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+    u32 = lambda v: A.c("uint32", v)  # noqa: E731
+    ix = A.add(A.bits(x), u32(0x3F800000 - 0x3F3504F3))
+    k = A.sub(A.cast(A.shr(ix, 23), "int32"), A.c("int32", 0x7F))
+    m = A.from_bits(A.add(A.and_(ix, u32(0x007FFFFF)), u32(0x3F3504F3)))
+    f = A.sub(m, f32(1.0))
+    hfsq = A.mul(A.mul(f32(0.5), f), f)
+    s = A.div(f, A.add(f32(2.0), f))
+    z = A.mul(s, s)
+    w = A.mul(z, z)
+    t1 = A.mul(w, A.add(f32(_LGF[1]), A.mul(w, f32(_LGF[3]))))
+    t2 = A.mul(z, A.add(f32(_LGF[0]), A.mul(w, f32(_LGF[2]))))
+    r = A.add(t2, t1)
+    dk = A.cast(k, "float32")
+    out = A.add(A.mul(s, A.add(hfsq, r)), A.mul(dk, f32(_LN2F_LO)))
+    out = A.add(A.sub(out, hfsq), f)
+    return A.add(out, A.mul(dk, f32(_LN2F_HI)))
+
+
+# PPND7 (Wichura 1988, AS 241, "accurate to about 1 part in 10**7"): numerator and denominator
+# coefficients, constant term first, for the centre (in r = 0.180625 - q*q), the near tail
+# (in r - 1.6) and the far tail (in r - 5); the tails' denominators have degree 2 (a 0 leads).
+_PPND7_NUM = ((3.3871327179e+00, 5.0434271938e+01, 1.5929113202e+02, 5.9109374720e+01),
+              (1.4234372777e+00, 2.7568153900e+00, 1.3067284816e+00, 1.7023821103e-01),
+              (6.6579051150e+00, 3.0812263860e+00, 4.2868294337e-01, 1.7337203997e-02))
+_PPND7_DEN = ((1.0, 1.7895169469e+01, 7.8757757664e+01, 6.7187563600e+01),
+              (1.0, 7.3700164250e-01, 1.2021132975e-01, 0.0),
+              (1.0, 2.4197894225e-01, 1.2258202635e-02, 0.0))
+
+
+def _poly3(A: Arith, central, near, table, x):
+    """Horner's rule with each lane's coefficients: ``table[0]`` where ``central``, else
+    ``table[1]`` where ``near``, else ``table[2]`` (float32)."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+
+    def coeff(k):
+        return A.select(central, f32(table[0][k]), A.select(near, f32(table[1][k]), f32(table[2][k])))
+
+    acc = coeff(3)
+    for k in (2, 1, 0):
+        acc = A.add(A.mul(acc, x), coeff(k))
+    return acc
+
+
+def ndtri32(A: Arith, p):
+    """The standard normal quantile Phi^-1(p) for float32 p, in float32 arithmetic: AS 241's PPND7
+    (Wichura 1988), a rational function of degree 3/3 of (p - 1/2)**2 in the centre
+    (|p - 1/2| <= 0.425) and of degree 3/2 of r = sqrt(-log(min(p, 1 - p))) in the tails
+    (r <= 5 and beyond), with :func:`log32`.  PPND7's relative error is about 1e-7; with the
+    float32 rounding, the result is within 6 ulp of the correctly rounded Phi^-1 for p in
+    [2**-24, 1 - 2**-24] (tests/test_random_philox.py checks every float32 unit float).
+    p = 0 gives -inf, p = 1 gives inf, p outside [0, 1] and NaN give NaN; p below the smallest
+    normal float32 gives an unspecified finite value (never from :func:`unit_float32`)."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+    q = A.sub(p, f32(0.5))
+    neg = A.cmp("<", q, f32(0.0))
+    central = A.cmp("<=", A.select(neg, A.sub(f32(0.0), q), q), f32(0.425))
+    small = A.select(neg, p, A.sub(f32(1.0), p))
+    ok = A.cmp(">", small, f32(0.0))
+    r = A.sqrt(A.sub(f32(0.0), log32(A, A.select(ok, small, f32(0.5)))))
+    near = A.cmp("<=", r, f32(5.0))
+    x = A.select(central, A.sub(f32(0.180625), A.mul(q, q)), A.select(near, A.sub(r, f32(1.6)), A.sub(r, f32(5.0))))
+    num = _poly3(A, central, near, _PPND7_NUM, x)
+    num = A.select(central, A.mul(q, num), A.select(neg, A.sub(f32(0.0), num), num))
+    out = A.div(num, _poly3(A, central, near, _PPND7_DEN, x))
+    out = A.select(A.cmp("==", p, f32(0.0)), f32(-math.inf), out)
+    out = A.select(A.cmp("==", p, f32(1.0)), f32(math.inf), out)
+    inside = A.and_(A.cmp(">=", p, f32(0.0)), A.cmp("<=", p, f32(1.0)))  # false for NaN
+    return A.select(inside, out, f32(math.nan))
 
 
 # -- Poisson ---------------------------------------------------------------------------------------
@@ -347,9 +481,15 @@ class NumpyArith(Arith):
         return np.asarray(a).astype(dt)
 
     def bits(self, a):
+        a = np.asarray(a)
+        if a.dtype == np.float32:
+            return np.ascontiguousarray(a).view(np.uint32)
         return np.ascontiguousarray(a, np.float64).view(np.uint64)
 
     def from_bits(self, a):
+        a = np.asarray(a)
+        if a.dtype == np.uint32:
+            return np.ascontiguousarray(a).view(np.float32)
         return np.ascontiguousarray(a, np.uint64).view(np.float64)
 
     def cmp(self, pred, a, b):

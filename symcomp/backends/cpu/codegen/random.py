@@ -104,10 +104,12 @@ class LLVMArith(rngalg.Arith):
         return LV(a.v, dt)
 
     def bits(self, a):
-        return LV(self.b.bitcast(a.v, self._t("uint64")), "uint64")
+        dt = "uint32" if a.dt == "float32" else "uint64"
+        return LV(self.b.bitcast(a.v, self._t(dt)), dt)
 
     def from_bits(self, a):
-        return LV(self.b.bitcast(a.v, self._t("float64")), "float64")
+        dt = "float32" if a.dt == "uint32" else "float64"
+        return LV(self.b.bitcast(a.v, self._t(dt)), dt)
 
     def cmp(self, pred, a, b):
         k = self._kind(a)
@@ -198,19 +200,91 @@ def _philox(cx, op, a):
     return words[0][op.word].v
 
 
+@emits("sc.random_bits")
+def _random_bits(cx, op, a):
+    """Each element's random bits (:func:`symcomp.ir.rngalg.stream_bits`).  In a SIMD loop whose
+    lanes are consecutive elements (the index operand is the loop's flat index), a block serves
+    ``per`` = 4 (or 2) lanes: when the first lane starts a block, the vector's lanes / per blocks
+    are computed once each (Philox on a vector of blocks, the key schedule shared) and their words
+    shuffled to the lanes; otherwise (and in scalar loops) each lane computes its own block."""
+    A = LLVMArith(cx)
+    index, offset, salt, key = _lv(op, a)
+    per = rngalg.elements_per_block(op.width)
+    lanes = cx.lanes
+    if not lanes or a[0] is not cx.index or lanes % per or lanes // per < 2:
+        return rngalg.stream_bits(A, index, offset, salt, key, op.width).v
+    b = cx.b
+    zero = ir.Constant(I32, 0)
+    first = b.extract_element(a[0], zero)
+    starts = b.icmp_unsigned("==", b.and_(first, ir.Constant(first.type, per - 1)), ir.Constant(first.type, 0))
+    with b.if_else(starts, likely=True) as (whole, split):
+        with whole:
+            fast = _whole_blocks(cx, op, [b.extract_element(v, zero) for v in a], per)
+            fast_block = b.block
+        with split:
+            slow = rngalg.stream_bits(A, index, offset, salt, key, op.width).v
+            slow_block = b.block
+    phi = b.phi(fast.type)
+    phi.add_incoming(fast, fast_block)
+    phi.add_incoming(slow, slow_block)
+    return phi
+
+
+def _whole_blocks(cx, op, first, per):
+    """The random bits of ``cx.lanes`` consecutive elements whose first (flat index ``first[0]``,
+    a multiple of ``per``) starts a block: blocks offset + first // per + 0 .. nb - 1 as one
+    vector, then lane l takes word l % per (or words 2 (l % 2), 2 (l % 2) + 1) of block l // per."""
+    from symcomp.backends.cpu.codegen.scalar import ScalarContext
+
+    b = cx.b
+    lanes = cx.lanes
+    nb = lanes // per
+    index, offset, salt, key = first
+    i64 = index.type
+    bx = ScalarContext(b, nb, cx.flag_error)
+    base = b.add(offset, b.lshr(index, ir.Constant(i64, per.bit_length() - 1)))
+    iota = ir.Constant(ir.VectorType(i64, nb), [ir.Constant(i64, k) for k in range(nb)])
+    ctr = b.add(_splat(b, base, nb), iota)
+    words = LLVMArith(bx).philox_words(LV(ctr, "uint64"), LV(_splat(b, salt, nb), "uint64"),
+                                       LV(_splat(b, key, nb), "uint64"))
+    w = [x.v for x in words]
+    pair = lambda x, y: b.shuffle_vector(x, y, _mask(range(2 * nb)))  # noqa: E731
+    table = b.shuffle_vector(pair(w[0], w[1]), pair(w[2], w[3]), _mask(range(4 * nb)))  # word j of block k: j*nb + k
+    undef = ir.Constant(table.type, ir.Undefined)
+    if op.width == 32:
+        return b.shuffle_vector(table, undef, _mask((l % 4) * nb + l // 4 for l in range(lanes)))
+    lo = b.shuffle_vector(table, undef, _mask(2 * (l % 2) * nb + l // 2 for l in range(lanes)))
+    hi = b.shuffle_vector(table, undef, _mask((2 * (l % 2) + 1) * nb + l // 2 for l in range(lanes)))
+    wide = ir.VectorType(ir.IntType(64), lanes)
+    return b.or_(b.zext(lo, wide), b.shl(b.zext(hi, wide), cx.const(T.uint64, 32)))
+
+
+def _mask(ks) -> ir.Constant:
+    ks = list(ks)
+    return ir.Constant(ir.VectorType(I32, len(ks)), [ir.Constant(I32, k) for k in ks])
+
+
+def _splat(b, v, lanes):
+    vt = ir.VectorType(v.type, lanes)
+    tmp = b.insert_element(ir.Constant(vt, ir.Undefined), v, ir.Constant(I32, 0))
+    return b.shuffle_vector(tmp, ir.Constant(vt, ir.Undefined), _mask([0] * lanes))
+
+
 @emits("sc.unit_float")
 def _unit_float(cx, op, a):
     A = LLVMArith(cx)
-    words = _lv(op, a)
+    (word,) = _lv(op, a)
     if op.dtype == T.float32:
-        return rngalg.unit_float32(A, words[0]).v
-    return rngalg.unit_float64(A, *words).v
+        return rngalg.unit_float32_bits(A, word).v
+    return rngalg.unit_float64_bits(A, word).v
 
 
 @emits("sc.ndtri")
 def _ndtri(cx, op, a):
     A = LLVMArith(cx)
     (x,) = _lv(op, a)
+    if x.dt == "float32":
+        return rngalg.ndtri32(A, x).v
     out = rngalg.ndtri64(A, A.cast(x, "float64"))
     return A.cast(out, x.dt).v
 
