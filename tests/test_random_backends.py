@@ -163,3 +163,36 @@ def test_reduction_of_a_draw_spans_the_whole_loop():
     f = symcomp.function([s], [u, T.sum(u * s)], no_default_updates=True)
     draw, total = f(2.0)
     np.testing.assert_allclose(total, 2.0 * draw.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blocks_shared_by_lanes_rows_and_threads_give_the_reference_bits(threads):
+    """Rows whose starts split a Philox block (a row-broadcast operand keeps the loop two-dimensional,
+    13 and 333 elements a row), strided outputs (the scalar loop), offsets left by draws of odd
+    sizes, long loops split between threads: the same bits as the reference."""
+    def graph():
+        srng = RandomStreams(11)
+        r13, r333 = T.tensor("float64", shape=(1, None), name="r13"), T.tensor("float64", shape=(1, None), name="r333")
+        r13f = T.cast(r13, "float32")
+        outs = [srng.uniform((7, 13)) * r13, srng.uniform((7, 13), dtype="float32") * r13f,
+                srng.normal((7, 13)) * r13, srng.normal((7, 13), dtype="float32") * r13f,
+                srng.binomial((3000, 333), p=0.3, dtype="float64") * r333,
+                srng.binomial((5, 13), n=5, p=np.float32(0.4), dtype="float32") * r13f,
+                srng.uniform((3000, 333), dtype="float32") * T.cast(r333, "float32"),
+                srng.normal((13, 7)).T, srng.uniform((13, 7), dtype="float32").T]
+        return [r13, r333], outs
+
+    r13, r333 = np.arange(1.0, 14.0)[None, :], np.linspace(1.0, 2.0, 333)[None, :]
+    got = []
+    for mode in ("reference", "fast"):
+        ins, outs = graph()
+        old = symcomp.config.num_threads
+        symcomp.config.num_threads = threads
+        try:
+            f = symcomp.function(ins, outs, mode=mode)
+            got.append([f(r13, r333) for _ in range(3)])  # later calls start at other offsets
+        finally:
+            symcomp.config.num_threads = old
+    for c, (g_call, w_call) in enumerate(zip(*got)):
+        for k, (g, w) in enumerate(zip(g_call, w_call)):
+            assert g.dtype == w.dtype and np.array_equal(g, w), f"call {c} output {k}"
