@@ -213,10 +213,12 @@ def test_uniform_never_returns_its_bounds():
 
 def test_unsupported_requests_raise():
     srng = RandomStreams(1)
-    with pytest.raises(NotImplementedError, match="binomial with n > 64"):
-        srng.binomial((3,), n=1000)
-    with pytest.raises(NotImplementedError, match="symbolic n"):
-        srng.binomial((3,), n=T.lscalar())
+    with pytest.raises(TypeError, match="integer tensor"):
+        srng.binomial((3,), n=T.dscalar())
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        srng.binomial((3,), n=-2)
+    with pytest.raises(NotImplementedError, match="number of categories"):
+        srng.multinomial((3,), n=T.lscalar(), pvals=T.dvector())
     with pytest.raises(NotImplementedError, match="without replacement with probabilities"):
         srng.choice((2,), 5, replace=False, p=[0.2] * 5)
     with pytest.raises(ValueError, match="ndim"):

@@ -433,6 +433,95 @@ def poisson(A: Arith, lam, draw):
     return A.select(valid, state[4], A.c("int64", -1))
 
 
+# -- binomial --------------------------------------------------------------------------------------
+BINOMIAL_BTRS_MIN = 10.0
+"""From this mean n * min(p, 1 - p) on, Hormann's BTRS; below it, geometric waiting times."""
+BINOMIAL_N_MAX = 2 ** 53
+"""The binomial sampler's bound on n (exclusive): counts stay exact in float64."""
+
+
+def binomial(A: Arith, n, p, draw):
+    """A Binomial(n, p) count (int64) for int64 ``n`` and float64 ``p``; ``draw(j)`` gives the four
+    uint32 words of attempt ``j`` (a uint64 value) of this element.
+
+    With s = min(p, 1 - p) (p > 1/2 draws Binomial(n, 1 - p) and returns n minus it):
+
+    * n s < 10: geometric waiting times.  The trials up to and including the next success number
+      floor(log(u) / log(1 - s)) + 1 (Geometric(s)); successes are counted while their trial
+      stays within n (about n s + 1 attempts).  log(1 - s) is log(q) * -s / (q - 1) for the
+      rounded q = 1 - s (Goldberg's log1p), -s where q rounds to 1.
+    * n s >= 10: Hormann's BTRS (transformed rejection with squeeze, "The generation of binomial
+      random variates", J. Statist. Comput. Simul. 46, 1993; TensorFlow's sampler), 1.1 to 1.2
+      attempts on average, with :func:`loggam64` for the log factorials.
+
+    n = 0 or s = 0 gives the certain count with no draw; n < 0, n >= 2**53, p outside [0, 1]
+    and NaN give -1.
+    """
+    f64 = lambda v: A.c("float64", v)  # noqa: E731
+    valid = A.and_(A.and_(A.cmp(">=", n, A.c("int64", 0)), A.cmp("<", n, A.c("int64", BINOMIAL_N_MAX))),
+                   A.and_(A.cmp(">=", p, f64(0.0)), A.cmp("<=", p, f64(1.0))))
+    nf = A.select(valid, A.cast(n, "float64"), f64(0.0))
+    pv = A.select(valid, p, f64(0.0))
+    flip = A.cmp(">", pv, f64(0.5))
+    s = A.select(flip, A.sub(f64(1.0), pv), pv)
+    big = A.cmp(">=", A.mul(nf, s), f64(BINOMIAL_BTRS_MIN))
+    # BTRS's constants (lanes on the other path compute them for n = 40, s = 1/2: all finite)
+    sb = A.select(big, s, f64(0.5))
+    nb = A.select(big, nf, f64(40.0))
+    qb = A.sub(f64(1.0), sb)
+    spq = A.sqrt(A.mul(A.mul(nb, sb), qb))
+    b = A.add(f64(1.15), A.mul(f64(2.53), spq))
+    a = A.add(A.add(f64(-0.0873), A.mul(f64(0.0248), b)), A.mul(f64(0.01), sb))
+    c = A.add(A.mul(nb, sb), f64(0.5))
+    vr = A.sub(f64(0.92), A.div(f64(4.2), b))
+    alpha = A.mul(A.add(f64(2.83), A.div(f64(5.1), b)), spq)
+    lpq = log64(A, A.div(sb, qb))
+    m = A.floor(A.mul(A.add(nb, f64(1.0)), sb))
+    h = A.add(loggam64(A, A.add(m, f64(1.0))), loggam64(A, A.add(A.sub(nb, m), f64(1.0))))
+    # the waiting times' log(1 - s)
+    q = A.sub(f64(1.0), s)
+    exact_one = A.cmp("==", q, f64(1.0))
+    q_safe = A.select(exact_one, f64(0.5), q)
+    logq = A.select(exact_one, A.sub(f64(0.0), s),
+                    A.div(A.mul(log64(A, q_safe), A.sub(f64(0.0), s)), A.sub(q_safe, f64(1.0))))
+
+    def cond(state):
+        return A.cmp("==", state[0], A.c("int64", 0))
+
+    def body(state):
+        _, j, count, trial, result = state
+        w = draw(j)
+        u1 = unit_float64(A, w[0], w[1])
+        u2 = unit_float64(A, w[2], w[3])
+        # waiting times: the trial of the next success
+        gap = A.add(A.floor(A.div(log64(A, u1), logq)), f64(1.0))
+        trial_new = A.add(trial, gap)
+        past = A.cmp(">", trial_new, nf)
+        # BTRS
+        U = A.sub(u1, f64(0.5))
+        absU = A.select(A.cmp("<", U, f64(0.0)), A.sub(f64(0.0), U), U)
+        us = A.sub(f64(0.5), absU)
+        kf = A.floor(A.add(A.mul(A.add(A.div(A.mul(f64(2.0), a), us), b), U), c))
+        outside = A.or_(A.cmp("<", kf, f64(0.0)), A.cmp(">", kf, nb))
+        kc = A.select(A.cmp("<", kf, f64(0.0)), f64(0.0), A.select(A.cmp(">", kf, nb), nb, kf))
+        quick = A.and_(A.cmp(">=", us, f64(0.07)), A.cmp("<=", u2, vr))
+        lhs = log64(A, A.div(A.mul(u2, alpha), A.add(A.div(a, A.mul(us, us)), b)))
+        rhs = A.add(A.sub(A.sub(h, loggam64(A, A.add(kc, f64(1.0)))), loggam64(A, A.add(A.sub(nb, kc), f64(1.0)))),
+                    A.mul(A.sub(kc, m), lpq))
+        accept = A.and_(A.cmp("==", outside, A.c("bool", False)), A.or_(quick, A.cmp("<=", lhs, rhs)))
+        done = A.select(big, accept, past)
+        value = A.select(big, kc, count)
+        return [A.select(done, A.c("int64", 1), A.c("int64", 0)), A.add(j, A.c("uint64", 1)),
+                A.add(count, f64(1.0)), trial_new, A.select(done, value, result)]
+
+    certain = A.or_(A.cmp("==", nf, f64(0.0)), A.cmp("==", s, f64(0.0)))
+    start_done = A.select(A.and_(valid, A.cmp("==", certain, A.c("bool", False))), A.c("int64", 0), A.c("int64", 1))
+    state = A.while_(cond, body, [start_done, A.c("uint64", 0), f64(0.0), f64(0.0), f64(0.0)])
+    k = A.cast(state[4], "int64")
+    k = A.select(flip, A.sub(A.cast(nf, "int64"), k), k)
+    return A.select(valid, k, A.c("int64", -1))
+
+
 # -- the reference: NumPy arrays -----------------------------------------------------------------
 class NumpyArith(Arith):
     """:class:`Arith` on NumPy arrays (and NumPy scalars): the reference semantics."""

@@ -42,7 +42,7 @@ from symcomp.tensor import elemwise as E
 from symcomp.tensor.convert import as_int_scalar, as_value, cast, constant, static_value
 from symcomp.tensor.indexing import getitem, set_subtensor
 from symcomp.tensor.reduce import sum as _sum
-from symcomp.tensor.shape import arange, expand_dims, numel, reshape, shape, zeros
+from symcomp.tensor.shape import arange, expand_dims, numel, reshape, shape, stack, zeros
 
 _MASK64 = (1 << 64) - 1
 PHI_MINUS_2 = 0.022750131948179195  # Phi(-2): truncated normals are drawn within 2 standard deviations
@@ -298,28 +298,40 @@ class RandomStreams:
 
     # -- discrete --------------------------------------------------------------------------
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
-        """Binomial(n, p) counts: the number of n Bernoulli(p) draws (u < p) that succeed.
+        """Binomial(n, p) counts.
 
-        ``n`` is a Python int from 0 to :data:`MAX_BINOMIAL_N`; ``p`` may be a tensor.  float32
-        ``p`` compares with 23-bit uniforms, others with 52-bit ones."""
+        ``n`` an int known when the graph is built, from 0 to :data:`MAX_BINOMIAL_N` (64): the
+        number of n Bernoulli(p) draws (u < p) that succeed, fused with the draw's consumers
+        (dropout is one loop); a float32 ``p`` compares with 23-bit uniforms, others with 52-bit
+        ones.  A larger or symbolic ``n`` (an int64 tensor that broadcasts against ``size``):
+        ``sc.random_binomial``, geometric waiting times for a mean n min(p, 1 - p) below 10,
+        Hormann's BTRS above; there n < 0, p outside [0, 1] or NaN give -1."""
         if prob is not None:
             p = prob
         if isinstance(n, Value):
             v = static_value(n)
-            if v is None:
-                raise NotImplementedError("binomial with a symbolic n is not implemented; n must be known when the "
-                                          "graph is built")
-            n = int(v)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"binomial: n must be a non-negative int, got {n!r}")
-        if n > MAX_BINOMIAL_N:
-            raise NotImplementedError(f"binomial with n > {MAX_BINOMIAL_N} (a sampler whose cost does not grow "
-                                      f"with n) is not implemented; got n={n}")
+            if v is not None and v.shape == ():
+                n = int(v)
+        if isinstance(n, (bool, np.bool_)) or isinstance(n, float):
+            raise TypeError(f"binomial: n must be a non-negative int or an integer tensor, got {n!r}")
+        if isinstance(n, (int, np.integer)) and n < 0:
+            raise ValueError(f"binomial: n must be >= 0, got {n}")
+        out_dt = T.dtype(dtype)
+        if not isinstance(n, (int, np.integer)) or n > MAX_BINOMIAL_N:
+            nv = as_value(n)
+            if not (nv.type.dtype.is_int or nv.type.dtype.is_bool):
+                raise TypeError(f"binomial: n must be an integer tensor, got {nv.type}")
+            nv = cast(nv, T.int64)
+            pv = cast(as_value(p), T.float64)
+            d = _Draw(self, _size_entries(size, ndim, [nv, pv], "binomial"), "binomial", 1)
+            like = d.index
+            ops = [*_aligned(nv, like), *_aligned(pv, like), d.counter, *_aligned(constant(np.uint64(0)), like),
+                   d.key_like()]
+            return self._finish(d, cast(build(R.RandomBinomial, ops), out_dt))
         pv = as_value(p)
         udt = T.float32 if pv.type.dtype == T.float32 else T.float64
         pv = cast(pv, udt) if pv.type.dtype.is_float else cast(pv, T.float64)
         d = _Draw(self, _size_entries(size, ndim, [p], "binomial"), "binomial", _per_block(udt))
-        out_dt = T.dtype(dtype)
         total = None
         for k in range(n):
             hit = cast(E.lt(d.unit(udt, k), pv), out_dt)
@@ -417,12 +429,13 @@ class RandomStreams:
             raise ValueError(f"multinomial: pvals must have at least one axis, got {pv.type}")
         if isinstance(n, Value):
             v = static_value(n)
-            if v is None:
-                raise NotImplementedError("multinomial with a symbolic n is not implemented")
-            n = int(v)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"multinomial: n must be a non-negative int, got {n!r}")
+            if v is not None and v.shape == ():
+                n = int(v)
         batch = list(shape(pv)[:-1]) if size is None else _size_entries(size, ndim, [], "multinomial")
+        if isinstance(n, Value):
+            return self._multinomial_binomials(batch, n, pv, dtype)
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"multinomial: n must be a non-negative int or an integer tensor, got {n!r}")
         k = shape(pv)[-1]
         d = _Draw(self, batch + [int(n)], "multinomial", 2)
         u = d.unit(T.float64)  # batch + (n,)
@@ -430,6 +443,38 @@ class RandomStreams:
         ks = arange(0, k, 1, dtype="int64")
         counts = _sum(E.eq(expand_dims(cats, (cats.type.ndim,)), ks), axis=cats.type.ndim - 1)
         return self._finish(d, cast(counts, dtype))
+
+    def _multinomial_binomials(self, batch, n, pv, dtype):
+        """Multinomial(n, pvals) for a symbolic ``n`` (an integer tensor broadcasting against the
+        batch shape) by conditional binomials (NumPy's method): category j takes
+        Binomial(n - the counts before it, p_j / (1 - p_0 - ... - p_{j-1})), the last one the
+        rest.  Category j of row r draws from block counter offset + r k + j.  A negative n gives
+        counts of -1."""
+        nv = as_value(n)
+        if not (nv.type.dtype.is_int or nv.type.dtype.is_bool):
+            raise TypeError(f"multinomial: n must be an integer tensor, got {nv.type}")
+        k = pv.type.shape[-1]
+        if k is None:
+            raise NotImplementedError("multinomial with a symbolic n needs the number of categories "
+                                      "(pvals.shape[-1]) known when the graph is built")
+        nv = cast(nv, T.int64)
+        d = _Draw(self, list(batch) + [k], "multinomial", 1)
+        counter = d.counter
+        remaining, rest, counts = nv, None, []
+        for j in range(k - 1):
+            pj = getitem(pv, (Ellipsis, j))
+            prob = pj if rest is None else E.switch(E.gt(rest, 0.0), E.clip(E.true_div(pj, rest), 0.0, 1.0), 1.0)
+            ctr = getitem(counter, (Ellipsis, j))
+            ops = [*_aligned(remaining, ctr), *_aligned(prob, ctr), ctr, *_aligned(constant(np.uint64(0)), ctr),
+                   *_aligned(d.key, ctr)]
+            c = build(R.RandomBinomial, ops)
+            counts.append(c)
+            remaining = E.sub(remaining, c)
+            rest = E.sub(1.0, pj) if rest is None else E.sub(rest, pj)
+        counts.append(E.add(remaining, zeros(list(batch), dtype="int64")))
+        out = stack(counts, axis=len(batch))
+        out = E.switch(expand_dims(E.lt(nv, 0), (nv.type.ndim,)) if nv.type.ndim else E.lt(nv, 0), -1, out)
+        return self._finish(d, cast(out, dtype))
 
     def poisson(self, size=None, lam=1.0, ndim=None, dtype="int64"):
         """Poisson(lam) counts (exponential spacings for lam < 10, Hormann's PTRS above; -1 for a

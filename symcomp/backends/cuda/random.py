@@ -194,3 +194,10 @@ def _poisson(S, op, a, rt, err):
     A = CudaArith(S)
     lam, ctr_lo, ctr_hi, key = _var_args(op, a)
     return rngalg.poisson(A, lam, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key))
+
+
+@template("sc.random_binomial")
+def _binomial(S, op, a, rt, err):
+    A = CudaArith(S)
+    n, p, ctr_lo, ctr_hi, key = _var_args(op, a)
+    return rngalg.binomial(A, n, p, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key))

@@ -211,6 +211,42 @@ class RandomPoisson(ElementwiseOp):
         return [None] * 4
 
 
+@op("sc.random_binomial")
+class RandomBinomial(ElementwiseOp):
+    """A Binomial(``n``, ``p``) count (``i64``) per element, for ``n`` (``i64``) and ``p`` (``f64``),
+    with the draws of attempt ``j`` from the Philox block (``ctr_lo``, ``ctr_hi + j``) under
+    ``key`` (``ui64``): geometric waiting times below the mean n min(p, 1 - p) = 10, Hormann's
+    BTRS above (:func:`symcomp.ir.rngalg.binomial`).  n < 0, n >= 2**53, p outside [0, 1] or NaN
+    give -1."""
+    n = operand()
+    p = operand()
+    ctr_lo = operand()
+    ctr_hi = operand()
+    key = operand()
+
+    @classmethod
+    def infer(cls, types, attrs, values):
+        _want(cls.name, types[0], T.int64, "n")
+        _want(cls.name, types[1], T.float64, "p")
+        for t, what in zip(types[2:], ("ctr_lo", "ctr_hi", "key")):
+            _want(cls.name, t, T.uint64, what)
+        return [T.TensorType(T.int64, T.broadcast_shapes([t.shape for t in types], "sc.random_binomial operands"))]
+
+    def ref(self, n, p, ctr_lo, ctr_hi, key):
+        n, p, ctr_lo, ctr_hi, key = np.broadcast_arrays(n, p, ctr_lo, ctr_hi, key)
+        if n.size == 0:
+            return np.zeros(n.shape, np.int64)
+
+        def draw(j):
+            return rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)
+
+        with np.errstate(all="ignore"):
+            return np.asarray(rngalg.binomial(A, n, p, draw), np.int64)
+
+    def vjp(self, grads):
+        return [None] * 5
+
+
 @op("sc.random_permutation", traits=(Pure,))
 class RandomPermutation(Operation):
     """``rows`` random permutations of 0 .. n-1 (``tensor<rows x n x i64>``) by Fisher-Yates:

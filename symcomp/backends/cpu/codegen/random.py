@@ -294,3 +294,10 @@ def _poisson(cx, op, a):
     A = LLVMArith(cx)
     lam, ctr_lo, ctr_hi, key = _lv(op, a)
     return rngalg.poisson(A, lam, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)).v
+
+
+@emits("sc.random_binomial")
+def _binomial(cx, op, a):
+    A = LLVMArith(cx)
+    n, p, ctr_lo, ctr_hi, key = _lv(op, a)
+    return rngalg.binomial(A, n, p, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)).v

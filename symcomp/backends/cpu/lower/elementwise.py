@@ -13,7 +13,7 @@ from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.layout import coalesce, contiguous_strides
 from symcomp.ir.opdef import OPS, Elementwise, Positional
 
-_REGISTER_HEAVY = ("sc.philox", "sc.random_bits", "sc.random_poisson")
+_REGISTER_HEAVY = ("sc.philox", "sc.random_bits", "sc.random_poisson", "sc.random_binomial")
 """Ops whose code keeps many vectors live (Philox's four counter words, key and products): one copy
 per main-loop iteration (:meth:`_LoopNest.unroll`).  Two ran no faster (1e7 uniform or normal
 draws, one thread) and doubled the loop's code."""
