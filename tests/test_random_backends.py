@@ -34,7 +34,8 @@ def every_distribution(seed=42, big=False):
              srng.choice((4,), 10, replace=False), srng.normal(A.shape, avg=A, std=0.5),
              srng.binomial((n,), n=3, p=np.float32(0.5), dtype="int8"),
              srng.binomial((100,), n=500, p=0.3), srng.binomial((100,), n=x.shape[1] * 40, p=0.004),
-             srng.multinomial((30,), n=x.shape[0], pvals=[0.2, 0.3, 0.5])]
+             srng.multinomial((30,), n=x.shape[0], pvals=[0.2, 0.3, 0.5]),
+             srng.choice((2, 3), 9, replace=False, p=np.arange(1.0, 10.0) / 45)]
     outs = draws + [x * draws[2] / 0.3, T.sum(srng.uniform(x.shape) * s, axis=1)]
     return [x, A, s], outs
 

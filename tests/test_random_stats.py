@@ -203,6 +203,23 @@ def test_choice_without_replacement_is_uniform_over_subsets():
     assert chi2_counts(firsts, np.full(4, 0.25), np.arange(4)) > P_MIN
 
 
+def test_choice_without_replacement_with_probabilities_chi_square():
+    """Successive draws with the probabilities renormalised over the categories left (NumPy's law):
+    the ordered pair (i, j) has probability p_i p_j / (1 - p_i)."""
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    srng = RandomStreams(4)
+    f = symcomp.function([], srng.choice((2,), 4, replace=False, p=p))
+    pairs = np.array([f() for _ in range(8000)])
+    assert (pairs[:, 0] != pairs[:, 1]).all()
+    support = [i * 4 + j for i in range(4) for j in range(4) if i != j]
+    probs = [p[c // 4] * p[c % 4] / (1 - p[c // 4]) for c in support]
+    assert chi2_counts(pairs[:, 0] * 4 + pairs[:, 1], probs, support) > P_MIN
+    g = symcomp.function([], srng.choice((3,), np.array([5.0, 6.0, 7.0, 8.0]), replace=False, p=[0.5, 0.0, 0.25, 0.25]))
+    for _ in range(50):
+        v = g()
+        assert sorted(v) == [5.0, 7.0, 8.0]  # a zero probability is never chosen while others are left
+
+
 def test_streams_and_calls_are_uncorrelated():
     srng = RandomStreams(99)
     f = symcomp.function([], [srng.uniform((N,)), srng.uniform((N,)), srng.normal((N,))])

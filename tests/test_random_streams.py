@@ -219,8 +219,8 @@ def test_unsupported_requests_raise():
         srng.binomial((3,), n=-2)
     with pytest.raises(NotImplementedError, match="number of categories"):
         srng.multinomial((3,), n=T.lscalar(), pvals=T.dvector())
-    with pytest.raises(NotImplementedError, match="without replacement with probabilities"):
-        srng.choice((2,), 5, replace=False, p=[0.2] * 5)
+    with pytest.raises(ValueError, match="cannot take 6 values out of 5"):
+        srng.choice((2, 3), 5, replace=False, p=[0.2] * 5)
     with pytest.raises(ValueError, match="ndim"):
         srng.uniform((2, 3), ndim=1)
     with pytest.raises(TypeError, match="float dtype"):

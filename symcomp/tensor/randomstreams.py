@@ -378,7 +378,8 @@ class RandomStreams:
         entries = _size_entries(size, ndim, [], "choice")
         if not replace:
             if p is not None:
-                raise NotImplementedError("choice without replacement with probabilities p is not implemented")
+                out = self._weighted_sample(entries, n, p)
+                return self._finish(out[0], cast(out[1], dtype) if values is None else getitem(values, out[1]))
             count = numel(entries)
             perm = self._permutation_rows(1, n, "choice")
             idx = reshape(getitem(getitem(perm.value, 0), slice(None, count)), tuple(entries))
@@ -397,6 +398,34 @@ class RandomStreams:
             idx = _categorical(u, pv)
         out = cast(idx, dtype) if values is None else getitem(values, idx)
         return self._finish(d, out)
+
+    def _weighted_sample(self, entries, n, p):
+        """(draw, indices) of ``prod(entries)`` distinct categories of 0 .. n-1 drawn one after another
+        with probabilities ``p`` renormalised over the ones left (NumPy's ``choice(replace=False, p=p)``)
+        by Efraimidis and Spirakis's exponential race ("Weighted random sampling with a reservoir",
+        IPL 97, 2006): category i gets the key e_i = -log(u_i) / p_i and the sample is the categories
+        of the smallest keys, in increasing order (equal keys by index).  The ranks come from all
+        pairs of keys: O(n**2) work and no sort.  Categories with p = 0 have infinite keys and come
+        last: a sample larger than the categories with p > 0 holds some of them."""
+        pv = cast(as_value(p), T.float64)
+        if pv.type.ndim != 1:
+            raise ValueError(f"choice: p must be a vector, got {pv.type}")
+        if isinstance(n, int) and pv.type.shape[0] is not None and pv.type.shape[0] != n:
+            raise ValueError(f"choice: p has {pv.type.shape[0]} probabilities for {n} choices")
+        count = numel(entries)
+        if isinstance(n, int) and isinstance(count, int) and count > n:
+            raise ValueError(f"choice: cannot take {count} values out of {n} without replacement")
+        d = _Draw(self, [n], "choice", 2)
+        key = E.true_div(build(R.Exponential, [d.unit(T.float64)]), pv)  # (n,)
+        idx = arange(0, n, 1, dtype="int64")
+        ki, kj = expand_dims(key, (1,)), expand_dims(key, (0,))
+        ii, jj = expand_dims(idx, (1,)), expand_dims(idx, (0,))
+        before = E.or_(E.lt(kj, ki), E.and_(E.eq(kj, ki), E.lt(jj, ii)))
+        rank = _sum(cast(before, T.int64), axis=1)  # (n,): the place of category i in the race
+        places = arange(0, count, 1, dtype="int64")
+        at = E.eq(expand_dims(rank, (0,)), expand_dims(places, (1,)))  # (count, n)
+        chosen = _sum(E.mul(cast(at, T.int64), expand_dims(idx, (0,))), axis=1)
+        return d, reshape(chosen, tuple(entries))
 
     def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
         """Random permutations of 0 .. n-1, of shape ``size + (n,)`` (Fisher-Yates, ``sc.random_permutation``)."""

@@ -201,3 +201,11 @@ def _binomial(S, op, a, rt, err):
     A = CudaArith(S)
     n, p, ctr_lo, ctr_hi, key = _var_args(op, a)
     return rngalg.binomial(A, n, p, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key))
+
+
+@template("sc.exponential")
+def _exponential(S, op, a, rt, err):
+    A = CudaArith(S)
+    (x,) = _var_args(op, a)
+    out = rngalg.log64(A, A.cast(x, "float64"))
+    return A.cast(A.sub(A.c("float64", 0.0), out), x.dtype.name)

@@ -178,6 +178,21 @@ class Ndtri(FloatUnary):
         return [grads[0] * math.sqrt(2 * math.pi) * tb.exp(z * z * 0.5)]
 
 
+@op("sc.exponential")
+class Exponential(FloatUnary):
+    """-log(x): a standard exponential variate from a uniform x in (0, 1), with the logarithm of
+    :func:`symcomp.ir.rngalg.log64` (fdlibm's, within 1 ulp), so every backend gives the same bits;
+    computed in float64 (a float32 result is rounded once).  Weighted sampling without replacement
+    ranks -log(u) / p.  Other inputs: unspecified values for x <= 0, inf and NaN."""
+
+    def ref(self, x):
+        with np.errstate(all="ignore"):
+            return np.asarray(-rngalg.log64(A, np.asarray(x, np.float64)), x.dtype)
+
+    def vjp(self, grads):
+        return [-grads[0] / self.x]
+
+
 @op("sc.random_poisson")
 class RandomPoisson(ElementwiseOp):
     """A Poisson(``lam``) count (``i64``) per element, for ``lam`` (``f64``) with the draws of

@@ -301,3 +301,11 @@ def _binomial(cx, op, a):
     A = LLVMArith(cx)
     n, p, ctr_lo, ctr_hi, key = _lv(op, a)
     return rngalg.binomial(A, n, p, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)).v
+
+
+@emits("sc.exponential")
+def _exponential(cx, op, a):
+    A = LLVMArith(cx)
+    (x,) = _lv(op, a)
+    out = rngalg.log64(A, A.cast(x, "float64"))
+    return A.cast(A.sub(A.c("float64", 0.0), out), x.dt).v
