@@ -131,17 +131,18 @@ class LLVMArith(rngalg.Arith):
         may hold garbage (products, key bumps); every product masks its operand first, which
         ``vpmuludq`` does for free, and the outputs are truncated: the words are
         :func:`symcomp.ir.rngalg.philox4x32`'s."""
+        return self.philox_rounds(ctr_lo, ctr_hi, round_keys(self.b, key.v, lambda v: self.cx.const(T.uint64, v)))
+
+    def philox_rounds(self, ctr_lo, ctr_hi, keys):
+        """:meth:`philox_words` with the key schedule given: ``keys[r]`` = (k0, k1) of round r, in
+        the low halves of 64-bit values of the counter's shape (see :func:`round_keys`)."""
         b, cx = self.b, self.cx
         u64 = lambda v: cx.const(T.uint64, v)  # noqa: E731
         mask, s32 = u64(0xFFFFFFFF), u64(32)
         c0, c1 = ctr_lo.v, b.lshr(ctr_lo.v, s32)
         c2, c3 = ctr_hi.v, b.lshr(ctr_hi.v, s32)
-        k0, k1 = key.v, b.lshr(key.v, s32)
         m0, m1 = u64(rngalg.PHILOX_M0), u64(rngalg.PHILOX_M1)
-        for r in range(rngalg.PHILOX_ROUNDS):
-            if r:
-                k0 = b.add(k0, u64(rngalg.PHILOX_W0))
-                k1 = b.add(k1, u64(rngalg.PHILOX_W1))
+        for k0, k1 in keys:
             p0 = b.mul(b.and_(c0, mask), m0)
             p1 = b.mul(b.and_(c2, mask), m1)
             c0, c1, c2, c3 = b.xor(b.xor(b.lshr(p1, s32), c1), k0), p1, b.xor(b.xor(b.lshr(p0, s32), c3), k1), p0
@@ -176,6 +177,21 @@ class LLVMArith(rngalg.Arith):
         b.branch(header)
         b.position_at_end(after)
         return cur
+
+
+def round_keys(b, key, const) -> list:
+    """The Philox key schedule of the uint64 ``key`` (k0, k1 = its low, high halves): (k0, k1) of
+    each of the ten rounds, bumped by the Weyl constants, as i64 values whose low halves hold the
+    32-bit keys (the high halves are garbage :meth:`LLVMArith.philox_rounds` never reads).
+    ``const(v)`` makes a constant of ``key``'s shape."""
+    k0, k1 = key, b.lshr(key, const(32))
+    keys = []
+    for r in range(rngalg.PHILOX_ROUNDS):
+        if r:
+            k0 = b.add(k0, const(rngalg.PHILOX_W0))
+            k1 = b.add(k1, const(rngalg.PHILOX_W1))
+        keys.append((k0, k1))
+    return keys
 
 
 def _lv(op, vals):
@@ -219,7 +235,7 @@ def _random_bits(cx, op, a):
     starts = b.icmp_unsigned("==", b.and_(first, ir.Constant(first.type, per - 1)), ir.Constant(first.type, 0))
     with b.if_else(starts, likely=True) as (whole, split):
         with whole:
-            fast = _whole_blocks(cx, op, [b.extract_element(v, zero) for v in a], per)
+            fast = _whole_blocks(cx, op, [b.extract_element(v, zero) for v in a], per, a[3])
             fast_block = b.block
         with split:
             slow = rngalg.stream_bits(A, index, offset, salt, key, op.width).v
@@ -230,7 +246,7 @@ def _random_bits(cx, op, a):
     return phi
 
 
-def _whole_blocks(cx, op, first, per):
+def _whole_blocks(cx, op, first, per, key_vector):
     """The random bits of ``cx.lanes`` consecutive elements whose first (flat index ``first[0]``,
     a multiple of ``per``) starts a block: blocks offset + first // per + 0 .. nb - 1 as one
     vector, then lane l takes word l % per (or words 2 (l % 2), 2 (l % 2) + 1) of block l // per."""
@@ -240,13 +256,14 @@ def _whole_blocks(cx, op, first, per):
     lanes = cx.lanes
     nb = lanes // per
     index, offset, salt, key = first
+    key_vec = key_vector
     i64 = index.type
     bx = ScalarContext(b, nb, cx.flag_error)
     base = b.add(offset, b.lshr(index, ir.Constant(i64, per.bit_length() - 1)))
     iota = ir.Constant(ir.VectorType(i64, nb), [ir.Constant(i64, k) for k in range(nb)])
     ctr = b.add(_splat(b, base, nb), iota)
-    words = LLVMArith(bx).philox_words(LV(ctr, "uint64"), LV(_splat(b, salt, nb), "uint64"),
-                                       LV(_splat(b, key, nb), "uint64"))
+    keys = _key_schedule(b, key_vec, nb)
+    words = LLVMArith(bx).philox_rounds(LV(ctr, "uint64"), LV(_splat(b, salt, nb), "uint64"), keys)
     w = [x.v for x in words]
     pair = lambda x, y: b.shuffle_vector(x, y, _mask(range(2 * nb)))  # noqa: E731
     table = b.shuffle_vector(pair(w[0], w[1]), pair(w[2], w[3]), _mask(range(4 * nb)))  # word j of block k: j*nb + k
@@ -257,6 +274,25 @@ def _whole_blocks(cx, op, first, per):
     hi = b.shuffle_vector(table, undef, _mask((2 * (l % 2) + 1) * nb + l // 2 for l in range(lanes)))
     wide = ir.VectorType(ir.IntType(64), lanes)
     return b.or_(b.zext(lo, wide), b.shl(b.zext(hi, wide), cx.const(T.uint64, 32)))
+
+
+def _key_schedule(b, key_vec, nb) -> list:
+    """The round keys of the stream's key (lane 0 of ``key_vec``) splatted to ``nb`` lanes.  The key
+    is the same at every point of a loop (an operand of size 1), so when its vector was made
+    before this block (the loop's preheader, where a broadcast operand is loaded and splatted)
+    the schedule is computed there, after it: out of the loop (computed in the loop it cost two
+    vector adds, or a scalar add and a broadcast, per round)."""
+    i64 = ir.IntType(64)
+
+    def schedule():
+        k = b.extract_element(key_vec, ir.Constant(I32, 0))
+        return [(_splat(b, k0, nb), _splat(b, k1, nb)) for k0, k1 in round_keys(b, k, lambda v: ir.Constant(i64, v))]
+
+    home = getattr(key_vec, "parent", None)
+    if isinstance(home, ir.Block) and home is not b.block:
+        with b.goto_block(home):
+            return schedule()
+    return schedule()
 
 
 def _mask(ks) -> ir.Constant:
