@@ -87,6 +87,9 @@ def test_unit_floats_are_in_the_open_interval_and_exact():
     assert f64[0] == 2.0 ** -53 and f64[1] == 1 - 2.0 ** -53
     assert f64[2] == ((0x1000 << 20) + 0.5) * 2.0 ** -52
     assert f64[3] == 2.0 ** -53 and f64[4] == 1.5 * 2.0 ** -52
+    f64w = rngalg.unit_float64_word(rngalg.NUMPY, w)
+    np.testing.assert_array_equal(f64w, (w.astype(np.float64) + 0.5) * 2.0 ** -32)
+    assert f64w.min() == 2.0 ** -33 and f64w.max() == 1 - 2.0 ** -33
     for mode in ("reference", "fast"):
         a, b = T.tensor("uint32", shape=(None,)), T.tensor("uint64", shape=(None,))
         g = symcomp.function([a, b], [build(UnitFloat, [a], dtype="float32"), build(UnitFloat, [b], dtype="float64")],
@@ -94,6 +97,8 @@ def test_unit_floats_are_in_the_open_interval_and_exact():
         got32, got64 = g(np.resize(w, x.shape), x)
         np.testing.assert_array_equal(got32, rngalg.unit_float32(rngalg.NUMPY, np.resize(w, x.shape)))
         np.testing.assert_array_equal(got64, f64)
+        h = symcomp.function([a], build(UnitFloat, [a], dtype="float64"), mode=mode)
+        np.testing.assert_array_equal(h(w), f64w)
 
 
 def test_flat_index_is_the_c_order_index_also_inside_fused_loops():

@@ -152,6 +152,12 @@ def unit_float64_bits(A: Arith, x):
     return A.sub(A.from_bits(one), A.c("float64", 1.0 - 2.0 ** -53))
 
 
+def unit_float64_word(A: Arith, w):
+    """A float64 in the open interval (0, 1) from one uint32 word: (w + 0.5) * 2**-32 (exact), from
+    2**-33 to 1 - 2**-33: 32 random bits, for Bernoulli draws against a float64 p."""
+    return A.mul(A.add(A.cast(w, "float64"), A.c("float64", 0.5)), A.c("float64", 2.0 ** -32))
+
+
 def unit_float32_bits(A: Arith, w):
     """:func:`unit_float32`'s float, ((w >> 9) + 0.5) * 2**-23, computed as the float
     1 + (w >> 9) * 2**-23 minus 1 - 2**-24 (exact: Sterbenz), by integer operations and one

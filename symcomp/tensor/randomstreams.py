@@ -173,12 +173,12 @@ class _Draw:
     def key_like(self) -> Value:
         return _aligned(self.key, self.index)[0]
 
-    def unit(self, dtype: T.DType, k: int = 0) -> Value:
+    def unit(self, dtype: T.DType, k: int = 0, bits: Optional[int] = None) -> Value:
         """Uniform number ``k`` of each element in (0, 1), from block row ``k``: float32 from 32
-        random bits, float64 from 64."""
+        random bits (23 used), float64 from 64 (52 used), or from ``bits=32`` (all 32 used)."""
         if dtype == T.float32:
             return build(R.UnitFloat, [self.bits(32, k)], dtype=T.float32)
-        return build(R.UnitFloat, [self.bits(64, k)], dtype=T.float64)
+        return build(R.UnitFloat, [self.bits(bits or 64, k)], dtype=T.float64)
 
 
 def _per_block(dtype: T.DType) -> int:
@@ -302,8 +302,9 @@ class RandomStreams:
 
         ``n`` an int known when the graph is built, from 0 to :data:`MAX_BINOMIAL_N` (64): the
         number of n Bernoulli(p) draws (u < p) that succeed, fused with the draw's consumers
-        (dropout is one loop); a float32 ``p`` compares with 23-bit uniforms, others with 52-bit
-        ones.  A larger or symbolic ``n`` (an int64 tensor that broadcasts against ``size``):
+        (dropout is one loop); each draw takes one 32-bit word (a quarter of a Philox block): a
+        float32 ``p`` compares with 23-bit uniforms, others with 32-bit ones (p resolved to
+        2**-32; Theano's MRG generator gave 31 bits).  A larger or symbolic ``n`` (an int64 tensor that broadcasts against ``size``):
         ``sc.random_binomial``, geometric waiting times for a mean n min(p, 1 - p) below 10,
         Hormann's BTRS above; there n < 0, p outside [0, 1] or NaN give -1."""
         if prob is not None:
@@ -331,10 +332,10 @@ class RandomStreams:
         pv = as_value(p)
         udt = T.float32 if pv.type.dtype == T.float32 else T.float64
         pv = cast(pv, udt) if pv.type.dtype.is_float else cast(pv, T.float64)
-        d = _Draw(self, _size_entries(size, ndim, [p], "binomial"), "binomial", _per_block(udt))
+        d = _Draw(self, _size_entries(size, ndim, [p], "binomial"), "binomial", 4)
         total = None
         for k in range(n):
-            hit = cast(E.lt(d.unit(udt, k), pv), out_dt)
+            hit = cast(E.lt(d.unit(udt, k, bits=32), pv), out_dt)
             total = hit if total is None else E.add(total, hit)
         if total is None:
             total = zeros(d.entries, dtype=out_dt)

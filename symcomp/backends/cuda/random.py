@@ -177,6 +177,8 @@ def _unit_float(S, op, a, rt, err):
     (word,) = _var_args(op, a)
     if op.dtype == T.float32:
         return rngalg.unit_float32_bits(A, word)
+    if word.dtype.name == "uint32":
+        return rngalg.unit_float64_word(A, word)
     return rngalg.unit_float64_bits(A, word)
 
 

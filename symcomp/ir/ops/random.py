@@ -135,23 +135,28 @@ class RandomBits(ElementwiseOp):
 class UnitFloat(ElementwiseOp):
     """A float in the open interval (0, 1) from random bits: ``f32`` from a ``ui32`` word w,
     ``((w >> 9) + 0.5) * 2**-23``; ``f64`` from a ``ui64`` word x, ``((x >> 12) + 0.5) * 2**-52``
-    (the high 23 or 52 bits).  Never 0 or 1, so ``log(u)`` and ``log(1 - u)`` are finite; every
-    step is exact (:func:`symcomp.ir.rngalg.unit_float32_bits`, ``unit_float64_bits``)."""
+    (the high 23 or 52 bits), or from a ``ui32`` word w, ``(w + 0.5) * 2**-32`` (32 bits, for
+    Bernoulli draws).  Never 0 or 1, so ``log(u)`` and ``log(1 - u)`` are finite; every step is
+    exact (:func:`symcomp.ir.rngalg.unit_float32_bits`, ``unit_float64_bits``, ``unit_float64_word``)."""
     word = operand()
     dtype = attr(DTypeAttr)
 
     @classmethod
     def infer(cls, types, attrs, values):
         dt = attrs["dtype"]
-        want = {T.float32: T.uint32, T.float64: T.uint64}.get(dt)
+        want = {T.float32: (T.uint32,), T.float64: (T.uint64, T.uint32)}.get(dt)
         if want is None:
             raise TypeError(f"sc.unit_float: dtype must be f32 or f64, got {dt.ir}")
-        _want(cls.name, types[0], want, f"the word of a {dt.ir}")
+        if types[0].dtype not in want:
+            raise TypeError(f"sc.unit_float: the word of a {dt.ir} must have dtype "
+                            f"{' or '.join(w.ir for w in want)}, got {types[0]}")
         return [T.TensorType(dt, types[0].shape)]
 
     def ref(self, word):
         if self.dtype == T.float32:
             return np.asarray(rngalg.unit_float32_bits(A, np.asarray(word, np.uint32)), np.float32)
+        if np.asarray(word).dtype == np.uint32:
+            return np.asarray(rngalg.unit_float64_word(A, np.asarray(word)), np.float64)
         return np.asarray(rngalg.unit_float64_bits(A, np.asarray(word, np.uint64)), np.float64)
 
     def vjp(self, grads):

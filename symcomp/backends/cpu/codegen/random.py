@@ -312,6 +312,8 @@ def _unit_float(cx, op, a):
     (word,) = _lv(op, a)
     if op.dtype == T.float32:
         return rngalg.unit_float32_bits(A, word).v
+    if word.dt == "uint32":
+        return rngalg.unit_float64_word(A, word).v
     return rngalg.unit_float64_bits(A, word).v
 
 
