@@ -1,5 +1,6 @@
 """Random numbers: 10^7 uniform and normal draws in float64 and float32 (a fresh result every call),
-and dropout ``x * (u < keep) / keep`` on a 2000 x 5000 float64 matrix.
+and dropout ``x * (u < keep) / keep`` on a 2000 x 5000 float64 matrix (beside ``x * 2``, the same
+memory traffic without random numbers: the bound).
 
 symcomp (a RandomStreams variable compiled into a function; dropout is one fused loop) beside
 NumPy's ``Generator(Philox)`` (Philox4x64-10) and ``Generator(PCG64)``, ``torch.rand`` /
@@ -108,6 +109,20 @@ def dropout_peers(x):
             ("torch F.dropout", THREADS, te), ("jax.random.bernoulli + where (jit)", "XLA default", jx)]
 
 
+def bound_peers(x):
+    """The memory traffic of dropout without its random numbers: ``x * 2`` reads x and writes a new
+    array of its size, as dropout does; its time is the bound the fused dropout aims at."""
+    import symcomp
+    from symcomp import tensor as T
+
+    def sc():
+        v = T.dmatrix("x")
+        f = symcomp.function([v], v * 2.0)
+        return lambda: f(x)
+
+    return [("symcomp x * 2 (no random numbers)", THREADS, sc), ("numpy x * 2", 1, lambda: (lambda: x * 2.0))]
+
+
 def main():
     peer("torch")
     set_threads()
@@ -123,6 +138,7 @@ def main():
         return max(abs(kept.mean() - KEEP) / KEEP, scale)
 
     run_peers("dropout", dropout_peers(x), check)
+    run_peers("dropout_memory_bound", bound_peers(x))
 
 
 if __name__ == "__main__":

@@ -282,14 +282,25 @@ def _random() -> list:
     c = [Case("sc.flat_index", "b_op", ("sc.flat_index", [In(F64, (4, 9))], {}), [In(F64, (4, 9))], "sc.flat_index")]
     for w in range(4):
         c.append(Case(f"sc.philox-{w}", "b_op", ("sc.philox", u64, {"word": w}), u64, "sc.philox"))
-    words = [In("uint32", (5, 7), kind="wide"), In("uint32", (5, 7), kind="wide")]
-    c.append(Case("sc.unit_float-f32", "b_op", ("sc.unit_float", words[:1], {"dtype": F32}), words[:1], "sc.unit_float"))
-    c.append(Case("sc.unit_float-f64", "b_op", ("sc.unit_float", words, {"dtype": F64}), words, "sc.unit_float"))
+    one = [In("uint64", (1, 1), (1, 1), kind="wide")] * 3  # offset, salt, key: one stream
+    for width in (32, 64):
+        ins = [In("int64", (4, 9), kind="range:0:100000")] + one
+        c.append(Case(f"sc.random_bits-{width}", "b_op", ("sc.random_bits", ins, {"width": width}), ins,
+                      "sc.random_bits"))
+    w32, w64 = [In("uint32", (5, 7), kind="wide")], [In("uint64", (5, 7), kind="wide")]
+    c.append(Case("sc.unit_float-f32", "b_op", ("sc.unit_float", w32, {"dtype": F32}), w32, "sc.unit_float"))
+    c.append(Case("sc.unit_float-f64", "b_op", ("sc.unit_float", w64, {"dtype": F64}), w64, "sc.unit_float"))
+    c.append(Case("sc.unit_float-f64-32", "b_op", ("sc.unit_float", w32, {"dtype": F64}), w32, "sc.unit_float"))
     for d in (F64, F32):
         ins = [In(d, (6, 11), kind="range:-0.05:1.05")]
         c.append(Case(f"sc.ndtri-{d}", "b_op", ("sc.ndtri", ins, {}), ins, "sc.ndtri"))
+        ins = [In(d, (6, 11), kind="range:0.001:1")]
+        c.append(Case(f"sc.exponential-{d}", "b_op", ("sc.exponential", ins, {}), ins, "sc.exponential"))
     ins = [In(F64, (3, 7), kind="range:-1:40")] + [In("uint64", (3, 7), kind="wide")] * 3
     c.append(Case("sc.random_poisson", "b_op", ("sc.random_poisson", ins, {}), ins, "sc.random_poisson"))
+    ins = [In("int64", (3, 7), kind="range:-1:300"), In(F64, (3, 7), kind="range:-0.05:1.05")] + \
+        [In("uint64", (3, 7), kind="wide")] * 3
+    c.append(Case("sc.random_binomial", "b_op", ("sc.random_binomial", ins, {}), ins, "sc.random_binomial"))
     ins = [In("uint64", (), kind="wide"), In("uint64", (), kind="wide")]
     c.append(Case("sc.random_permutation", "b_permutation", (ins, 3, 17), ins, "sc.random_permutation"))
     for d, axis in ((F64, 1), (F32, 0), ("int32", 1)):

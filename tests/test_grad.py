@@ -75,6 +75,7 @@ CASES = {
     "sc.log_softmax": (lambda x: T.nnet.log_softmax(x) * _u(3, 4), [_u(3, 4)]),
     "sc.gemm": (lambda a, b, c: _gemm(a, b, c) ** 2, [_u(3, 4), _u(4, 2), _u(3, 2)]),
     "sc.ndtri": (lambda x: _ndtri(x), [_u(3, 4, lo=0.05, hi=0.95)]),
+    "sc.exponential": (lambda x: _random_op("Exponential", x), [_u(3, 4, lo=0.05, hi=0.95)]),
     "sc.cumsum": (lambda x: T.cumsum(x, axis=1) * _u(3, 4), [_u(3, 4)]),
     "sc.conv2d": (lambda x, w: T.nnet.conv2d(x, w, border_mode="half", subsample=(2, 1)) ** 2,
                   [_u(2, 3, 5, 4), _u(4, 3, 3, 2)]),
@@ -110,6 +111,13 @@ def _ndtri(x):
     return build(Ndtri, [x])
 
 
+def _random_op(name, *args):
+    from symcomp.ir.opdef import build
+    from symcomp.ir.ops import random
+
+    return build(getattr(random, name), list(args))
+
+
 def _gemm(a, b, c):
     """sc.gemm is made by the cpu-gemm-fold pass; build it directly to check its VJP."""
     from symcomp.ir.opdef import build
@@ -125,7 +133,8 @@ NON_DIFFERENTIABLE = {
     "sc.floor", "sc.ceil", "sc.round", "sc.trunc", "sc.sign", "sc.fused", "sc.yield", "builtin.module",
     "func.func", "func.return",
     # random bits and draws: a draw is a constant for T.grad (parameters enter by reparameterisation)
-    "sc.flat_index", "sc.philox", "sc.unit_float", "sc.random_poisson", "sc.random_permutation",
+    "sc.flat_index", "sc.philox", "sc.random_bits", "sc.unit_float", "sc.random_poisson", "sc.random_binomial",
+    "sc.random_permutation",
 }
 
 

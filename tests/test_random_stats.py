@@ -65,9 +65,11 @@ def test_normal_ks_and_moments(dtype):
     assert abs(stats.kurtosis(z)) < 5 * np.sqrt(24 / N)
 
 
-def test_normal_tails():
-    """Inversion of 52-bit uniforms reaches 8 standard deviations; the tail mass is right."""
-    z = draw(lambda s: s.normal((N,)), calls=5)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_normal_tails(dtype):
+    """Inversion of 52-bit uniforms reaches 8 standard deviations (23-bit ones in float32: 5.3); the
+    tail mass is right."""
+    z = draw(lambda s: s.normal((N,), dtype=dtype), calls=5)
     n = len(z)
     for k in (2.0, 3.0, 4.0):
         expected = 2 * stats.norm.sf(k) * n
@@ -84,6 +86,41 @@ def test_binomial_chi_square(n, p):
     b = draw(lambda s: s.binomial((N // 4,), n=n, p=p))
     k = np.arange(n + 1)
     assert chi2_counts(b, stats.binom(n, p).pmf(k), k) > P_MIN
+
+
+def _chi2_clipped(x, dist):
+    """Chi-square p-value of integer draws ``x`` against the scipy distribution ``dist``, the values
+    below its 1e-6 quantile and above its 1 - 1e-6 quantile pooled into the end bins."""
+    lo, hi = int(dist.ppf(1e-6)), int(dist.ppf(1 - 1e-6))
+    k = np.arange(lo, hi + 1)
+    probs = dist.pmf(k)
+    probs[0] += dist.cdf(lo - 1)
+    probs[-1] += dist.sf(hi)
+    return chi2_counts(np.clip(x, lo, hi), probs, k)
+
+
+@pytest.mark.parametrize("n, p", [(65, 0.5), (100, 0.3), (500, 0.9), (1000, 0.002), (200, 0.049), (10**6, 0.4),
+                                  (3000, 0.9985)])
+def test_large_binomial_chi_square(n, p):
+    """n above 64: BTRS (mean n min(p, 1 - p) >= 10) or geometric waiting times (below), and p > 1/2
+    by symmetry."""
+    b = draw(lambda s: s.binomial((N // 4,), n=n, p=p))
+    assert b.min() >= 0 and b.max() <= n
+    assert _chi2_clipped(b, stats.binom(n, p)) > P_MIN
+    assert abs(b.mean() - n * p) < 5 * np.sqrt(n * p * (1 - p) / len(b))
+
+
+def test_binomial_with_a_symbolic_n_chi_square():
+    from symcomp import tensor as T
+
+    srng = RandomStreams(5)
+    n = T.lvector("n")
+    f = symcomp.function([n], srng.binomial((N // 8, 3), n=n, p=np.array([0.5, 0.2, 0.7])))
+    b = f(np.array([7, 40, 2000]))
+    for j, (nj, pj) in enumerate(((7, 0.5), (40, 0.2), (2000, 0.7))):
+        assert _chi2_clipped(b[:, j], stats.binom(nj, pj)) > P_MIN
+    bad = f(np.array([-1, 0, 3]))
+    assert (bad[:, 0] == -1).all() and (bad[:, 1] == 0).all()
 
 
 def test_binomial_float32_probability():
@@ -116,6 +153,26 @@ def test_multinomial_chi_square():
         assert chi2_counts(m5[:, j], stats.binom(5, pv[j]).pmf(np.arange(6)), np.arange(6)) > P_MIN
 
 
+def test_multinomial_with_a_symbolic_n_chi_square():
+    """Conditional binomials: every count is Binomial(n, p_j), the counts add up to n."""
+    from symcomp import tensor as T
+
+    pv = np.array([0.1, 0.2, 0.3, 0.4])
+    srng = RandomStreams(6)
+    n = T.lscalar("n")
+    f = symcomp.function([n], srng.multinomial((N // 8,), n, pv))
+    m = f(20)
+    assert m.shape == (N // 8, 4) and (m.sum(axis=1) == 20).all()
+    for j in range(4):
+        assert chi2_counts(m[:, j], stats.binom(20, pv[j]).pmf(np.arange(21)), np.arange(21)) > P_MIN
+    pairs = m[:, 0] * 21 + m[:, 1]  # the joint law of two counts
+    k = np.unique(pairs)
+    joint = stats.multinomial(20, [0.1, 0.2, 0.7])
+    probs = np.array([joint.pmf([c // 21, c % 21, 20 - c // 21 - c % 21]) for c in k])
+    assert chi2_counts(pairs, probs / probs.sum(), k) > P_MIN
+    assert (f(-3) == -1).all()
+
+
 @pytest.mark.parametrize("lam", [0.5, 3.5, 9.99, 10.0, 40.0, 1000.0])
 def test_poisson_chi_square(lam):
     x = draw(lambda s: s.poisson((N // 4,), lam=lam))
@@ -144,6 +201,23 @@ def test_choice_without_replacement_is_uniform_over_subsets():
     f = symcomp.function([], srng.choice((2,), 4, replace=False))
     firsts = np.array([f()[0] for _ in range(2000)])
     assert chi2_counts(firsts, np.full(4, 0.25), np.arange(4)) > P_MIN
+
+
+def test_choice_without_replacement_with_probabilities_chi_square():
+    """Successive draws with the probabilities renormalised over the categories left (NumPy's law):
+    the ordered pair (i, j) has probability p_i p_j / (1 - p_i)."""
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    srng = RandomStreams(4)
+    f = symcomp.function([], srng.choice((2,), 4, replace=False, p=p))
+    pairs = np.array([f() for _ in range(8000)])
+    assert (pairs[:, 0] != pairs[:, 1]).all()
+    support = [i * 4 + j for i in range(4) for j in range(4) if i != j]
+    probs = [p[c // 4] * p[c % 4] / (1 - p[c // 4]) for c in support]
+    assert chi2_counts(pairs[:, 0] * 4 + pairs[:, 1], probs, support) > P_MIN
+    g = symcomp.function([], srng.choice((3,), np.array([5.0, 6.0, 7.0, 8.0]), replace=False, p=[0.5, 0.0, 0.25, 0.25]))
+    for _ in range(50):
+        v = g()
+        assert sorted(v) == [5.0, 7.0, 8.0]  # a zero probability is never chosen while others are left
 
 
 def test_streams_and_calls_are_uncorrelated():

@@ -18,15 +18,17 @@ def test_theano_paths():
     assert MRG_RandomStreams()._seed == 12345
 
 
-def test_each_call_advances_the_stream_by_the_elements_drawn():
+def test_each_call_advances_the_stream_by_the_blocks_drawn():
     srng = RandomStreams(3)
     u = srng.uniform((2, 5))
+    u32 = srng.uniform((3, 3), dtype="float32")
     assert isinstance(u, RandomVariable) and u.rng.get_value()[1] == 0
-    f = symcomp.function([], u)
-    a, b = f(), f()
+    f = symcomp.function([], [u, u32])
+    (a, _), (b, _) = f(), f()
     assert a.shape == (2, 5) and not np.array_equal(a, b)
-    assert u.rng.get_value()[1] == 20
-    assert srng.updates() == [u.update] and u.update[0] is u.rng
+    assert u.rng.get_value()[1] == 10  # two blocks of Philox per two float64 elements: 5 per call
+    assert u32.rng.get_value()[1] == 6  # one per four float32 elements: ceil(9 / 4) = 3 per call
+    assert srng.updates() == [u.update, u32.update] and u.update[0] is u.rng
 
 
 def test_no_default_updates():
@@ -211,12 +213,14 @@ def test_uniform_never_returns_its_bounds():
 
 def test_unsupported_requests_raise():
     srng = RandomStreams(1)
-    with pytest.raises(NotImplementedError, match="binomial with n > 64"):
-        srng.binomial((3,), n=1000)
-    with pytest.raises(NotImplementedError, match="symbolic n"):
-        srng.binomial((3,), n=T.lscalar())
-    with pytest.raises(NotImplementedError, match="without replacement with probabilities"):
-        srng.choice((2,), 5, replace=False, p=[0.2] * 5)
+    with pytest.raises(TypeError, match="integer tensor"):
+        srng.binomial((3,), n=T.dscalar())
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        srng.binomial((3,), n=-2)
+    with pytest.raises(NotImplementedError, match="number of categories"):
+        srng.multinomial((3,), n=T.lscalar(), pvals=T.dvector())
+    with pytest.raises(ValueError, match="cannot take 6 values out of 5"):
+        srng.choice((2, 3), 5, replace=False, p=[0.2] * 5)
     with pytest.raises(ValueError, match="ndim"):
         srng.uniform((2, 3), ndim=1)
     with pytest.raises(TypeError, match="float dtype"):

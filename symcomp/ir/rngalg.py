@@ -32,7 +32,8 @@ class Arith:
 
     Integer arithmetic wraps; ``shr`` is a logical shift of unsigned values; ``cast`` converts
     as C does (float to integer truncates, used only on values in range); ``cmp`` gives bools;
-    ``while_`` runs ``body`` on the lanes where ``cond`` holds until it holds on none.
+    ``while_`` runs ``body`` on the lanes where ``cond`` holds until it holds on none;
+    ``bits`` / ``from_bits`` reinterpret float64 as uint64 and float32 as uint32 (and back).
     """
 
     def c(self, dt: str, value): raise NotImplementedError
@@ -90,6 +91,40 @@ def philox_words(A: Arith, ctr_lo, ctr_hi, key) -> list:
     return philox4x32(A, c0, c1, c2, c3, k0, k1)
 
 
+STREAM_WORDS = {32: 1, 64: 2}
+"""32-bit words per element of :func:`stream_bits` for each ``width``."""
+
+
+def elements_per_block(width: int) -> int:
+    """Elements of a draw one Philox block (four 32-bit words) serves: 4 at width 32, 2 at 64."""
+    return 4 // STREAM_WORDS[width]
+
+
+def stream_bits(A: Arith, index, offset, salt, key, width: int):
+    """The random bits of the element with flat index ``index`` (int64) of a draw whose first block
+    is ``offset`` (uint64), in the block row ``salt`` under ``key`` (uint64): every Philox block
+    serves consecutive elements, all its four words used.
+
+    * ``width`` 32: word ``index % 4`` of the block with counter (offset + index // 4, salt): uint32.
+    * ``width`` 64: words 2 (index % 2) (low half) and 2 (index % 2) + 1 (high half) of the block
+      (offset + index // 2, salt): uint64.
+
+    This computes one whole block per element (the reference, CUDA and the CPU backend's scalar
+    loops); the CPU backend's SIMD loops compute each block once for the 2 or 4 lanes it serves
+    and give the same bits (``symcomp.backends.cpu.codegen.random``)."""
+    per = elements_per_block(width)
+    shift = per.bit_length() - 1
+    i = A.cast(index, "uint64")
+    w = philox_words(A, A.add(offset, A.shr(i, shift)), salt, key)
+    slot = A.and_(i, A.c("uint64", per - 1))
+    is_ = lambda k: A.cmp("==", slot, A.c("uint64", k))  # noqa: E731
+    if width == 32:
+        return A.select(is_(3), w[3], A.select(is_(2), w[2], A.select(is_(1), w[1], w[0])))
+    lo = A.select(is_(1), w[2], w[0])
+    hi = A.select(is_(1), w[3], w[1])
+    return A.or_(A.cast(lo, "uint64"), A.shl(A.cast(hi, "uint64"), 32))
+
+
 # -- random words to floats ----------------------------------------------------------------------
 def unit_float32(A: Arith, w):
     """A float32 in the open interval (0, 1) from one uint32 word: ((w >> 9) + 0.5) * 2**-23.
@@ -106,6 +141,29 @@ def unit_float64(A: Arith, lo, hi):
     top = A.mul(A.cast(A.shr(hi, 12), "float64"), A.c("float64", 2.0 ** 32))
     m = A.add(top, A.cast(lo, "float64"))
     return A.mul(A.add(m, A.c("float64", 0.5)), A.c("float64", 2.0 ** -52))
+
+
+def unit_float64_bits(A: Arith, x):
+    """A float64 in the open interval (0, 1) from one uint64 word: ((x >> 12) + 0.5) * 2**-52, from
+    2**-53 to 1 - 2**-53 (the 52 high bits).  Computed as the float 1 + (x >> 12) * 2**-52 (its
+    bits: the exponent of 1 and the 52 bits as the mantissa) minus 1 - 2**-53: exact (Sterbenz),
+    so every backend gives the same float."""
+    one = A.or_(A.shr(x, 12), A.c("uint64", 0x3FF0000000000000))
+    return A.sub(A.from_bits(one), A.c("float64", 1.0 - 2.0 ** -53))
+
+
+def unit_float64_word(A: Arith, w):
+    """A float64 in the open interval (0, 1) from one uint32 word: (w + 0.5) * 2**-32 (exact), from
+    2**-33 to 1 - 2**-33: 32 random bits, for Bernoulli draws against a float64 p."""
+    return A.mul(A.add(A.cast(w, "float64"), A.c("float64", 0.5)), A.c("float64", 2.0 ** -32))
+
+
+def unit_float32_bits(A: Arith, w):
+    """:func:`unit_float32`'s float, ((w >> 9) + 0.5) * 2**-23, computed as the float
+    1 + (w >> 9) * 2**-23 minus 1 - 2**-24 (exact: Sterbenz), by integer operations and one
+    subtraction."""
+    one = A.or_(A.shr(w, 9), A.c("uint32", 0x3F800000))
+    return A.sub(A.from_bits(one), A.c("float32", 1.0 - 2.0 ** -24))
 
 
 # -- the natural logarithm (fdlibm's e_log.c, as musl has it) ------------------------------------
@@ -212,6 +270,88 @@ def ndtri64(A: Arith, p):
     return A.select(inside, out, f64(math.nan))
 
 
+# -- float32: the logarithm (fdlibm's e_logf.c) and AS 241's PPND7 ------------------------------
+_LGF = (float.fromhex("0xaaaaaa.0p-24"), float.fromhex("0xccce13.0p-25"), float.fromhex("0x91e9ee.0p-25"),
+        float.fromhex("0xf89e26.0p-26"))
+_LN2F_HI, _LN2F_LO = 6.9313812256e-01, 9.0580006145e-06  # 0x3f317180, 0x3717f7d1
+
+
+def log32(A: Arith, x):
+    """log(x) for a normal float32 x > 0 in float32 arithmetic, within 1 ulp (FreeBSD's e_logf.c:
+    x = 2**k * m with m in [sqrt(2)/2, sqrt(2)), f = m - 1, s = f / (2 + f),
+    log(m) = f - (f*f/2 - s*(f*f/2 + R(s*s))) with a degree-4 minimax R).  Other inputs
+    (0, subnormal, negative, inf, NaN) give unspecified values; callers select around them."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+    u32 = lambda v: A.c("uint32", v)  # noqa: E731
+    ix = A.add(A.bits(x), u32(0x3F800000 - 0x3F3504F3))
+    k = A.sub(A.cast(A.shr(ix, 23), "int32"), A.c("int32", 0x7F))
+    m = A.from_bits(A.add(A.and_(ix, u32(0x007FFFFF)), u32(0x3F3504F3)))
+    f = A.sub(m, f32(1.0))
+    hfsq = A.mul(A.mul(f32(0.5), f), f)
+    s = A.div(f, A.add(f32(2.0), f))
+    z = A.mul(s, s)
+    w = A.mul(z, z)
+    t1 = A.mul(w, A.add(f32(_LGF[1]), A.mul(w, f32(_LGF[3]))))
+    t2 = A.mul(z, A.add(f32(_LGF[0]), A.mul(w, f32(_LGF[2]))))
+    r = A.add(t2, t1)
+    dk = A.cast(k, "float32")
+    out = A.add(A.mul(s, A.add(hfsq, r)), A.mul(dk, f32(_LN2F_LO)))
+    out = A.add(A.sub(out, hfsq), f)
+    return A.add(out, A.mul(dk, f32(_LN2F_HI)))
+
+
+# PPND7 (Wichura 1988, AS 241, "accurate to about 1 part in 10**7"): numerator and denominator
+# coefficients, constant term first, for the centre (in r = 0.180625 - q*q), the near tail
+# (in r - 1.6) and the far tail (in r - 5); the tails' denominators have degree 2 (a 0 leads).
+_PPND7_NUM = ((3.3871327179e+00, 5.0434271938e+01, 1.5929113202e+02, 5.9109374720e+01),
+              (1.4234372777e+00, 2.7568153900e+00, 1.3067284816e+00, 1.7023821103e-01),
+              (6.6579051150e+00, 3.0812263860e+00, 4.2868294337e-01, 1.7337203997e-02))
+_PPND7_DEN = ((1.0, 1.7895169469e+01, 7.8757757664e+01, 6.7187563600e+01),
+              (1.0, 7.3700164250e-01, 1.2021132975e-01, 0.0),
+              (1.0, 2.4197894225e-01, 1.2258202635e-02, 0.0))
+
+
+def _poly3(A: Arith, central, near, table, x):
+    """Horner's rule with each lane's coefficients: ``table[0]`` where ``central``, else
+    ``table[1]`` where ``near``, else ``table[2]`` (float32)."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+
+    def coeff(k):
+        return A.select(central, f32(table[0][k]), A.select(near, f32(table[1][k]), f32(table[2][k])))
+
+    acc = coeff(3)
+    for k in (2, 1, 0):
+        acc = A.add(A.mul(acc, x), coeff(k))
+    return acc
+
+
+def ndtri32(A: Arith, p):
+    """The standard normal quantile Phi^-1(p) for float32 p, in float32 arithmetic: AS 241's PPND7
+    (Wichura 1988), a rational function of degree 3/3 of (p - 1/2)**2 in the centre
+    (|p - 1/2| <= 0.425) and of degree 3/2 of r = sqrt(-log(min(p, 1 - p))) in the tails
+    (r <= 5 and beyond), with :func:`log32`.  PPND7's relative error is about 1e-7; with the
+    float32 rounding, the result is within 6 ulp of the correctly rounded Phi^-1 for p in
+    [2**-24, 1 - 2**-24] (tests/test_random_philox.py checks every float32 unit float).
+    p = 0 gives -inf, p = 1 gives inf, p outside [0, 1] and NaN give NaN; p below the smallest
+    normal float32 gives an unspecified finite value (never from :func:`unit_float32`)."""
+    f32 = lambda v: A.c("float32", v)  # noqa: E731
+    q = A.sub(p, f32(0.5))
+    neg = A.cmp("<", q, f32(0.0))
+    central = A.cmp("<=", A.select(neg, A.sub(f32(0.0), q), q), f32(0.425))
+    small = A.select(neg, p, A.sub(f32(1.0), p))
+    ok = A.cmp(">", small, f32(0.0))
+    r = A.sqrt(A.sub(f32(0.0), log32(A, A.select(ok, small, f32(0.5)))))
+    near = A.cmp("<=", r, f32(5.0))
+    x = A.select(central, A.sub(f32(0.180625), A.mul(q, q)), A.select(near, A.sub(r, f32(1.6)), A.sub(r, f32(5.0))))
+    num = _poly3(A, central, near, _PPND7_NUM, x)
+    num = A.select(central, A.mul(q, num), A.select(neg, A.sub(f32(0.0), num), num))
+    out = A.div(num, _poly3(A, central, near, _PPND7_DEN, x))
+    out = A.select(A.cmp("==", p, f32(0.0)), f32(-math.inf), out)
+    out = A.select(A.cmp("==", p, f32(1.0)), f32(math.inf), out)
+    inside = A.and_(A.cmp(">=", p, f32(0.0)), A.cmp("<=", p, f32(1.0)))  # false for NaN
+    return A.select(inside, out, f32(math.nan))
+
+
 # -- Poisson ---------------------------------------------------------------------------------------
 POISSON_LAM_MAX = 1e15
 """The largest rate the Poisson sampler accepts (the counts stay exact in float64)."""
@@ -299,6 +439,95 @@ def poisson(A: Arith, lam, draw):
     return A.select(valid, state[4], A.c("int64", -1))
 
 
+# -- binomial --------------------------------------------------------------------------------------
+BINOMIAL_BTRS_MIN = 10.0
+"""From this mean n * min(p, 1 - p) on, Hormann's BTRS; below it, geometric waiting times."""
+BINOMIAL_N_MAX = 2 ** 53
+"""The binomial sampler's bound on n (exclusive): counts stay exact in float64."""
+
+
+def binomial(A: Arith, n, p, draw):
+    """A Binomial(n, p) count (int64) for int64 ``n`` and float64 ``p``; ``draw(j)`` gives the four
+    uint32 words of attempt ``j`` (a uint64 value) of this element.
+
+    With s = min(p, 1 - p) (p > 1/2 draws Binomial(n, 1 - p) and returns n minus it):
+
+    * n s < 10: geometric waiting times.  The trials up to and including the next success number
+      floor(log(u) / log(1 - s)) + 1 (Geometric(s)); successes are counted while their trial
+      stays within n (about n s + 1 attempts).  log(1 - s) is log(q) * -s / (q - 1) for the
+      rounded q = 1 - s (Goldberg's log1p), -s where q rounds to 1.
+    * n s >= 10: Hormann's BTRS (transformed rejection with squeeze, "The generation of binomial
+      random variates", J. Statist. Comput. Simul. 46, 1993; TensorFlow's sampler), 1.1 to 1.2
+      attempts on average, with :func:`loggam64` for the log factorials.
+
+    n = 0 or s = 0 gives the certain count with no draw; n < 0, n >= 2**53, p outside [0, 1]
+    and NaN give -1.
+    """
+    f64 = lambda v: A.c("float64", v)  # noqa: E731
+    valid = A.and_(A.and_(A.cmp(">=", n, A.c("int64", 0)), A.cmp("<", n, A.c("int64", BINOMIAL_N_MAX))),
+                   A.and_(A.cmp(">=", p, f64(0.0)), A.cmp("<=", p, f64(1.0))))
+    nf = A.select(valid, A.cast(n, "float64"), f64(0.0))
+    pv = A.select(valid, p, f64(0.0))
+    flip = A.cmp(">", pv, f64(0.5))
+    s = A.select(flip, A.sub(f64(1.0), pv), pv)
+    big = A.cmp(">=", A.mul(nf, s), f64(BINOMIAL_BTRS_MIN))
+    # BTRS's constants (lanes on the other path compute them for n = 40, s = 1/2: all finite)
+    sb = A.select(big, s, f64(0.5))
+    nb = A.select(big, nf, f64(40.0))
+    qb = A.sub(f64(1.0), sb)
+    spq = A.sqrt(A.mul(A.mul(nb, sb), qb))
+    b = A.add(f64(1.15), A.mul(f64(2.53), spq))
+    a = A.add(A.add(f64(-0.0873), A.mul(f64(0.0248), b)), A.mul(f64(0.01), sb))
+    c = A.add(A.mul(nb, sb), f64(0.5))
+    vr = A.sub(f64(0.92), A.div(f64(4.2), b))
+    alpha = A.mul(A.add(f64(2.83), A.div(f64(5.1), b)), spq)
+    lpq = log64(A, A.div(sb, qb))
+    m = A.floor(A.mul(A.add(nb, f64(1.0)), sb))
+    h = A.add(loggam64(A, A.add(m, f64(1.0))), loggam64(A, A.add(A.sub(nb, m), f64(1.0))))
+    # the waiting times' log(1 - s)
+    q = A.sub(f64(1.0), s)
+    exact_one = A.cmp("==", q, f64(1.0))
+    q_safe = A.select(exact_one, f64(0.5), q)
+    logq = A.select(exact_one, A.sub(f64(0.0), s),
+                    A.div(A.mul(log64(A, q_safe), A.sub(f64(0.0), s)), A.sub(q_safe, f64(1.0))))
+
+    def cond(state):
+        return A.cmp("==", state[0], A.c("int64", 0))
+
+    def body(state):
+        _, j, count, trial, result = state
+        w = draw(j)
+        u1 = unit_float64(A, w[0], w[1])
+        u2 = unit_float64(A, w[2], w[3])
+        # waiting times: the trial of the next success
+        gap = A.add(A.floor(A.div(log64(A, u1), logq)), f64(1.0))
+        trial_new = A.add(trial, gap)
+        past = A.cmp(">", trial_new, nf)
+        # BTRS
+        U = A.sub(u1, f64(0.5))
+        absU = A.select(A.cmp("<", U, f64(0.0)), A.sub(f64(0.0), U), U)
+        us = A.sub(f64(0.5), absU)
+        kf = A.floor(A.add(A.mul(A.add(A.div(A.mul(f64(2.0), a), us), b), U), c))
+        outside = A.or_(A.cmp("<", kf, f64(0.0)), A.cmp(">", kf, nb))
+        kc = A.select(A.cmp("<", kf, f64(0.0)), f64(0.0), A.select(A.cmp(">", kf, nb), nb, kf))
+        quick = A.and_(A.cmp(">=", us, f64(0.07)), A.cmp("<=", u2, vr))
+        lhs = log64(A, A.div(A.mul(u2, alpha), A.add(A.div(a, A.mul(us, us)), b)))
+        rhs = A.add(A.sub(A.sub(h, loggam64(A, A.add(kc, f64(1.0)))), loggam64(A, A.add(A.sub(nb, kc), f64(1.0)))),
+                    A.mul(A.sub(kc, m), lpq))
+        accept = A.and_(A.cmp("==", outside, A.c("bool", False)), A.or_(quick, A.cmp("<=", lhs, rhs)))
+        done = A.select(big, accept, past)
+        value = A.select(big, kc, count)
+        return [A.select(done, A.c("int64", 1), A.c("int64", 0)), A.add(j, A.c("uint64", 1)),
+                A.add(count, f64(1.0)), trial_new, A.select(done, value, result)]
+
+    certain = A.or_(A.cmp("==", nf, f64(0.0)), A.cmp("==", s, f64(0.0)))
+    start_done = A.select(A.and_(valid, A.cmp("==", certain, A.c("bool", False))), A.c("int64", 0), A.c("int64", 1))
+    state = A.while_(cond, body, [start_done, A.c("uint64", 0), f64(0.0), f64(0.0), f64(0.0)])
+    k = A.cast(state[4], "int64")
+    k = A.select(flip, A.sub(A.cast(nf, "int64"), k), k)
+    return A.select(valid, k, A.c("int64", -1))
+
+
 # -- the reference: NumPy arrays -----------------------------------------------------------------
 class NumpyArith(Arith):
     """:class:`Arith` on NumPy arrays (and NumPy scalars): the reference semantics."""
@@ -347,9 +576,15 @@ class NumpyArith(Arith):
         return np.asarray(a).astype(dt)
 
     def bits(self, a):
+        a = np.asarray(a)
+        if a.dtype == np.float32:
+            return np.ascontiguousarray(a).view(np.uint32)
         return np.ascontiguousarray(a, np.float64).view(np.uint64)
 
     def from_bits(self, a):
+        a = np.asarray(a)
+        if a.dtype == np.uint32:
+            return np.ascontiguousarray(a).view(np.float32)
         return np.ascontiguousarray(a, np.uint64).view(np.float64)
 
     def cmp(self, pred, a, b):

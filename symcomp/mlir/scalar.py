@@ -452,3 +452,6 @@ def identity(kind: str, dt: T.DType):
     if dt.kind == "u":
         return 0 if kind == "max" else 2 ** dt.bits - 1
     return -(2 ** (dt.bits - 1)) if kind == "max" else 2 ** (dt.bits - 1) - 1
+
+
+from symcomp.mlir import random as _random  # noqa: E402,F401  (the random ops' emitters register here)

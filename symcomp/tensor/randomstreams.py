@@ -10,11 +10,12 @@
     f(); f()                              # two different draws; the same two in every process
 
 Each random variable has its own *stream*: a shared variable ``rv.rng`` holding two uint64
-words, the Philox key (derived from the seed and the stream's number) and the counter offset.
-Element ``i`` of a draw is computed from the Philox4x32-10 block with counter
-(``offset + i``, ``salt``) under the key (:mod:`symcomp.ir.ops.random`), so it is the same on
-every backend and thread count.  The stream's *default update* adds the number of elements
-drawn to the offset: every call of a compiled function that computes the variable advances it
+words, the Philox key (derived from the seed and the stream's number) and the counter offset
+(in Philox blocks).  Element ``i`` of a draw takes its random bits from the Philox4x32-10
+block with counter (``offset + i // 4``, ``salt``) under the key (``offset + i // 2`` where it
+needs 64 bits; ``sc.random_bits`` in :mod:`symcomp.ir.ops.random`), so it is the same on every
+backend, thread count and vector width.  The stream's *default update* adds the number of
+blocks drawn to the offset: every call of a compiled function that computes the variable advances it
 (``symcomp.function(..., no_default_updates=True)`` does not); ``rv.rng.get_value()`` and
 ``set_value()`` save and restore it exactly; ``srng.seed(n)`` reseeds every stream of ``srng``.
 
@@ -41,7 +42,7 @@ from symcomp.tensor import elemwise as E
 from symcomp.tensor.convert import as_int_scalar, as_value, cast, constant, static_value
 from symcomp.tensor.indexing import getitem, set_subtensor
 from symcomp.tensor.reduce import sum as _sum
-from symcomp.tensor.shape import arange, expand_dims, numel, reshape, shape, zeros
+from symcomp.tensor.shape import arange, expand_dims, numel, reshape, shape, stack, zeros
 
 _MASK64 = (1 << 64) - 1
 PHI_MINUS_2 = 0.022750131948179195  # Phi(-2): truncated normals are drawn within 2 standard deviations
@@ -132,43 +133,57 @@ def _size_entries(size, ndim: Optional[int], params: list, what: str) -> list:
 
 
 class _Draw:
-    """The pieces of one draw: its stream, key, element counters and the state after it."""
+    """The pieces of one draw: its stream, key, element indices and the state after it.
 
-    def __init__(self, streams: "RandomStreams", entries: list, what: str):
+    ``per_block``: the elements one Philox block serves (4 for 32 random bits per element, 2 for
+    64, 1 where each element takes whole blocks of its own, as Poisson's); the draw uses
+    ceil(n / per_block) blocks from the stream's offset on, and the update moves the offset past them."""
+
+    def __init__(self, streams: "RandomStreams", entries: list, what: str, per_block: int):
         self.rng = streams._new_stream(what)
         self.entries = entries
         self.key = getitem(self.rng, 0)
-        offset = getitem(self.rng, 1)
+        self.offset = getitem(self.rng, 1)
         if all(isinstance(e, int) for e in entries) and math.prod(entries) == 1 or not entries:
             index = constant(np.zeros((1,) * len(entries), np.int64)) if entries else constant(np.int64(0))
         else:
             index = build(R.FlatIndex, [zeros(entries, dtype="bool")])
-        self.counter = E.add(offset, cast(index, T.uint64))
+        self.index = index
         n = numel(entries)
-        self.new_state = set_subtensor(getitem(self.rng, 1), E.add(offset, cast(as_value(n, T.int64), T.uint64)))
-        self._blocks: dict = {}
+        blocks = E.floor_div(E.add(cast(as_value(n, T.int64), T.int64), per_block - 1), per_block) if per_block > 1 \
+            else cast(as_value(n, T.int64), T.int64)
+        self.new_state = set_subtensor(getitem(self.rng, 1), E.add(self.offset, cast(blocks, T.uint64)))
+        self._bits: dict = {}
 
-    def words(self, salt: int = 0) -> list:
-        """The four uint32 words of block (counter, salt) of every element."""
-        got = self._blocks.get(salt)
+    @property
+    def counter(self) -> Value:
+        """offset + the element's flat index (uint64): the counter of an element taking whole blocks."""
+        return E.add(self.offset, cast(self.index, T.uint64))
+
+    def bits(self, width: int, salt: int = 0) -> Value:
+        """The ``width`` (32 or 64) random bits of every element from block row ``salt`` (``sc.random_bits``)."""
+        got = self._bits.get((width, salt))
         if got is None:
-            hi = constant(np.uint64(salt))
-            args = [self.counter, *_aligned(hi, self.counter), self.key_like()]
-            got = self._blocks[salt] = [build(R.Philox, args, word=w) for w in range(4)]
+            like = self.index
+            args = [self.index, *_aligned(self.offset, like), *_aligned(constant(np.uint64(salt)), like),
+                    *_aligned(self.key, like)]
+            got = self._bits[(width, salt)] = build(R.RandomBits, args, width=width)
         return got
 
     def key_like(self) -> Value:
-        return _aligned(self.key, self.counter)[0]
+        return _aligned(self.key, self.index)[0]
 
-    def unit(self, dtype: T.DType, k: int = 0) -> Value:
-        """Uniform number ``k`` of each element in (0, 1): float32 uses one word, float64 two (block
-        salt k // 4 or k // 2, words in order)."""
+    def unit(self, dtype: T.DType, k: int = 0, bits: Optional[int] = None) -> Value:
+        """Uniform number ``k`` of each element in (0, 1), from block row ``k``: float32 from 32
+        random bits (23 used), float64 from 64 (52 used), or from ``bits=32`` (all 32 used)."""
         if dtype == T.float32:
-            w = self.words(k // 4)[k % 4]
-            return build(R.UnitFloat, [w], dtype=T.float32)
-        ws = self.words(k // 2)
-        j = 2 * (k % 2)
-        return build(R.UnitFloat, [ws[j], ws[j + 1]], dtype=T.float64)
+            return build(R.UnitFloat, [self.bits(32, k)], dtype=T.float32)
+        return build(R.UnitFloat, [self.bits(bits or 64, k)], dtype=T.float64)
+
+
+def _per_block(dtype: T.DType) -> int:
+    """Elements per Philox block for uniforms of ``dtype`` (see :meth:`_Draw.unit`)."""
+    return 4 if dtype == T.float32 else 2
 
 
 def _aligned(v: Value, like: Value) -> list:
@@ -252,7 +267,7 @@ class RandomStreams:
         ``u`` takes 23 random bits in float32 and 52 in float64, from 2**-24 (2**-53) to
         1 - 2**-24 (1 - 2**-53): never 0 or 1 (see ``sc.unit_float``)."""
         dt = _float_dtype(dtype, low, high)
-        d = _Draw(self, _size_entries(size, ndim, [low, high], "uniform"), "uniform")
+        d = _Draw(self, _size_entries(size, ndim, [low, high], "uniform"), "uniform", _per_block(dt))
         u = d.unit(dt)
         if not (_is(low, 0) and _is(high, 1)):
             lo, hi = cast(as_value(low), dt), cast(as_value(high), dt)
@@ -260,15 +275,18 @@ class RandomStreams:
         return self._finish(d, u)
 
     def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None, truncate=False, nstreams=None):
-        """Normal draws ``avg + std * z``, z = ndtri(u) for a float64 uniform u (inversion; never log(0)).
+        """Normal draws ``avg + std * z``, z = ndtri(u) (inversion; never log(0)): for float64, AS 241's
+        PPND16 of a 52-bit uniform (tails to 8.1 standard deviations); for float32, PPND7 in
+        float32 arithmetic of a 23-bit uniform (tails to 5.3 standard deviations; within 6 ulp).
 
         ``truncate=True`` draws z within two standard deviations (:meth:`truncated_normal`)."""
         dt = _float_dtype(dtype, avg, std)
+        udt = T.float32 if dt == T.float32 else T.float64
         what = "truncated_normal" if truncate else "normal"
-        d = _Draw(self, _size_entries(size, ndim, [avg, std], what), what)
-        u = d.unit(T.float64)
+        d = _Draw(self, _size_entries(size, ndim, [avg, std], what), what, _per_block(udt))
+        u = d.unit(udt)
         if truncate:
-            u = E.add(constant(PHI_MINUS_2), E.mul(constant(PHI_SPAN_2), u))
+            u = E.add(cast(constant(PHI_MINUS_2), udt), E.mul(cast(constant(PHI_SPAN_2), udt), u))
         z = cast(build(R.Ndtri, [u]), dt)
         if not (_is(avg, 0) and _is(std, 1)):
             z = E.add(cast(as_value(avg), dt), E.mul(cast(as_value(std), dt), z))
@@ -280,31 +298,44 @@ class RandomStreams:
 
     # -- discrete --------------------------------------------------------------------------
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
-        """Binomial(n, p) counts: the number of n Bernoulli(p) draws (u < p) that succeed.
+        """Binomial(n, p) counts.
 
-        ``n`` is a Python int from 0 to :data:`MAX_BINOMIAL_N`; ``p`` may be a tensor.  float32
-        ``p`` compares with 23-bit uniforms, others with 52-bit ones."""
+        ``n`` an int known when the graph is built, from 0 to :data:`MAX_BINOMIAL_N` (64): the
+        number of n Bernoulli(p) draws (u < p) that succeed, fused with the draw's consumers
+        (dropout is one loop); each draw takes one 32-bit word (a quarter of a Philox block): a
+        float32 ``p`` compares with 23-bit uniforms, others with 32-bit ones (p resolved to
+        2**-32; Theano's MRG generator gave 31 bits).  A larger or symbolic ``n`` (an int64 tensor that broadcasts against ``size``):
+        ``sc.random_binomial``, geometric waiting times for a mean n min(p, 1 - p) below 10,
+        Hormann's BTRS above; there n < 0, p outside [0, 1] or NaN give -1."""
         if prob is not None:
             p = prob
         if isinstance(n, Value):
             v = static_value(n)
-            if v is None:
-                raise NotImplementedError("binomial with a symbolic n is not implemented; n must be known when the "
-                                          "graph is built")
-            n = int(v)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"binomial: n must be a non-negative int, got {n!r}")
-        if n > MAX_BINOMIAL_N:
-            raise NotImplementedError(f"binomial with n > {MAX_BINOMIAL_N} (a sampler whose cost does not grow "
-                                      f"with n) is not implemented; got n={n}")
+            if v is not None and v.shape == ():
+                n = int(v)
+        if isinstance(n, (bool, np.bool_)) or isinstance(n, float):
+            raise TypeError(f"binomial: n must be a non-negative int or an integer tensor, got {n!r}")
+        if isinstance(n, (int, np.integer)) and n < 0:
+            raise ValueError(f"binomial: n must be >= 0, got {n}")
+        out_dt = T.dtype(dtype)
+        if not isinstance(n, (int, np.integer)) or n > MAX_BINOMIAL_N:
+            nv = as_value(n)
+            if not (nv.type.dtype.is_int or nv.type.dtype.is_bool):
+                raise TypeError(f"binomial: n must be an integer tensor, got {nv.type}")
+            nv = cast(nv, T.int64)
+            pv = cast(as_value(p), T.float64)
+            d = _Draw(self, _size_entries(size, ndim, [nv, pv], "binomial"), "binomial", 1)
+            like = d.index
+            ops = [*_aligned(nv, like), *_aligned(pv, like), d.counter, *_aligned(constant(np.uint64(0)), like),
+                   d.key_like()]
+            return self._finish(d, cast(build(R.RandomBinomial, ops), out_dt))
         pv = as_value(p)
         udt = T.float32 if pv.type.dtype == T.float32 else T.float64
         pv = cast(pv, udt) if pv.type.dtype.is_float else cast(pv, T.float64)
-        d = _Draw(self, _size_entries(size, ndim, [p], "binomial"), "binomial")
-        out_dt = T.dtype(dtype)
+        d = _Draw(self, _size_entries(size, ndim, [p], "binomial"), "binomial", 4)
         total = None
         for k in range(n):
-            hit = cast(E.lt(d.unit(udt, k), pv), out_dt)
+            hit = cast(E.lt(d.unit(udt, k, bits=32), pv), out_dt)
             total = hit if total is None else E.add(total, hit)
         if total is None:
             total = zeros(d.entries, dtype=out_dt)
@@ -320,7 +351,7 @@ class RandomStreams:
         out_dt = T.dtype(dtype)
         if not out_dt.is_int:
             raise TypeError(f"integers: dtype must be an integer dtype, got {out_dt.name}")
-        d = _Draw(self, _size_entries(size, ndim, [low, high], "integers"), "integers")
+        d = _Draw(self, _size_entries(size, ndim, [low, high], "integers"), "integers", 2)
         lo, hi = cast(as_value(low), T.int64), cast(as_value(high), T.int64)
         span = E.sub(hi, lo)
         k = _scaled_index(d.unit(T.float64), span)
@@ -348,13 +379,14 @@ class RandomStreams:
         entries = _size_entries(size, ndim, [], "choice")
         if not replace:
             if p is not None:
-                raise NotImplementedError("choice without replacement with probabilities p is not implemented")
+                out = self._weighted_sample(entries, n, p)
+                return self._finish(out[0], cast(out[1], dtype) if values is None else getitem(values, out[1]))
             count = numel(entries)
             perm = self._permutation_rows(1, n, "choice")
             idx = reshape(getitem(getitem(perm.value, 0), slice(None, count)), tuple(entries))
             out = idx if values is None else getitem(values, idx)
             return self._finish_perm(perm, out if values is not None else cast(out, dtype))
-        d = _Draw(self, entries, "choice")
+        d = _Draw(self, entries, "choice", 2)
         u = d.unit(T.float64)
         if p is None:
             idx = _scaled_index(u, cast(as_value(n), T.int64))
@@ -367,6 +399,34 @@ class RandomStreams:
             idx = _categorical(u, pv)
         out = cast(idx, dtype) if values is None else getitem(values, idx)
         return self._finish(d, out)
+
+    def _weighted_sample(self, entries, n, p):
+        """(draw, indices) of ``prod(entries)`` distinct categories of 0 .. n-1 drawn one after another
+        with probabilities ``p`` renormalised over the ones left (NumPy's ``choice(replace=False, p=p)``)
+        by Efraimidis and Spirakis's exponential race ("Weighted random sampling with a reservoir",
+        IPL 97, 2006): category i gets the key e_i = -log(u_i) / p_i and the sample is the categories
+        of the smallest keys, in increasing order (equal keys by index).  The ranks come from all
+        pairs of keys: O(n**2) work and no sort.  Categories with p = 0 have infinite keys and come
+        last: a sample larger than the categories with p > 0 holds some of them."""
+        pv = cast(as_value(p), T.float64)
+        if pv.type.ndim != 1:
+            raise ValueError(f"choice: p must be a vector, got {pv.type}")
+        if isinstance(n, int) and pv.type.shape[0] is not None and pv.type.shape[0] != n:
+            raise ValueError(f"choice: p has {pv.type.shape[0]} probabilities for {n} choices")
+        count = numel(entries)
+        if isinstance(n, int) and isinstance(count, int) and count > n:
+            raise ValueError(f"choice: cannot take {count} values out of {n} without replacement")
+        d = _Draw(self, [n], "choice", 2)
+        key = E.true_div(build(R.Exponential, [d.unit(T.float64)]), pv)  # (n,)
+        idx = arange(0, n, 1, dtype="int64")
+        ki, kj = expand_dims(key, (1,)), expand_dims(key, (0,))
+        ii, jj = expand_dims(idx, (1,)), expand_dims(idx, (0,))
+        before = E.or_(E.lt(kj, ki), E.and_(E.eq(kj, ki), E.lt(jj, ii)))
+        rank = _sum(cast(before, T.int64), axis=1)  # (n,): the place of category i in the race
+        places = arange(0, count, 1, dtype="int64")
+        at = E.eq(expand_dims(rank, (0,)), expand_dims(places, (1,)))  # (count, n)
+        chosen = _sum(E.mul(cast(at, T.int64), expand_dims(idx, (0,))), axis=1)
+        return d, reshape(chosen, tuple(entries))
 
     def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
         """Random permutations of 0 .. n-1, of shape ``size + (n,)`` (Fisher-Yates, ``sc.random_permutation``)."""
@@ -399,25 +459,58 @@ class RandomStreams:
             raise ValueError(f"multinomial: pvals must have at least one axis, got {pv.type}")
         if isinstance(n, Value):
             v = static_value(n)
-            if v is None:
-                raise NotImplementedError("multinomial with a symbolic n is not implemented")
-            n = int(v)
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"multinomial: n must be a non-negative int, got {n!r}")
+            if v is not None and v.shape == ():
+                n = int(v)
         batch = list(shape(pv)[:-1]) if size is None else _size_entries(size, ndim, [], "multinomial")
+        if isinstance(n, Value):
+            return self._multinomial_binomials(batch, n, pv, dtype)
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"multinomial: n must be a non-negative int or an integer tensor, got {n!r}")
         k = shape(pv)[-1]
-        d = _Draw(self, batch + [int(n)], "multinomial")
+        d = _Draw(self, batch + [int(n)], "multinomial", 2)
         u = d.unit(T.float64)  # batch + (n,)
         cats = _categorical(u, expand_dims(pv, (pv.type.ndim - 1,)) if pv.type.ndim > 1 else pv)  # batch + (n,)
         ks = arange(0, k, 1, dtype="int64")
         counts = _sum(E.eq(expand_dims(cats, (cats.type.ndim,)), ks), axis=cats.type.ndim - 1)
         return self._finish(d, cast(counts, dtype))
 
+    def _multinomial_binomials(self, batch, n, pv, dtype):
+        """Multinomial(n, pvals) for a symbolic ``n`` (an integer tensor broadcasting against the
+        batch shape) by conditional binomials (NumPy's method): category j takes
+        Binomial(n - the counts before it, p_j / (1 - p_0 - ... - p_{j-1})), the last one the
+        rest.  Category j of row r draws from block counter offset + r k + j.  A negative n gives
+        counts of -1."""
+        nv = as_value(n)
+        if not (nv.type.dtype.is_int or nv.type.dtype.is_bool):
+            raise TypeError(f"multinomial: n must be an integer tensor, got {nv.type}")
+        k = pv.type.shape[-1]
+        if k is None:
+            raise NotImplementedError("multinomial with a symbolic n needs the number of categories "
+                                      "(pvals.shape[-1]) known when the graph is built")
+        nv = cast(nv, T.int64)
+        d = _Draw(self, list(batch) + [k], "multinomial", 1)
+        counter = d.counter
+        remaining, rest, counts = nv, None, []
+        for j in range(k - 1):
+            pj = getitem(pv, (Ellipsis, j))
+            prob = pj if rest is None else E.switch(E.gt(rest, 0.0), E.clip(E.true_div(pj, rest), 0.0, 1.0), 1.0)
+            ctr = getitem(counter, (Ellipsis, j))
+            ops = [*_aligned(remaining, ctr), *_aligned(prob, ctr), ctr, *_aligned(constant(np.uint64(0)), ctr),
+                   *_aligned(d.key, ctr)]
+            c = build(R.RandomBinomial, ops)
+            counts.append(c)
+            remaining = E.sub(remaining, c)
+            rest = E.sub(1.0, pj) if rest is None else E.sub(rest, pj)
+        counts.append(E.add(remaining, zeros(list(batch), dtype="int64")))
+        out = stack(counts, axis=len(batch))
+        out = E.switch(expand_dims(E.lt(nv, 0), (nv.type.ndim,)) if nv.type.ndim else E.lt(nv, 0), -1, out)
+        return self._finish(d, cast(out, dtype))
+
     def poisson(self, size=None, lam=1.0, ndim=None, dtype="int64"):
         """Poisson(lam) counts (exponential spacings for lam < 10, Hormann's PTRS above; -1 for a
         rate that is negative, NaN or at least 1e15)."""
         lv = cast(as_value(lam), T.float64)
-        d = _Draw(self, _size_entries(size, ndim, [lam], "poisson"), "poisson")
+        d = _Draw(self, _size_entries(size, ndim, [lam], "poisson"), "poisson", 1)
         salt = constant(np.uint64(0))
         ops = [*_aligned(lv, d.counter), d.counter, *_aligned(salt, d.counter), d.key_like()]
         count = build(R.RandomPoisson, ops)

@@ -110,9 +110,14 @@ class CudaArith(rngalg.Arith):
         return self._let(f"{dt}({a.name})", dt)
 
     def bits(self, a):
+        if a.dtype == T.float32:
+            return self._int(f"lib.float_as_int({a.name})", "uint32")
         return self._int(f"lib.double_as_longlong({a.name})", "uint64")
 
     def from_bits(self, a):
+        if a.dtype == T.uint32:
+            # the algorithms reinterpret only positive floats (below 2**31 as integers)
+            return self._let(f"lib.int_as_float(int32({a.name}))", "float32")
         return self._let(f"lib.longlong_as_double(int64({a.name}))", "float64")
 
     def cmp(self, pred, a, b):
@@ -160,19 +165,29 @@ def _philox(S, op, a, rt, err):
     return memo[key][op.word]
 
 
+@template("sc.random_bits")
+def _random_bits(S, op, a, rt, err):
+    """Each thread computes its element's whole block and takes its word(s) (the reference's code)."""
+    return rngalg.stream_bits(CudaArith(S), *_var_args(op, a), op.width)
+
+
 @template("sc.unit_float")
 def _unit_float(S, op, a, rt, err):
     A = CudaArith(S)
-    words = _var_args(op, a)
+    (word,) = _var_args(op, a)
     if op.dtype == T.float32:
-        return rngalg.unit_float32(A, words[0])
-    return rngalg.unit_float64(A, *words)
+        return rngalg.unit_float32_bits(A, word)
+    if word.dtype.name == "uint32":
+        return rngalg.unit_float64_word(A, word)
+    return rngalg.unit_float64_bits(A, word)
 
 
 @template("sc.ndtri")
 def _ndtri(S, op, a, rt, err):
     A = CudaArith(S)
     (x,) = _var_args(op, a)
+    if x.dtype == T.float32:
+        return rngalg.ndtri32(A, x)
     return A.cast(rngalg.ndtri64(A, A.cast(x, "float64")), x.dtype.name)
 
 
@@ -181,3 +196,18 @@ def _poisson(S, op, a, rt, err):
     A = CudaArith(S)
     lam, ctr_lo, ctr_hi, key = _var_args(op, a)
     return rngalg.poisson(A, lam, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key))
+
+
+@template("sc.random_binomial")
+def _binomial(S, op, a, rt, err):
+    A = CudaArith(S)
+    n, p, ctr_lo, ctr_hi, key = _var_args(op, a)
+    return rngalg.binomial(A, n, p, lambda j: rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key))
+
+
+@template("sc.exponential")
+def _exponential(S, op, a, rt, err):
+    A = CudaArith(S)
+    (x,) = _var_args(op, a)
+    out = rngalg.log64(A, A.cast(x, "float64"))
+    return A.cast(A.sub(A.c("float64", 0.0), out), x.dtype.name)

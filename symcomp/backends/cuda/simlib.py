@@ -88,3 +88,11 @@ def double_as_longlong(x):
 
 def longlong_as_double(x):
     return np.array(np.int64(x)).view(np.float64)[()]
+
+
+def float_as_int(x):
+    return np.array(np.float32(x)).view(np.int32)[()]
+
+
+def int_as_float(x):
+    return np.array(np.int32(x)).view(np.float32)[()]

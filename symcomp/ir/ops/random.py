@@ -9,7 +9,9 @@ builds draws from these ops; the elementwise ones fuse with their consumers (dro
 
 * ``sc.flat_index`` gives each element its flat C-order index: the counter of element ``i``.
 * ``sc.philox`` gives one 32-bit word of the Philox4x32-10 block of (counter, key).
-* ``sc.unit_float`` turns random words into a float in the open interval (0, 1).
+* ``sc.random_bits`` gives each element of a draw its random bits: consecutive elements share a
+  Philox block (four 32-bit words: four elements of 32 bits or two of 64).
+* ``sc.unit_float`` turns random bits into a float in the open interval (0, 1).
 * ``sc.ndtri`` is the standard normal quantile function (normal draws are ``ndtri(u)``).
 * ``sc.random_poisson`` and ``sc.random_permutation`` need a data-dependent number of draws
   or a sequential algorithm; they take the counter and key themselves.
@@ -89,51 +91,111 @@ class Philox(ElementwiseOp):
         return [None, None, None]
 
 
+@op("sc.random_bits")
+class RandomBits(ElementwiseOp):
+    """The random bits of each element of a draw: for the flat index ``index`` (``i64``, from
+    ``sc.flat_index``), the Philox4x32-10 words of the block with counter
+    (``offset + index // per``, ``salt``) under ``key`` (``ui64`` operands of static size 1 on
+    every axis: one stream), all four words of each block used by consecutive elements
+    (:func:`symcomp.ir.rngalg.stream_bits`):
+
+    * ``width`` 32: word ``index % 4`` of block ``offset + index // 4``: ``ui32``;
+    * ``width`` 64: words ``2 (index % 2)`` (low half) and ``2 (index % 2) + 1`` (high half) of
+      block ``offset + index // 2``: ``ui64``.
+
+    A draw of n elements uses ceil(n / 4) or ceil(n / 2) blocks from ``offset`` on."""
+    index = operand()
+    offset = operand()
+    salt = operand()
+    key = operand()
+    width = attr(Int, 32)
+
+    @classmethod
+    def infer(cls, types, attrs, values):
+        _want(cls.name, types[0], T.int64, "index")
+        for t, what in zip(types[1:], ("offset", "salt", "key")):
+            _want(cls.name, t, T.uint64, what)
+            if any(d != 1 for d in t.shape):
+                raise TypeError(f"sc.random_bits: {what} must have size 1 on every axis (one stream), got {t}")
+        if attrs["width"] not in rngalg.STREAM_WORDS:
+            raise ValueError(f"sc.random_bits: width must be 32 or 64, got {attrs['width']}")
+        shape = T.broadcast_shapes([t.shape for t in types], "sc.random_bits operands")
+        return [T.TensorType(T.uint32 if attrs["width"] == 32 else T.uint64, shape)]
+
+    def ref(self, index, offset, salt, key):
+        with np.errstate(over="ignore"):
+            bits = rngalg.stream_bits(A, *np.broadcast_arrays(index, offset, salt, key), self.width)
+        return np.asarray(bits, np.uint32 if self.width == 32 else np.uint64)
+
+    def vjp(self, grads):
+        return [None] * 4
+
+
 @op("sc.unit_float")
 class UnitFloat(ElementwiseOp):
-    """A float in the open interval (0, 1) from random ``ui32`` words: ``f32`` from one word,
-    ``((w >> 9) + 0.5) * 2**-23``; ``f64`` from two (``lo``, ``hi``), the 52 bits
-    ``(hi >> 12) * 2**32 + lo`` plus 0.5, times ``2**-52``.  Never 0 or 1, so ``log(u)`` and
-    ``log(1 - u)`` are finite; every step is exact."""
-    words = operand(variadic=True)
+    """A float in the open interval (0, 1) from random bits: ``f32`` from a ``ui32`` word w,
+    ``((w >> 9) + 0.5) * 2**-23``; ``f64`` from a ``ui64`` word x, ``((x >> 12) + 0.5) * 2**-52``
+    (the high 23 or 52 bits), or from a ``ui32`` word w, ``(w + 0.5) * 2**-32`` (32 bits, for
+    Bernoulli draws).  Never 0 or 1, so ``log(u)`` and ``log(1 - u)`` are finite; every step is
+    exact (:func:`symcomp.ir.rngalg.unit_float32_bits`, ``unit_float64_bits``, ``unit_float64_word``)."""
+    word = operand()
     dtype = attr(DTypeAttr)
 
     @classmethod
     def infer(cls, types, attrs, values):
         dt = attrs["dtype"]
-        want = {T.float32: 1, T.float64: 2}.get(dt)
+        want = {T.float32: (T.uint32,), T.float64: (T.uint64, T.uint32)}.get(dt)
         if want is None:
             raise TypeError(f"sc.unit_float: dtype must be f32 or f64, got {dt.ir}")
-        if len(types) != want:
-            raise TypeError(f"sc.unit_float: a {dt.ir} takes {want} word{'s' if want > 1 else ''}, got {len(types)}")
-        for t in types:
-            _want(cls.name, t, T.uint32, "words")
-        return [T.TensorType(dt, T.broadcast_shapes([t.shape for t in types], "sc.unit_float operands"))]
+        if types[0].dtype not in want:
+            raise TypeError(f"sc.unit_float: the word of a {dt.ir} must have dtype "
+                            f"{' or '.join(w.ir for w in want)}, got {types[0]}")
+        return [T.TensorType(dt, types[0].shape)]
 
-    def ref(self, *words):
+    def ref(self, word):
         if self.dtype == T.float32:
-            return np.asarray(rngalg.unit_float32(A, np.asarray(words[0])), np.float32)
-        return np.asarray(rngalg.unit_float64(A, *np.broadcast_arrays(*words)), np.float64)
+            return np.asarray(rngalg.unit_float32_bits(A, np.asarray(word, np.uint32)), np.float32)
+        if np.asarray(word).dtype == np.uint32:
+            return np.asarray(rngalg.unit_float64_word(A, np.asarray(word)), np.float64)
+        return np.asarray(rngalg.unit_float64_bits(A, np.asarray(word, np.uint64)), np.float64)
 
     def vjp(self, grads):
-        return [None] * len(self.operands)
+        return [None]
 
 
 @op("sc.ndtri")
 class Ndtri(FloatUnary):
-    """The standard normal quantile function Phi^-1(x) (``scipy.special.ndtri``): Wichura's
-    AS 241 with its own logarithm (:mod:`symcomp.ir.rngalg`), so every backend gives the same
-    bits; computed in float64 (a float32 result is rounded once).  ndtri(0) = -inf,
-    ndtri(1) = inf, NaN outside [0, 1]."""
+    """The standard normal quantile function Phi^-1(x) (``scipy.special.ndtri``) with its own
+    logarithm (:mod:`symcomp.ir.rngalg`), so every backend gives the same bits: for ``f64``,
+    Wichura's AS 241 PPND16 (relative error about 1e-16); for ``f32``, PPND7 in float32
+    arithmetic (within 6 ulp on the float32 unit floats; :func:`symcomp.ir.rngalg.ndtri32`).
+    ndtri(0) = -inf, ndtri(1) = inf, NaN outside [0, 1]."""
 
     def ref(self, x):
         with np.errstate(all="ignore"):
+            if x.dtype == np.float32:
+                return np.asarray(rngalg.ndtri32(A, x), np.float32)
             return np.asarray(rngalg.ndtri64(A, np.asarray(x, np.float64)), x.dtype)
 
     def vjp(self, grads):
         tb = _t()
         z = self.result
         return [grads[0] * math.sqrt(2 * math.pi) * tb.exp(z * z * 0.5)]
+
+
+@op("sc.exponential")
+class Exponential(FloatUnary):
+    """-log(x): a standard exponential variate from a uniform x in (0, 1), with the logarithm of
+    :func:`symcomp.ir.rngalg.log64` (fdlibm's, within 1 ulp), so every backend gives the same bits;
+    computed in float64 (a float32 result is rounded once).  Weighted sampling without replacement
+    ranks -log(u) / p.  Other inputs: unspecified values for x <= 0, inf and NaN."""
+
+    def ref(self, x):
+        with np.errstate(all="ignore"):
+            return np.asarray(-rngalg.log64(A, np.asarray(x, np.float64)), x.dtype)
+
+    def vjp(self, grads):
+        return [-grads[0] / self.x]
 
 
 @op("sc.random_poisson")
@@ -167,6 +229,42 @@ class RandomPoisson(ElementwiseOp):
 
     def vjp(self, grads):
         return [None] * 4
+
+
+@op("sc.random_binomial")
+class RandomBinomial(ElementwiseOp):
+    """A Binomial(``n``, ``p``) count (``i64``) per element, for ``n`` (``i64``) and ``p`` (``f64``),
+    with the draws of attempt ``j`` from the Philox block (``ctr_lo``, ``ctr_hi + j``) under
+    ``key`` (``ui64``): geometric waiting times below the mean n min(p, 1 - p) = 10, Hormann's
+    BTRS above (:func:`symcomp.ir.rngalg.binomial`).  n < 0, n >= 2**53, p outside [0, 1] or NaN
+    give -1."""
+    n = operand()
+    p = operand()
+    ctr_lo = operand()
+    ctr_hi = operand()
+    key = operand()
+
+    @classmethod
+    def infer(cls, types, attrs, values):
+        _want(cls.name, types[0], T.int64, "n")
+        _want(cls.name, types[1], T.float64, "p")
+        for t, what in zip(types[2:], ("ctr_lo", "ctr_hi", "key")):
+            _want(cls.name, t, T.uint64, what)
+        return [T.TensorType(T.int64, T.broadcast_shapes([t.shape for t in types], "sc.random_binomial operands"))]
+
+    def ref(self, n, p, ctr_lo, ctr_hi, key):
+        n, p, ctr_lo, ctr_hi, key = np.broadcast_arrays(n, p, ctr_lo, ctr_hi, key)
+        if n.size == 0:
+            return np.zeros(n.shape, np.int64)
+
+        def draw(j):
+            return rngalg.philox_words(A, ctr_lo, A.add(ctr_hi, j), key)
+
+        with np.errstate(all="ignore"):
+            return np.asarray(rngalg.binomial(A, n, p, draw), np.int64)
+
+    def vjp(self, grads):
+        return [None] * 5
 
 
 @op("sc.random_permutation", traits=(Pure,))

@@ -111,4 +111,4 @@ class ExportContext:
 
 def load_all() -> None:
     """Import every converter module (registration happens on import)."""
-    from symcomp.mlir.convert import control, conv, elementwise, indexing, linalg, shape  # noqa: F401
+    from symcomp.mlir.convert import control, conv, elementwise, indexing, linalg, random, shape  # noqa: F401

@@ -61,6 +61,7 @@ def loop_nest(ctx: ExportContext, op: Operation, operands: list[Value], body: Bo
 
     def gen_body(in_args, out_args):
         cx = ScalarContext(w)
+        cx.loop_sizes = sizes  # for positional ops (sc.flat_index)
         v = body(cx, in_args)
         return [combine(cx, reduce, rt.dtype, out_args[0], v) if reduce else v]
 

@@ -13,7 +13,7 @@ from symcomp.backends.cpu.lower import Lowering, lowering
 from symcomp.backends.layout import coalesce, contiguous_strides
 from symcomp.ir.opdef import OPS, Elementwise, Positional
 
-_REGISTER_HEAVY = ("sc.philox", "sc.random_poisson")
+_REGISTER_HEAVY = ("sc.philox", "sc.random_bits", "sc.random_poisson", "sc.random_binomial")
 """Ops whose code keeps many vectors live (Philox's four counter words, key and products): one copy
 per main-loop iteration (:meth:`_LoopNest.unroll`).  Two ran no faster (1e7 uniform or normal
 draws, one thread) and doubled the loop's code."""
@@ -178,6 +178,20 @@ class _LoopNest(Lowering):
                     parallel=True, unroll=self.unroll(op, E))
 
 
+def _random_lanes(ops, vector_bits: int) -> int:
+    """Lanes for a body drawing random bits (``sc.random_bits``): enough for a full vector of
+    Philox blocks (a block per 64-bit lane, serving 4 or 2 consecutive elements, see
+    :mod:`symcomp.backends.cpu.codegen.random`), unless the body calls a math function (which
+    has no vector version that wide); else 0."""
+    from symcomp.ir import rngalg
+    from symcomp.ir.ops.elementwise import MATH_FUNCTIONS
+
+    per = [rngalg.elements_per_block(o.width) for o in ops if o.name == "sc.random_bits"]
+    if not per or any(o.name in MATH_FUNCTIONS for o in ops):
+        return 0
+    return max(2, vector_bits // 64) * max(per)
+
+
 def _count(shape):
     n = 1
     for d in shape:
@@ -216,7 +230,7 @@ class FusedLowering(_LoopNest):
         must not use float32's lane count: the vector math calls would not exist at that width)."""
         dtypes = [v.type.dtype for v in op.operands] + [op.result.type.dtype]
         dtypes += [r.type.dtype for o in op.body.ops for r in o.results]
-        return E.lanes_for(dtypes)
+        return max(E.lanes_for(dtypes), _random_lanes(op.body.ops, E.mod.vector_bits))
 
 
 @lowering(*_REDUCE_KIND)

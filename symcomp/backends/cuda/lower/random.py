@@ -19,7 +19,9 @@ from symcomp.ir import rngalg
 from symcomp.ir import types as T
 
 
-@lowering("sc.flat_index", "sc.philox", "sc.unit_float", "sc.ndtri", "sc.random_poisson")
+@lowering("sc.flat_index", "sc.philox", "sc.random_bits", "sc.unit_float", "sc.ndtri", "sc.exponential",
+           "sc.random_poisson",
+           "sc.random_binomial")
 class RandomElementwiseLowering(ElementwiseLowering):
     """An elementwise random op on its own (unfused): its scalar code in a loop kernel."""
 
