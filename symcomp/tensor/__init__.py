@@ -30,6 +30,10 @@ from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
 from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
+from symcomp.tensor.diagonal import (
+    alloc_diag, diag, diagonal, extract_diag, eye, fill_diagonal, fill_diagonal_offset, identity_like, trace, tri,
+    tril, triu,
+)
 
 globals().update(_CONSTRUCTORS)
 
