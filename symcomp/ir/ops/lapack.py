@@ -72,6 +72,7 @@ class _Square(Operation):
 class MatrixInverse(_Square):
     """``np.linalg.inv(x)`` (LAPACK getrf, getri); a singular ``x`` raises LinAlgError.
     VJP (Giles 2.2.1): ``x̄ = -inv(x).T @ ḡ @ inv(x).T``."""
+    linalg_error = 'the matrix is singular'
 
     def ref(self, x):
         return np.linalg.inv(x).astype(x.dtype)
@@ -110,6 +111,7 @@ class Eigh(_Square):
     VJP (Giles 3.1): ``v @ (diag(w̄) + F * (v.T @ v̄)) @ v.T`` with ``F[i, j] = 1 / (w[j] -
     w[i])`` off the diagonal, then folded onto the triangle read (Theano's ``EighGrad``).
     Repeated eigenvalues make F infinite: the gradient of their vectors is not defined."""
+    linalg_error = 'the eigenvalue algorithm did not converge'
     lower = attr(Bool, True)
 
     @classmethod
@@ -143,6 +145,7 @@ class Eig(_Square):
     (columns, (n, n)), in LAPACK geev's order, cast to ``x``'s dtype as Theano's ``Eig`` does
     (symcomp has no complex dtype: for a complex pair the real parts are returned).  Not
     differentiable (neither is Theano's)."""
+    linalg_error = 'the eigenvalue algorithm did not converge'
 
     @classmethod
     def infer(cls, types, attrs, values):
@@ -163,6 +166,7 @@ class SVD(Operation):
     (n or k, n) with ``k = min(m, n)`` (LAPACK gesdd).  VJP: for ``s`` alone,
     ``u[:, :k] @ diag(s̄) @ vt[:k]``; the gradient through ``u`` and ``vt`` is not built
     (Theano's SVD has none) and raises NotImplementedError."""
+    linalg_error = 'the SVD did not converge'
     x = operand()
     full_matrices = attr(Bool, True)
 
@@ -193,6 +197,7 @@ class SVDVals(Operation):
     """``np.linalg.svd(x, compute_uv=False)``: the singular values (k,), descending (LAPACK
     gesdd without vectors).  VJP: ``u[:, :k] @ diag(s̄) @ vt[:k]`` (the vectors are
     computed again in the gradient)."""
+    linalg_error = 'the SVD did not converge'
     x = operand()
 
     @classmethod
@@ -223,6 +228,7 @@ class QR(Operation):
     geqrf, orgqr).  VJP of the reduced factorization with ``m >= n`` (Walter and Lehmann 2018):
     ``(q̄ + q @ copyltu(M)) @ inv(r).T`` with ``M = r @ r̄.T - q̄.T @ q``; other shapes raise
     NotImplementedError."""
+    linalg_error = "LAPACK's QR factorization failed"
     x = operand()
     complete = attr(Bool, False)
 
@@ -261,6 +267,7 @@ class Cholesky(_Square):
 
     VJP (Murray 2016; Theano's ``CholeskyGrad``): with ``P = Φ(L.T @ L̄)`` (lower triangle,
     diagonal halved), ``S = inv(L).T @ P @ inv(L)``, ``x̄ = tril(S + S.T) - diag(S)``."""
+    linalg_error = 'the matrix is not positive definite'
     lower = attr(Bool, True)
     on_error = attr(Str, "raise")
 
@@ -321,6 +328,7 @@ class Solve(_SolveBase):
     not positive definite) ``a`` raises LinAlgError.
 
     VJP (Giles 2.2.3; Theano's ``Solve.L_op``): ``b̄ = solve(a.T, x̄)``, ``ā = -b̄ @ x.T``."""
+    linalg_error = "the matrix is singular (or, for structure 'pos', not positive definite)"
     structure = attr(Str, "general")
 
     @classmethod
@@ -361,6 +369,7 @@ class SolveTriangular(_SolveBase):
 
     VJP (Giles 2.2.3 restricted to the triangle): ``b̄ = solve_triangular(a, x̄, 1 - trans)``,
     ``ā = tri(-b̄ @ x.T)`` (``-x @ b̄.T`` when transposed), diagonal dropped when unit."""
+    linalg_error = 'the matrix is singular (a zero on the diagonal)'
     lower = attr(Bool, False)
     trans = attr(Bool, False)
     unit_diagonal = attr(Bool, False)

@@ -323,6 +323,7 @@ def _select(cx, op, a):
 
 ERR_NEGATIVE_POWER = 2
 ERR_INDEX = 1
+ERR_LINALG = 4  # LAPACK reported info != 0 (backends/cpu/lower/lapack.py): numpy.linalg.LinAlgError
 ERR_INTERRUPT = interrupt.ERR_INTERRUPT
 
 
