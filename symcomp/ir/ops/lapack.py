@@ -225,9 +225,11 @@ def _svd_values_grad(u, gs, vt):
 class QR(Operation):
     """``np.linalg.qr(x, 'complete' if complete else 'reduced')``: ``q`` (m, k or m) with
     orthonormal columns and upper-triangular ``r`` (k or m, n), ``k = min(m, n)`` (LAPACK
-    geqrf, orgqr).  VJP of the reduced factorization with ``m >= n`` (Walter and Lehmann 2018):
-    ``(q̄ + q @ copyltu(M)) @ inv(r).T`` with ``M = r @ r̄.T - q̄.T @ q``; other shapes raise
-    NotImplementedError."""
+    geqrf, orgqr).  VJP of the reduced factorization (Walter and Lehmann 2018): for ``m >= n``,
+    ``(q̄ + q @ copyltu(M)) @ inv(r).T`` with ``M = r @ r̄.T - q̄.T @ q``; for ``m < n`` the same
+    on the leading square block, with ``x = [x1 | x2]`` and ``x2 = q @ r2`` adding
+    ``x2 @ r̄2.T`` to ``q̄`` and giving ``x̄2 = q @ r̄2``.  The complete factorization of a tall
+    matrix has no gradient (NotImplementedError)."""
     linalg_error = "LAPACK's QR factorization failed"
     x = operand()
     complete = attr(Bool, False)
@@ -247,15 +249,20 @@ class QR(Operation):
     def vjp(self, grads):
         tb = _t()
         m, n = self.x.type.shape
-        if self.complete or m is None or n is None or m < n:
-            raise NotImplementedError("sc.qr: the gradient is built for the reduced factorization of a matrix "
-                                      "with statically known m >= n")
+        if self.complete and not (m is not None and n is not None and m <= n):
+            raise NotImplementedError("sc.qr: the gradient of the complete factorization is built only for "
+                                      "statically known m <= n (where it is the reduced one); use mode='reduced'")
         q, r = self.results
         gq, gr = grads
-        mm = tb.dot(r, gr.T) - tb.dot(gq.T, q)
+        # x = [x1 | x2] with x1 k x k: r = [r1 | r2], x2 = q @ r2 (empty when m >= n).
+        k = tb.shape(r)[0]
+        r1, gr1, x2, gr2 = r[:, :k], gr[:, :k], self.x[:, k:], gr[:, k:]
+        gq = gq + tb.dot(x2, gr2.T)
+        mm = tb.dot(r1, gr1.T) - tb.dot(gq.T, q)
         copyltu = tb.tril(mm) + tb.tril(mm, -1).T
-        rhs = gq + tb.dot(q, copyltu)  # x̄ = rhs @ inv(r).T, i.e. x̄ @ r.T = rhs: solve r x̄.T = rhs.T
-        return [tb.slinalg.solve_triangular(r, rhs.T, lower=False).T]
+        rhs = gq + tb.dot(q, copyltu)  # x̄1 = rhs @ inv(r1).T: solve r1 @ x̄1.T = rhs.T
+        gx1 = tb.slinalg.solve_triangular(r1, rhs.T, lower=False).T
+        return [tb.concatenate([gx1, tb.dot(q, gr2)], axis=1)]
 
 
 @op("sc.cholesky", traits=(Pure,))
