@@ -83,6 +83,8 @@ CASES = {
     "sc.cholesky": (T.slinalg.cholesky, [_u(3, 3) / 4 + 3 * np.eye(3)]),
     "sc.solve": (T.slinalg.solve, [_u(3, 3) + 4 * np.eye(3), _u(3, 2)]),
     "sc.solve_triangular": (T.slinalg.solve_triangular, [_u(3, 3) + 4 * np.eye(3), _u(3, 2)]),
+    "sc.cumprod": (lambda x: T.cumprod(x, axis=1) * _u(3, 4), [_u(3, 4, lo=0.5)]),
+    "sc.sort": (lambda x: T.sort(x, axis=0) * _u(3, 4), [_u(3, 4)]),
 }
 
 
@@ -111,6 +113,7 @@ NON_DIFFERENTIABLE = {
     "sc.flat_index", "sc.philox", "sc.unit_float", "sc.random_poisson", "sc.random_permutation",
     # Theano's Eig has no gradient either (and symcomp returns only the real parts)
     "sc.eig",
+    "sc.argsort",
 }
 
 

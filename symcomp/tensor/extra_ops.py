@@ -115,7 +115,15 @@ def repeat(x, repeats, axis=None):
     shp = shape(x)
     e = expand_dims(x, axis + 1)
     e = broadcast_to(e, shp[:axis + 1] + (count,) + shp[axis + 1:])
-    return reshape(e, shp[:axis] + (shp[axis] * count,) + shp[axis + 1:])
+    return reshape(e, shp[:axis] + (_times(shp[axis], count),) + shp[axis + 1:])
+
+
+def _times(d, r):
+    """The size ``d * r``, 0 when either is a literal 0 (a symbolic ``d * 0`` would be folded
+    to a constant after the reshape using it got its type)."""
+    if (isinstance(r, int) and r == 0) or (isinstance(d, int) and d == 0):
+        return 0
+    return d * r
 
 
 def tile(x, reps, ndim=None):
@@ -142,7 +150,7 @@ def tile(x, reps, ndim=None):
     for r, d in zip(reps, shp):
         full += [r, d]
     e = broadcast_to(e, tuple(full))
-    return reshape(e, tuple(r * d for r, d in zip(reps, shp)))
+    return reshape(e, tuple(_times(d, r) for r, d in zip(reps, shp)))
 
 
 def ptp(a, axis=None):
