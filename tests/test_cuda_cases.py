@@ -393,9 +393,9 @@ def assign_cases() -> list:
 
 
 CPU_ONLY = {"sc.matrix_inverse", "sc.det", "sc.eigh", "sc.eig", "sc.svd", "sc.svdvals", "sc.qr", "sc.cholesky",
-            "sc.solve", "sc.solve_triangular", "sc.cumprod", "sc.sort", "sc.argsort"}
+            "sc.solve", "sc.solve_triangular", "sc.cumprod", "sc.sort", "sc.argsort", "sc.print"}
 """The LAPACK ops (symcomp/ir/ops/lapack.py) and sc.cumprod, sc.sort, sc.argsort
-(symcomp/ir/ops/extra.py): the CUDA backend has no lowering for them yet (cuSOLVER would be the
+(symcomp/ir/ops/extra.py), sc.print: the CUDA backend has no lowering for them yet (cuSOLVER would be the
 library of the first); compiling one for CUDA raises NotImplementedError naming it."""
 
 

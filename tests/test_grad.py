@@ -85,6 +85,7 @@ CASES = {
     "sc.solve_triangular": (T.slinalg.solve_triangular, [_u(3, 3) + 4 * np.eye(3), _u(3, 2)]),
     "sc.cumprod": (lambda x: T.cumprod(x, axis=1) * _u(3, 4), [_u(3, 4, lo=0.5)]),
     "sc.sort": (lambda x: T.sort(x, axis=0) * _u(3, 4), [_u(3, 4)]),
+    "sc.print": (lambda x: symcomp.printing.Print("x", attrs=("shape",))(x) ** 2, [_u(3, 4)]),
 }
 
 

@@ -318,6 +318,12 @@ class JitModule:
         with _lock:
             if needs_blas:
                 _register_blas()
+            if "print" not in _state:  # sc.print's callback (a ctypes function of this process)
+                from symcomp.backends.cpu.runtime import printing
+
+                for name, addr in printing.symbols().items():
+                    llvm.add_symbol(name, addr)
+                _state["print"] = True
             # The engine takes ownership of its target machine: give it its own.
             tm = _new_target_machine(llvm, tgt.cpu, tgt.features)
             self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
