@@ -213,3 +213,27 @@ GRADS = {
 def test_gradient_by_finite_differences(name, mode):
     fn, pt = GRADS[name]
     symcomp.verify_grad(fn, pt, mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bartlett_cpu_contiguous_and_op_classes(mode):
+    E = T.extra_ops
+    m, x = T.lscalar("m"), T.dmatrix("x")
+    X = np.array([[1.0, 2.0, 7.0], [3.0, 4.0, 0.5]])
+    f = _fn([m, x], [E.bartlett(m), E.cpu_contiguous(x.T), E.CumOp(1, "mul")(x), E.CumOp(axis=0)(x),
+                     E.DiffOp(1, 0)(x), E.RepeatOp(axis=0)(x, 2), E.FillDiagonal()(x, 3.0),
+                     E.FillDiagonalOffset()(x, 3.0, 1), E.SearchsortedOp("right")(T.sort(T.flatten(x)), T.flatten(x)),
+                     E.Bartlett()(m)], mode)
+    for M in (0, 1, 2, 7):
+        got = f(M, X)
+        np.testing.assert_allclose(got[0], np.bartlett(M))
+        np.testing.assert_allclose(got[-1], np.bartlett(M))
+    fd, fo = X.copy(), X.copy()
+    np.fill_diagonal(fd, 3.0)
+    fo[0, 1] = fo[1, 2] = 3.0
+    want = [X.T, np.cumprod(X, 1), np.cumsum(X, 0), np.diff(X, 1, 0), np.repeat(X, 2, 0), fd, fo,
+            np.searchsorted(np.sort(X.ravel()), X.ravel(), "right")]
+    for g, w in zip(got[1:-1], want):
+        np.testing.assert_allclose(g, w)
+    with pytest.raises(NotImplementedError):
+        E.unique(x)

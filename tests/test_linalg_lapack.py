@@ -289,3 +289,20 @@ def test_svd_vectors_and_eig_have_no_gradient():
         T.grad(T.sum(T.nlinalg.svd(x)[0]), x)
     with pytest.raises(NotImplementedError, match="no gradient"):
         T.grad(T.sum(T.nlinalg.eig(x)[0]), x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tensorinv_tensorsolve(mode):
+    rng = np.random.default_rng(3)
+    a = (np.eye(6) + 0.1 * rng.standard_normal((6, 6))).reshape(6, 2, 3)
+    b = rng.standard_normal(6)
+    a4 = np.einsum("ij,kl->ikjl", np.eye(2) * 2 + 0.1, np.eye(3) + 0.2).reshape(2, 3, 2, 3)
+    x, y, z = T.dtensor3("x"), T.dvector("y"), T.dtensor4("z")
+    f = _fn([x, y, z], [T.nlinalg.tensorinv(x, 1), T.nlinalg.tensorsolve(x, y), T.nlinalg.tensorinv(z),
+                        T.nlinalg.tensorsolve(z, T.reshape(y, (2, 3))),
+                        T.nlinalg.tensorsolve(z, T.reshape(y, (2, 3)), axes=(0, 1))], mode)
+    got = f(a, b, a4)
+    want = [np.linalg.tensorinv(a, 1), np.linalg.tensorsolve(a, b), np.linalg.tensorinv(a4),
+            np.linalg.tensorsolve(a4, b.reshape(2, 3)), np.linalg.tensorsolve(a4, b.reshape(2, 3), axes=(0, 1))]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)

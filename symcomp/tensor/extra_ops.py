@@ -341,6 +341,86 @@ def to_one_hot(y, nb_class: int, dtype=None):
     return cast(hit, dtype or config.floatX)
 
 
-globals().update(pending("symcomp.tensor.extra_ops", OPS,
-                         "bartlett", "cpu_contiguous", "CumOp", "DiffOp", "RepeatOp", "Bartlett", "FillDiagonal",
-                         "FillDiagonalOffset", "SearchsortedOp", "Unique", "unique"))
+def bartlett(M):
+    """``np.bartlett(M)``: the Bartlett (triangular) window of ``M`` points (an int or int scalar
+    variable), float64; empty for ``M < 1``."""
+    from symcomp.tensor.elemwise import maximum
+
+    m = cast(maximum(as_value(as_int_scalar(M, "bartlett: M")), 0), "float64")
+    n = arange(m, dtype="float64")
+    half = (m - 1) / 2
+    return switch(le(m, 1), 1.0, 1 - abs(n - half) / switch(le(m, 1), 1.0, half))
+
+
+def cpu_contiguous(x):
+    """A C-contiguous copy of ``x`` (Theano's ``cpu_contiguous``; symcomp's values are laid out
+    by the compiler, so this is a copy)."""
+    from symcomp.tensor.shape import copy
+
+    return copy(x)
+
+
+class _OpClass:
+    """A Theano op class instance: ``CumOp(axis=0, mode='mul')(x)``."""
+
+    def __init__(self, *args, **kwargs):
+        self._args, self._kwargs = args, kwargs
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self._args or ''}"
+
+
+class CumOp(_OpClass):
+    """Theano's ``CumOp(axis=None, mode='add')``: ``cumsum`` or (``mode='mul'``) ``cumprod``."""
+
+    def __call__(self, x):
+        axis = self._kwargs.get("axis", self._args[0] if self._args else None)
+        mode = self._kwargs.get("mode", self._args[1] if len(self._args) > 1 else "add")
+        if mode not in ("add", "mul"):
+            raise ValueError(f"CumOp: mode must be 'add' or 'mul', got {mode!r}")
+        return (cumsum if mode == "add" else cumprod)(x, axis)
+
+
+class DiffOp(_OpClass):
+    """Theano's ``DiffOp(n=1, axis=-1)``."""
+
+    def __call__(self, x):
+        return diff(x, *self._args, **self._kwargs)
+
+
+class RepeatOp(_OpClass):
+    """Theano's ``RepeatOp(axis=None)``: ``RepeatOp(axis)(x, repeats)``."""
+
+    def __call__(self, x, repeats):
+        return repeat(x, repeats, *self._args, **self._kwargs)
+
+
+class Bartlett(_OpClass):
+    """Theano's ``Bartlett()``."""
+
+    def __call__(self, M):
+        return bartlett(M)
+
+
+class FillDiagonal(_OpClass):
+    """Theano's ``FillDiagonal()``: ``FillDiagonal()(a, val)``."""
+
+    def __call__(self, a, val):
+        return fill_diagonal(a, val)
+
+
+class FillDiagonalOffset(_OpClass):
+    """Theano's ``FillDiagonalOffset()``: ``FillDiagonalOffset()(a, val, offset)``."""
+
+    def __call__(self, a, val, offset):
+        return fill_diagonal_offset(a, val, offset)
+
+
+class SearchsortedOp(_OpClass):
+    """Theano's ``SearchsortedOp(side='left')``: ``SearchsortedOp(side)(x, v, sorter=None)``."""
+
+    def __call__(self, x, v, sorter=None):
+        return searchsorted(x, v, *self._args, sorter=sorter, **self._kwargs)
+
+
+globals().update(pending("symcomp.tensor.extra_ops", OPS, "Unique", "unique"))

@@ -215,6 +215,47 @@ def norm(x, ord=None):
     raise NotImplementedError("norm: symcomp (as Theano) does not support norm with ndim > 2")
 
 
+def tensorinv(a, ind: int = 2):
+    """``np.linalg.tensorinv(a, ind)``: the inverse of ``a`` seen as a matrix of its first ``ind``
+    axes by the others (their sizes' products must be equal); shape ``a.shape[ind:] + a.shape[:ind]``.
+
+    Raises:
+        ValueError: for ``ind`` out of range; LinAlgError (at run time) when singular.
+    """
+    from symcomp.tensor.shape import numel, reshape, shape
+
+    a = as_value(a)
+    if not isinstance(ind, int) or not 0 < ind < a.type.ndim:
+        raise ValueError(f"tensorinv: ind must be an int in [1, {a.type.ndim}), got {ind!r}")
+    shp = shape(a)
+    rows, cols = numel(shp[:ind]), numel(shp[ind:])
+    inv = matrix_inverse(reshape(a, (rows, cols)))
+    return reshape(inv, shp[ind:] + shp[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """``np.linalg.tensorsolve(a, b, axes)``: ``x`` with ``tensordot(a, x, x.ndim) == b``; the
+    axes ``axes`` of ``a`` are first moved to the end.
+
+    Raises:
+        LinAlgError (at run time): when the reshaped matrix is singular.
+    """
+    from symcomp.tensor.shape import numel, reshape, shape, transpose
+
+    a, b = as_value(a), as_value(b)
+    if axes is not None:
+        axes = [ax % a.type.ndim for ax in axes]
+        order = [k for k in range(a.type.ndim) if k not in axes] + axes
+        a = transpose(a, order)
+    shp = shape(a)
+    lead = shp[:b.type.ndim]
+    rest = shp[b.type.ndim:]
+    from symcomp.tensor.slinalg import solve
+
+    x = solve(reshape(a, (numel(lead), numel(rest))), reshape(b, (numel(shape(b)),)))
+    return reshape(x, rest)
+
+
 class _OpClass:
     """A Theano op class instance: ``MatrixInverse()(x)``."""
 
@@ -245,4 +286,4 @@ AllocDiag = _op_class("AllocDiag", alloc_diag, "Theano's op class of :func:`allo
 ExtractDiag = _op_class("ExtractDiag", diagonal, "Theano's op class of :func:`extract_diag`.")
 
 
-globals().update(pending("symcomp.tensor.nlinalg", LINALG, "tensorinv", "tensorsolve", "lstsq"))
+globals().update(pending("symcomp.tensor.nlinalg", LINALG, "lstsq"))
