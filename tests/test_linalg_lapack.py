@@ -273,6 +273,9 @@ GRADS = {
     "trace_diag": (lambda x: T.nlinalg.trace(x) * T.nlinalg.alloc_diag(T.nlinalg.extract_diag(x)), [_rect(3, 3, 20)]),
     "kron": (T.slinalg.kron, [_rect(2, 3, 21), _rect(2, 2, 22)]),
     "norm_2": (lambda x: T.nlinalg.norm(x, 2), [_rect(3, 3, 23)]),
+    "expm": (T.slinalg.expm, [_rect(3, 3, 24)]),
+    "expm_scaled": (T.slinalg.expm, [_rect(3, 3, 25) * 3]),
+    "tensorinv": (lambda x: T.nlinalg.tensorinv(x, 1), [_well_conditioned(6, 26).reshape(6, 2, 3)]),
 }
 
 
@@ -306,3 +309,17 @@ def test_tensorinv_tensorsolve(mode):
             np.linalg.tensorsolve(a4, b.reshape(2, 3)), np.linalg.tensorsolve(a4, b.reshape(2, 3), axes=(0, 1))]
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@SETTINGS
+@given(n=st.integers(1, 5), scale=st.sampled_from([0.0, 1e-3, 0.3, 2.0, 20.0, 150.0]), seed=st.integers(0, 2**16))
+def test_expm(mode, n, scale, seed):
+    a = _rect(n, n, seed) * scale
+    x = T.dmatrix("x")
+    got = _fn([x], [T.slinalg.expm(x), T.slinalg.Expm()(x)], mode)(a)
+    want = sl.expm(a)
+    for g in got:
+        np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(want).max()))
+    huge = _fn([x], T.slinalg.expm(x), mode)(np.full((2, 2), 1e13))
+    assert np.isnan(huge).all()

@@ -2,16 +2,15 @@
 
 ``cholesky``, ``solve``, ``solve_triangular`` are IR ops (:mod:`symcomp.ir.ops.lapack`: LAPACK
 on the CPU); ``eigvalsh`` (through ``eigh``, and for a generalized problem through Cholesky),
-``kron`` are compositions.  Theano's op classes (``Cholesky(lower=True)``, ``Solve(...)``,
-``Eigvalsh(lower)``) are here, as are its instances ``solve_lower_triangular``,
-``solve_upper_triangular`` and ``solve_symmetric``.  ``expm`` is not built yet.
+``kron``, ``expm`` (scaling and squaring with a Padé approximant) are compositions.  Theano's op
+classes (``Cholesky(lower=True)``, ``Solve(...)``, ``Eigvalsh(lower)``, ``Expm()``) are here, as
+are its instances ``solve_lower_triangular``, ``solve_upper_triangular`` and ``solve_symmetric``.
 """
 
 from __future__ import annotations
 
 from symcomp.ir.opdef import build
 from symcomp.ir.ops import lapack as L
-from symcomp.tensor._pending import LINALG, pending
 from symcomp.tensor.convert import as_value, cast, result_dtype
 from symcomp.tensor.nlinalg import _OpClass, _float_matrix, eigh
 
@@ -133,6 +132,62 @@ def kron(a, b):
     return reshape(prod, tuple(sa[k] * sb[k] for k in range(nd)))
 
 
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+EXPM_MAX_SQUARINGS = 40
+"""The squarings :func:`expm` can undo: matrices of 1-norm up to ``5.37 * 2**40`` (6e12); a larger
+one gives NaN (its exponential overflows unless its eigenvalues are far in the left half-plane)."""
+
+
+def expm(A):
+    """``scipy.linalg.expm(A)``: the matrix exponential of a square float matrix, by scaling
+    and squaring with the [13/13] Padé approximant (N. J. Higham, "The scaling and squaring
+    method for the matrix exponential revisited", SIAM J. Matrix Anal. Appl. 26(4), 2005, the
+    algorithm SciPy's ``expm`` refines): ``A / 2**s`` with ``s = max(0, ceil(log2(|A|_1 /
+    theta_13)))``, its Padé approximant ``(V - U)^-1 (V + U)`` (one ``solve``), squared ``s``
+    times.  The squarings are a fixed chain of :data:`EXPM_MAX_SQUARINGS` steps, each kept or not
+    by ``switch``, since the graph has no loops.  Its gradient is the derivative of that
+    computation (the approach of Al-Mohy and Higham, "Computing the Fréchet derivative of the
+    matrix exponential", 2009), not Theano's eigendecomposition formula.
+
+    Raises:
+        ValueError: for a matrix that is not square.
+    """
+    from symcomp.tensor import elemwise as E
+    from symcomp.tensor.diagonal import eye
+    from symcomp.tensor.linalg import dot
+    from symcomp.tensor.reduce import max as _max, sum as _sum
+    from symcomp.tensor.shape import shape
+
+    A = _float_matrix(A, "expm")
+    n, m = A.type.shape
+    if n is not None and m is not None and n != m:
+        raise ValueError(f"expm: A must be a square matrix, got shape ({n}, {m})")
+    dt = A.type.dtype
+    norm1 = _max(_sum(abs(A), 0))
+    s = E.maximum(E.ceil(E.log2(E.maximum(norm1, 1e-300) / _THETA13)), 0)
+    a = A * E.exp2(-s)
+    b = _PADE13
+    ident = eye(shape(A)[0], dtype=dt)
+    a2 = dot(a, a)
+    a4 = dot(a2, a2)
+    a6 = dot(a4, a2)
+    u = dot(a, dot(a6, b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = dot(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = solve(v - u, v + u)
+    for i in range(EXPM_MAX_SQUARINGS):
+        r = E.switch(E.lt(i, s), dot(r, r), r)
+    return E.switch(E.gt(s, EXPM_MAX_SQUARINGS), cast(float("nan"), dt), r)
+
+
+class Expm:
+    """Theano's ``Expm()``: ``Expm()(A)`` is :func:`expm`."""
+
+    def __call__(self, A):
+        return expm(A)
+
+
 class Cholesky(_OpClass):
     """Theano's ``Cholesky(lower=True, on_error='raise')``; ``Cholesky()(x)``."""
     fn = staticmethod(cholesky)
@@ -167,5 +222,3 @@ class Eigvalsh:
 solve_lower_triangular = Solve(A_structure="lower_triangular", lower=True)
 solve_upper_triangular = Solve(A_structure="upper_triangular", lower=False)
 solve_symmetric = Solve(A_structure="symmetric")
-
-globals().update(pending("symcomp.tensor.slinalg", LINALG, "expm", "Expm"))
