@@ -323,3 +323,27 @@ def test_expm(mode, n, scale, seed):
         np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-12 * max(1.0, np.abs(want).max()))
     huge = _fn([x], T.slinalg.expm(x), mode)(np.full((2, 2), 1e13))
     assert np.isnan(huge).all()
+
+
+def test_ahead_of_time_objects_refuse_lapack_calls():
+    from symcomp import embed
+
+    x = T.dmatrix("x")
+    f = symcomp.function([x], T.nlinalg.matrix_inverse(x))
+    with pytest.raises(NotImplementedError, match="only in-process"):
+        embed.emit_object(f, shapes=[(3, 3)])
+
+
+def test_a_cached_function_calls_lapack_in_a_new_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, symcomp\nfrom symcomp import tensor as T\nx = T.dmatrix('x')\n"
+            "f = symcomp.function([x], [T.nlinalg.matrix_inverse(x), T.slinalg.cholesky(x)])\n"
+            "i, c = f(np.eye(3) * 4)\nprint(i[0, 0], c[0, 0])\nimport time; time.sleep(2)\n")
+    env = {**os.environ, "SYMCOMP_CACHE_DIR": str(tmp_path)}
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.split() == ["0.25", "2.0"]
