@@ -22,6 +22,8 @@ from symcomp.gradcheck import GradientError, verify_grad
 from symcomp.ir import frontend as _frontend
 from symcomp.shared import SharedVariable, shared
 from symcomp.tensor.randomstreams import RandomStreams
+from symcomp.tensor.graph import clone_replace as clone
+from symcomp.tensor.scan import foldl, foldr, map, reduce, scan
 from symcomp.version import __version__
 
 _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
@@ -29,7 +31,7 @@ _frontend.install(function=function)  # for Value.eval (symcomp.ir.frontend)
 __all__ = [
     "function", "Function", "jit", "shared", "SharedVariable", "grad", "verify_grad", "config", "RandomStreams",
     "DisconnectedInputError", "MissingInputError", "UnusedInputError", "GradientError", "__version__",
-    "In", "Out", "Param", "Mode", "ProfileStats",
+    "In", "Out", "Param", "Mode", "ProfileStats", "scan", "map", "reduce", "foldl", "foldr", "clone",
 ]
 
 

@@ -182,3 +182,164 @@ def _through_stable_form(op, g: Value, known: set, pinned: set, constants: set) 
 def _only_stretches(g: Value, w: Value) -> bool:
     """True if ``g`` differs from ``w``'s shape only by static 1s that must stretch."""
     return all(dg == dw or dg == 1 for dg, dw in zip(g.type.shape, w.type.shape))
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = "raise"):
+    """``eval_points`` times the Jacobian of ``f`` with respect to ``wrt`` (a vector-Jacobian product,
+    Theano's ``theano.gradient.Lop``).
+
+    ``L[j] = sum_i eval_points[i] * d f[i] / d wrt[j]``, summed over every element of every
+    ``f[i]``: ``grad`` with ``known_grads={f[i]: eval_points[i]}``, as Theano computes it.
+
+    Args:
+        f: a symbolic value or a list of them.
+        wrt: a symbolic value or a list/tuple of them.
+        eval_points: one value per ``f``, of its shape.
+        consider_constant, disconnected_inputs: as for :func:`grad`.
+
+    Returns:
+        One value per ``wrt``: a list or tuple when ``wrt`` is one, else a single value.
+
+    Raises:
+        ValueError: if ``f`` and ``eval_points`` differ in length.
+    """
+    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    if len(fs) != len(points):
+        raise ValueError(f"Lop: {len(fs)} values f but {len(points)} eval_points")
+    as_list = isinstance(wrt, (list, tuple))
+    out = grad(None, list(wrt) if as_list else [wrt], consider_constant=consider_constant,
+               disconnected_inputs=disconnected_inputs, known_grads=dict(zip(fs, points)))
+    if not as_list:
+        return out[0]
+    return tuple(out) if isinstance(wrt, tuple) else out
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs: str = "raise", return_disconnected: str = "zero"):
+    """The Jacobian of ``f`` with respect to ``wrt`` times ``eval_points`` (a Jacobian-vector
+    product, Theano's ``theano.gradient.Rop``): ``R[i] = sum_j d f[i] / d wrt[j] * eval_points[j]``.
+
+    Computed in reverse mode twice (the "double VJP": the VJP ``u -> u^T J`` is linear in ``u``,
+    and its own VJP with cotangent ``v`` is ``J v``; Townsend 2017, used by JAX's ``linear_transpose``
+    idea and PyTensor's ``Rop`` fallback), so every op with a VJP rule supports it.
+
+    Args:
+        f: a symbolic value or a list of them.
+        wrt: a symbolic value or a list of them.
+        eval_points: one value per ``wrt``, of its shape and dtype.
+        disconnected_outputs: 'raise' (default), 'warn' or 'ignore' for an ``f`` no ``wrt`` reaches.
+        return_disconnected: 'zero' (default) or 'none' for such an ``f``.
+
+    Returns:
+        One value per ``f``, of its shape: a list if ``f`` is one, else a single value.
+
+    Raises:
+        ValueError: if ``wrt`` and ``eval_points`` differ in length or shape.
+    """
+    import symcomp.tensor as T
+    from symcomp.ir.core import Placeholder
+    from symcomp.tensor.graph import substitute
+
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    vs = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
+    if len(ws) != len(vs):
+        raise ValueError(f"Rop: {len(ws)} values wrt but {len(vs)} eval_points")
+    vs = [T.as_value(v) for v in vs]
+    for i, (w, v) in enumerate(zip(ws, vs)):
+        if v.type.ndim != w.type.ndim:
+            raise ValueError(f"Rop: eval_points[{i}] has {v.type.ndim} dimension(s), wrt[{i}] has {w.type.ndim}")
+    out = []
+    for y in fs:
+        y = T.as_value(y)
+        u = Placeholder(y.type.plain(), "u")
+        lop = grad(None, ws, known_grads={y: u}, disconnected_inputs="ignore")
+        inner = None
+        for g, v in zip(lop, vs):
+            term = T.sum(g * T.cast(v, g.type.dtype))
+            inner = term if inner is None else inner + term
+        jv = grad(inner, u, disconnected_inputs="ignore")
+        jv = substitute([jv], {u: T.zeros_like(y)})[0]  # linear in u: no value of u remains
+        if not _reaches(y, ws):
+            msg = "Rop: an output does not depend on any wrt"
+            if disconnected_outputs == "raise":
+                raise ValueError(msg + " (pass disconnected_outputs='ignore')")
+            if disconnected_outputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            if return_disconnected == "none":
+                jv = None
+        out.append(jv)
+    return out if isinstance(f, (list, tuple)) else out[0]
+
+
+def _reaches(y, ws) -> bool:
+    """Whether ``y`` is computed from some element of ``ws``."""
+    wset = set(ws)
+    return y in wset or any(v in wset for op in walk_graph([y]) for v in (*op.operands, *op.results))
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
+    """The Jacobian of a vector ``expression`` with respect to ``wrt`` (Theano's
+    ``theano.gradient.jacobian``): ``J[i, ...] = d expression[i] / d wrt[...]``, of shape
+    ``expression.shape + wrt.shape``, built as Theano builds it: a ``scan`` over the rows, each
+    step the gradient of one element.
+
+    Args:
+        expression: a rank-1 (or rank-0: then the gradient) float value.
+        wrt: a value or a list of them.
+        consider_constant, disconnected_inputs: as for :func:`grad`.
+
+    Returns:
+        One Jacobian per ``wrt`` (a list if ``wrt`` is one).
+
+    Raises:
+        TypeError: if ``expression`` has more than one dimension.
+    """
+    import symcomp.tensor as T
+    from symcomp.tensor.scan import scan
+
+    expression = T.as_value(expression)
+    ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if expression.type.ndim == 0:
+        gs = grad(expression, ws, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+        return gs if isinstance(wrt, (list, tuple)) else gs[0]
+    if expression.type.ndim != 1:
+        raise TypeError(f"jacobian: expression must be a vector, got {expression.type} (flatten it first)")
+
+    def row(i, y, *xs):
+        return grad(y[i], list(xs), consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+
+    rows, _ = scan(row, sequences=T.arange(expression.shape[0]), non_sequences=[expression] + ws,
+                   return_list=True)
+    return rows if isinstance(wrt, (list, tuple)) else rows[0]
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs: str = "raise"):
+    """The Hessian of a scalar ``cost`` with respect to each vector of ``wrt`` (Theano's
+    ``theano.gradient.hessian``): the Jacobian of the gradient.
+
+    Raises:
+        TypeError: if ``cost`` is not a scalar or a ``wrt`` is not a vector.
+    """
+    import symcomp.tensor as T
+
+    cost = T.as_value(cost)
+    if cost.type.ndim != 0:
+        raise TypeError(f"hessian: cost must be a scalar, got {cost.type}")
+    ws = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    out = []
+    for w in ws:
+        if w.type.ndim != 1:
+            raise TypeError(f"hessian: wrt must be vectors, got {w.type} for {w.name or 'wrt'}")
+        g = grad(cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+        out.append(jacobian(g, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs))
+    return out if isinstance(wrt, (list, tuple)) else out[0]
+
+
+def _install() -> None:
+    from symcomp.ir import frontend
+
+    frontend.install(backprop=_backprop)
+
+
+_install()

@@ -4,55 +4,26 @@ The real code lives in the layers (docs/architecture.md): ``grad`` in :mod:`symc
 ``verify_grad`` in :mod:`symcomp.gradcheck`, the gradient helpers in
 :mod:`symcomp.tensor.custom_vjp`.  ``docs/theano_api.md`` lists what ports.
 
-* ``grad``, ``verify_grad``, ``Lop`` (a ``grad`` seeded with ``known_grads``);
+* ``grad``, ``verify_grad``, ``Lop`` (a ``grad`` seeded with ``known_grads``), ``Rop`` (the
+  transpose of ``Lop``), ``jacobian`` and ``hessian`` (built with ``scan``, as Theano does);
 * ``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: the value unchanged,
   the gradient zero, absent, clipped, scaled (``consider_constant``, deprecated in Theano, is
   ``zero_grad`` with Theano's warning);
-* ``Rop``, ``jacobian``, ``hessian``, ``subgraph_grad``, ``undefined_grad``: not built yet,
-  they raise NotImplementedError.
+* ``subgraph_grad``, ``undefined_grad``, ``numeric_grad``: not built yet, they raise
+  NotImplementedError.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from symcomp.autodiff import DisconnectedInputError, grad
+from symcomp.autodiff import DisconnectedInputError, Lop, Rop, grad, hessian, jacobian
 from symcomp.gradcheck import GradientError, verify_grad
 from symcomp.tensor._pending import pending as _pending
 from symcomp.tensor.custom_vjp import disconnected_grad, grad_clip, grad_scale, zero_grad
 
-__all__ = ["grad", "verify_grad", "Lop", "zero_grad", "disconnected_grad", "grad_clip", "grad_scale",
+__all__ = ["grad", "verify_grad", "Lop", "Rop", "jacobian", "hessian", "zero_grad", "disconnected_grad", "grad_clip", "grad_scale",
            "consider_constant", "DisconnectedInputError", "GradientError"]
-
-
-def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs: str = "raise"):
-    """``eval_points`` times the Jacobian of ``f`` with respect to ``wrt`` (a vector-Jacobian product).
-
-    ``L[j] = sum_i eval_points[i] * d f[i] / d wrt[j]``, summed over every element of every
-    ``f[i]``: ``grad`` with ``known_grads={f[i]: eval_points[i]}``, as Theano computes it.
-
-    Args:
-        f: a symbolic value or a list of them.
-        wrt: a symbolic value or a list/tuple of them.
-        eval_points: one value per ``f``, of its shape.
-        consider_constant, disconnected_inputs: as for :func:`grad`.
-
-    Returns:
-        One value per ``wrt``: a list or tuple when ``wrt`` is one, else a single value.
-
-    Raises:
-        ValueError: if ``f`` and ``eval_points`` differ in length.
-    """
-    points = list(eval_points) if isinstance(eval_points, (list, tuple)) else [eval_points]
-    fs = list(f) if isinstance(f, (list, tuple)) else [f]
-    if len(fs) != len(points):
-        raise ValueError(f"Lop: {len(fs)} values f but {len(points)} eval_points")
-    as_list = isinstance(wrt, (list, tuple))
-    out = grad(None, list(wrt) if as_list else [wrt], consider_constant=consider_constant,
-               disconnected_inputs=disconnected_inputs, known_grads=dict(zip(fs, points)))
-    if not as_list:
-        return out[0]
-    return tuple(out) if isinstance(wrt, tuple) else out
 
 
 def consider_constant(x):
@@ -63,4 +34,4 @@ def consider_constant(x):
 
 
 globals().update(_pending("symcomp.gradient", "not built yet",
-                          "Rop", "jacobian", "hessian", "subgraph_grad", "undefined_grad", "numeric_grad"))
+                          "subgraph_grad", "undefined_grad", "numeric_grad"))

@@ -1,9 +1,10 @@
 """``symcomp.ifelse`` (Theano's ``theano.ifelse``): a lazy symbolic branch.
 
-Not yet supported: ``ifelse`` raises NotImplementedError when called (branches are the
-control-flow work).  ``T.switch(cond, a, b)`` computes both sides and selects elementwise.
+``ifelse(cond, then, else)`` evaluates only the branch taken (:mod:`symcomp.tensor.ifelse`);
+``T.switch(cond, a, b)`` computes both sides and selects elementwise.
 """
 
-from symcomp.tensor._pending import LOOPS, pending
+from symcomp.ir.ops.control import If as IfElse
+from symcomp.tensor.ifelse import ifelse
 
-globals().update(pending("symcomp.ifelse", LOOPS, "ifelse", "IfElse"))
+__all__ = ["ifelse", "IfElse"]

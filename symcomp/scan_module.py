@@ -1,10 +1,10 @@
 """``symcomp.scan_module`` (Theano's ``theano.scan_module``): symbolic loops.
 
-Not yet supported: every name raises NotImplementedError when called (loops are the
-control-flow work).
+``scan``, ``map``, ``reduce``, ``foldl``, ``foldr`` and ``until`` (:mod:`symcomp.tensor.scan`);
+``Scan`` is the IR op they build (:class:`symcomp.ir.ops.control.Scan`).
 """
 
-from symcomp.tensor._pending import LOOPS, pending
+from symcomp.ir.ops.control import Scan
+from symcomp.tensor.scan import foldl, foldr, map, reduce, scan, until
 
-globals().update(pending("symcomp.scan_module", LOOPS, "scan", "map", "reduce", "foldl", "foldr", "until",
-                         "Scan"))
+__all__ = ["scan", "map", "reduce", "foldl", "foldr", "until", "Scan"]

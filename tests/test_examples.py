@@ -114,3 +114,10 @@ def test_denoising_autoencoder_reconstruction_improves():
     res = example("denoising_autoencoder").main(["--epochs", "15"])
     assert res["final_xent"] < 0.85 * res["first_xent"]
     assert res["test_xent"] < res["first_xent"]
+
+
+def test_lstm_digits_reaches_target_accuracy(capsys):
+    res = example("lstm_digits").main([])
+    assert res["test_acc"] >= 0.95
+    out = capsys.readouterr().out
+    assert "median time per training step" in out

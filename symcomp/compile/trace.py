@@ -4,7 +4,8 @@
 update expressions) into a new ``func.func``: the user's inputs become its
 first parameters, the shared variables the graph reads come next (marked
 ``sc.shared``), every update becomes an ``sc.assign``, and ``func.return``
-gives the outputs.  The user's graph is never modified, so one graph can be
+gives the outputs.  The ops that only one branch of an ``sc.if`` uses move into that branch
+(:mod:`symcomp.passes.sink`): ``ifelse`` evaluates lazily in every mode.  The user's graph is never modified, so one graph can be
 compiled many times, with different ``givens``.
 """
 
@@ -192,4 +193,9 @@ def trace(inputs: Sequence[Value], outputs: Sequence[Value], updates: Sequence[t
         sig.updates.append((var, idx))
     block.append(ReturnOp(out_vals, [], {}))
     sig.n_outputs = len(out_vals)
-    return new_module([func]), sig
+    module = new_module([func])
+    if any(op.name == "sc.if" for op in order):
+        from symcomp.passes.sink import sink_into_branches
+
+        sink_into_branches(module)  # ifelse is lazy: each branch's own work moves into it
+    return module, sig

@@ -20,16 +20,33 @@ from typing import Callable, Optional
 
 _tensor: Optional[ModuleType] = None
 _function: Optional[Callable] = None
+_backprop: Optional[Callable] = None
 
 
-def install(tensor: Optional[ModuleType] = None, function: Optional[Callable] = None) -> None:
-    """Install the front-end namespace (``symcomp.tensor``) and/or the compiler entry point
-    (``symcomp.function``) that IR-level rules call."""
-    global _tensor, _function
+def install(tensor: Optional[ModuleType] = None, function: Optional[Callable] = None,
+            backprop: Optional[Callable] = None) -> None:
+    """Install the front-end namespace (``symcomp.tensor``), the compiler entry point
+    (``symcomp.function``) and/or reverse-mode autodiff (``backprop(seeds, wrt, constants) ->
+    {value: cotangent}``, which the VJPs of ops with regions run on their bodies)."""
+    global _tensor, _function, _backprop
     if tensor is not None:
         _tensor = tensor
     if function is not None:
         _function = function
+    if backprop is not None:
+        _backprop = backprop
+
+
+def backprop() -> Callable:
+    """Reverse-mode autodiff over a graph (:func:`symcomp.autodiff._backprop`), for VJP rules of
+    ops whose bodies are graphs (``sc.scan``, ``sc.if``).
+
+    Raises:
+        RuntimeError: if it has not been installed (only while symcomp is half-imported).
+    """
+    if _backprop is None:
+        raise RuntimeError("symcomp.ir: no autodiff is installed (import symcomp first)")
+    return _backprop
 
 
 def tensor() -> ModuleType:

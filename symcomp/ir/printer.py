@@ -203,7 +203,9 @@ class Printer:
             text += " : " + ", ".join(str(r.type) for r in o.results)
         if o.regions and with_regions:
             self.lines.append(text + " ({")
-            for reg in o.regions:
+            for k, reg in enumerate(o.regions):
+                if k:  # MLIR's generic form: regions separated by "}, {"
+                    self.lines.append(f"{pad}}}, {{")
                 for b in reg.blocks:
                     self._block(b, depth)
             self.lines.append(f"{pad}}})")

@@ -180,15 +180,22 @@ def _verify_op(o: Operation, outer: tuple) -> None:
                           f"got {len(o.operands)}", op=o)
     if len(o.regions) != cls.n_regions:
         raise VerifyError(f"{o.name}: expected {cls.n_regions} regions, got {len(o.regions)}", op=o)
-    if len(o.results) != cls.n_results:
+    if cls.n_results >= 0 and len(o.results) != cls.n_results:
         raise VerifyError(f"{o.name}: expected {cls.n_results} results, got {len(o.results)}", op=o)
     normalize_attrs(cls, o.attributes, o.loc)
     if o.name == "sc.fused":
         _verify_fused(o, outer)
+    elif o.name in ("sc.scan", "sc.if"):
+        for k, region in enumerate(o.regions):
+            if len(region.blocks) != 1:
+                raise VerifyError(f"{o.name}: region #{k} must be one block", op=o)
+            _verify_block(region.block, outer=outer, term="sc.yield", where=f"{o.name} region #{k}")
     try:
         types = o.infer_for([v.type for v in o.operands], known_values(o.operands))
     except _RULE_ERRORS as exc:
         raise VerifyError(str(exc), op=o) from None
+    if len(types) != len(o.results):
+        raise VerifyError(f"{o.name}: {len(o.results)} results, but the type rule gives {len(types)}", op=o)
     for i, (want, have) in enumerate(zip(types, o.results)):
         if want != have.type:
             raise VerifyError(f"{o.name}: result #{i} has type {have.type}, but the type rule gives {want}", op=o)

@@ -5,7 +5,8 @@ expression it replaces, for every input, NaN, infinities and signed zeros
 included.  Rules that are *not* exact in IEEE arithmetic are in
 :data:`fast_math` and run only with ``canonicalize{fast-math=true}``; each
 says what it changes.  The patterns live by theme in
-:mod:`~symcomp.passes.canonical_arith` and :mod:`~symcomp.passes.canonical_shapes`.
+:mod:`~symcomp.passes.canonical_arith`, :mod:`~symcomp.passes.canonical_shapes` and
+:mod:`~symcomp.passes.loops` (dead loop outputs, loop-invariant code, save-memory).
 Two notes on "exact":
 
 * ``pow`` is taken to be correctly rounded (as IEEE 754 recommends), so
@@ -29,11 +30,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symcomp.passes import canonical_arith, canonical_shapes
+from symcomp.passes import canonical_arith, canonical_shapes, loops
 from symcomp.passes.manager import ModulePass, register_pass
 from symcomp.passes.rewrite import apply_greedily
 
-canonical = canonical_arith.exact + canonical_shapes.exact
+canonical = canonical_arith.exact + canonical_shapes.exact + loops.patterns
 fast_math = canonical_arith.fast + canonical_shapes.fast
 
 

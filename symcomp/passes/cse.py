@@ -38,13 +38,16 @@ def op_key(op):
     if op.regions:
         from symcomp.ir.printer import Printer
 
-        p = Printer()
-        for a in op.body.args:
-            p.namer(a)
-        p.lines = []
-        for o in op.body.ops:
-            p._op(o, 0)
-        body = ("\n".join(p.lines), tuple(str(a.type) for a in op.body.args))
+        parts = []
+        for region in op.regions:  # every region: two sc.if may share a then branch only
+            p = Printer()
+            for a in region.block.args:
+                p.namer(a)
+            p.lines = []
+            for o in region.block.ops:
+                p._op(o, 0)
+            parts.append(("\n".join(p.lines), tuple(str(a.type) for a in region.block.args)))
+        body = tuple(parts)
     return (op.name, tuple(operands), attrs, body)
 
 

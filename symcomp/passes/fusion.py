@@ -237,7 +237,9 @@ def _erase_dead_constants(values) -> None:
 
 def fuse(module: Operation, max_ops: int = 64) -> int:
     """Fuse every function body of ``module``; returns how many ``sc.fused`` ops were made."""
-    return sum(fuse_block(f.body, max_ops) for f in module.walk() if f.name == "func.func")
+    from symcomp.passes.rewrite import tensor_blocks
+
+    return sum(fuse_block(b, max_ops) for b in tensor_blocks(module))
 
 
 @register_pass

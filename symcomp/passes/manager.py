@@ -299,7 +299,7 @@ def stage_names(passes: Sequence[ModulePass], with_options: bool = False) -> lis
 
 def _load_builtin_passes() -> None:
     from symcomp.passes import (  # noqa: F401  (registration)
-        canonicalize, constant_fold, cse, dce, decompose, fusion, gemm_fold, inplace, stabilize,
+        canonicalize, constant_fold, cse, dce, decompose, fusion, gemm_fold, inplace, loops, sink, stabilize,
     )
 
 

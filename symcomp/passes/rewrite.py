@@ -158,14 +158,31 @@ def is_trivially_dead(op: Operation) -> bool:
 def all_ops(module: Operation) -> list[Operation]:
     """The ops of every function body of ``module``, in order.
 
-    Ops nested in other ops' regions (the scalar body of ``sc.fused``) are not
-    included: patterns rewrite tensor programs, and a fused body may only hold
-    rank-0 elementwise ops, which most replacements are not.
+    The bodies of loops and branches (``sc.scan``, ``sc.if``) are tensor programs and are
+    included; the scalar body of ``sc.fused`` is not: a fused body may only hold rank-0
+    elementwise ops, which most replacements are not.
     """
+    return [op for block in tensor_blocks(module) for op in block.ops]
+
+
+def tensor_blocks(module: Operation) -> list:
+    """The blocks of ``module`` that hold tensor programs: every function body, and the regions
+    of the ops with regions of tensor ops (``sc.scan``, ``sc.if``), nested ones included; not
+    the scalar bodies of ``sc.fused``."""
+    from symcomp.ir.ops.control import ControlFlow
+
     out = []
+
+    def visit(block):
+        out.append(block)
+        for o in block.ops:
+            if isinstance(o, ControlFlow):
+                for region in o.regions:
+                    visit(region.block)
+
     for f in module.walk():
         if f.name == "func.func":
-            out.extend(f.body.ops)
+            visit(f.body)
     return out
 
 

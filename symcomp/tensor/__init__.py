@@ -30,6 +30,9 @@ from symcomp.tensor.type import TensorType
 from symcomp.tensor.variables import CONSTRUCTORS as _CONSTRUCTORS, tensor
 from symcomp.ir.core import Value as TensorVariable
 from symcomp.tensor import extra_ops, nlinalg, slinalg, xlogx  # Theano's submodules of T
+from symcomp.tensor import control_vjp  # the VJPs of sc.scan and sc.if (Scan.vjp, If.vjp call them)
+from symcomp.tensor import shared_randomstreams  # T.shared_randomstreams.RandomStreams, as in Theano
+from symcomp.tensor.graph import clone_replace
 from symcomp.tensor.diagonal import (
     alloc_diag, diag, diagonal, extract_diag, eye, fill_diagonal, fill_diagonal_offset, identity_like, trace, tri,
     tril, triu,
@@ -62,6 +65,34 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     return _grad(cost, wrt, consider_constant=consider_constant,
                  disconnected_inputs=disconnected_inputs, known_grads=known_grads)
 
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of a vector (see :func:`symcomp.autodiff.jacobian`)."""
+    from symcomp.autodiff import jacobian as _jacobian
+
+    return _jacobian(expression, wrt, consider_constant, disconnected_inputs)
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Hessian of a scalar (see :func:`symcomp.autodiff.hessian`)."""
+    from symcomp.autodiff import hessian as _hessian
+
+    return _hessian(cost, wrt, consider_constant, disconnected_inputs)
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
+    """A Jacobian-vector product (see :func:`symcomp.autodiff.Rop`)."""
+    from symcomp.autodiff import Rop as _Rop
+
+    return _Rop(f, wrt, eval_points, disconnected_outputs, return_disconnected)
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """A vector-Jacobian product (see :func:`symcomp.autodiff.Lop`)."""
+    from symcomp.autodiff import Lop as _Lop
+
+    return _Lop(f, wrt, eval_points, consider_constant, disconnected_inputs)
 
 
 # The IR's value operators and VJP rules are written with this namespace's functions.

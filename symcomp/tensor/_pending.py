@@ -8,7 +8,6 @@ them; ``docs/theano_api.md`` says what ports and what does not.
 from __future__ import annotations
 
 CONVOLUTION = "convolutions, pooling and batch normalization are the convolution work, not built yet"
-LOOPS = "scan and ifelse (loops and branches) are the control-flow work, not built yet"
 LINALG = "this linear-algebra op is not built yet"
 OPS = "this op is not built yet"
 

@@ -62,6 +62,13 @@ class CUDAExecutable:
     def __init__(self, module, sig, timings: dict):
         t0 = time.perf_counter()
         self.sig = sig
+        for op in module.func().body.ops:
+            if op.name in ("sc.scan", "sc.if"):
+                from symcomp.ir.locations import where
+
+                raise NotImplementedError(
+                    f"the CUDA backend cannot run loops and branches yet ({where(op)}): compile this function "
+                    "for the CPU (device='cpu'), where sc.scan and sc.if run as native loops and branches")
         legalize(module)
         self.c = prepare(module, sig)
         self.kernels = general_kernels(self.c.func, self.c.ops)

@@ -114,14 +114,21 @@ class ModuleEmitter:
         self.slots = Slots()
         self.value_ids = value_ids
         self.calls: list[tuple[ir.Function, int, int]] = []  # (function, slot base, op index) in op order
+        self.op_funcs: dict[int, tuple[ir.Function, int]] = {}  # op index -> (function, slot base), every op
         self.constants: list[tuple[str, object]] = []  # (global name, ndarray)
         self.constructors: list[ir.Function] = []  # run at load: fill splat constants
         self.vector_bits = target().vector_bits
         self._by_key: dict[str, tuple[ir.Function, list]] = {}
 
-    def emit_op(self, index: int, op: Operation, emit) -> None:
-        """The function computing ``op``, emitted by ``emit(op, E)`` unless an op of equal structure has one."""
+    def emit_op(self, index: int, op: Operation, emit, nested: bool = False) -> None:
+        """The function computing ``op``, emitted by ``emit(op, E)`` unless an op of equal structure has one.
+
+        ``nested``: the op is in a region: its parent's function calls it (``op_funcs``), not the entry.
+        An op with regions of tensor ops gets a function of its own (it calls its regions' ops by
+        their slot bases, which differ from op to op)."""
         key = structure_key(op)
+        if op.regions and op.name != "sc.fused":
+            key += f" @{index}"
         found = self._by_key.get(key)
         if found is None:
             fn = ir.Function(self.module, ir.FunctionType(I32, [PTR, PTR]),
@@ -144,7 +151,10 @@ class ModuleEmitter:
                 keys.append(k)
             else:
                 keys.append((k[0], self.value_ids[refs[k[1]]]) + tuple(k[2:]))
-        self.calls.append((fn, self.slots.add_block(keys), index))
+        base = self.slots.add_block(keys)
+        self.op_funcs[index] = (fn, base)
+        if not nested:
+            self.calls.append((fn, base, index))
 
     def add_constant(self, array) -> str:
         """Embed ``array`` as the global ``const<i>`` (dumped IR, ahead-of-time objects).
@@ -244,9 +254,16 @@ class ModuleEmitter:
             st = b.call(f, [ptrs, b.gep(ints, [i64(base)], source_etype=I64)])
             fail = b.icmp_signed("!=", st, ir.Constant(I32, 0))
             with b.if_then(fail, likely=False):
-                b.ret(b.or_(st, ir.Constant(I32, index << 4)))
+                b.ret(op_status(b, st, index))
         b.ret(ir.Constant(I32, 0))
         self._emit_constructors()
+
+
+def op_status(b: ir.IRBuilder, st: ir.Value, index: int) -> ir.Value:
+    """The status to return for op ``index``'s nonzero status ``st``: ``(index << 4) | kind``, or
+    ``st`` itself when it already names an op (an op inside a region, reported by its parent)."""
+    named = b.icmp_unsigned(">=", st, ir.Constant(I32, 16))
+    return b.select(named, st, b.or_(st, ir.Constant(I32, index << 4)))
 
 
 SPLAT_FILL_BYTES = 4096

@@ -323,8 +323,12 @@ def _select(cx, op, a):
 
 ERR_NEGATIVE_POWER = 2
 ERR_INDEX = 1
-ERR_LINALG = 4  # LAPACK reported info != 0 (backends/cpu/lower/lapack.py): numpy.linalg.LinAlgError
+ERR_LINALG = 6  # LAPACK reported info != 0 (backends/cpu/lower/lapack.py): numpy.linalg.LinAlgError
 ERR_INTERRUPT = interrupt.ERR_INTERRUPT
+ERR_BRANCH = 4
+"""The branch of an ``sc.if`` that ran (then: ``ERR_BRANCH``, else: ``ERR_BRANCH + 1``) could not be
+planned for these shapes (an index out of range...): the runtime raises the planner's error, which
+was deferred because ``ifelse`` must not fail on the branch it does not take."""
 
 
 from symcomp.backends.cpu.codegen import random as _random  # noqa: E402,F401  (the random ops' emitters)

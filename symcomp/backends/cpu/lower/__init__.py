@@ -53,5 +53,5 @@ def lookup(op: Operation) -> Lowering:
 def load_all() -> None:
     """Import every lowering module (registration happens on import)."""
     from symcomp.backends.cpu.lower import (  # noqa: F401
-        elementwise, extra, indexing, lapack, linalg, nnet, printing, random, shape,
+        control, elementwise, extra, indexing, lapack, linalg, nnet, printing, random, shape,
     )

@@ -23,11 +23,10 @@ from collections import OrderedDict
 import numpy as np
 
 from symcomp.backends.cpu.toolchain.build import compile_to_machine_code
-from symcomp.backends.cpu.lower import lookup
 from symcomp.backends.cpu.runtime import interrupt
-from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, check_size
+from symcomp.backends.cpu.runtime.planner import Plan, PlanContext, plan_op
 from symcomp.backends.prepare import Compiled
-from symcomp.ir.locations import where, with_location
+from symcomp.ir.locations import where
 
 _ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _MAX_PLANS = 256
@@ -104,34 +103,18 @@ class CPUExecutable:
         c = self.c
         P = PlanContext(c, arrays, shared_inplace)
         for i, op in enumerate(c.ops):
-            P.op_index = i
-            shapes = [P.shape[v] for v in op.operands]
-            vals = [P.values.get(v) for v in op.operands]
-            try:
-                types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
-                for t in types:
-                    check_size(t)
-                out_shapes = [t.shape for t in types]
-                op.check_broadcast(shapes, vals, out_shapes)
-                lookup(op).plan(op, P, out_shapes)
-            except (ValueError, IndexError) as exc:
-                raise with_location(exc, op) from None
-            if op.results and op.results[0] in c.needed:
-                if op.name == "sc.dim":  # needs the operand's shape only
-                    P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
-                else:
-                    with np.errstate(all="ignore"):
-                        P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
-            P.end_op(i)
+            if op not in c.nested:  # a region's ops are planned by their op's lowering
+                plan_op(P, i, op)
         ints = P.fill_ints()
-        ptrs = np.zeros(c.ws_root + 1 + len(self._const_addrs), dtype=np.uint64)
+        ptrs = np.zeros(max(c.n_roots, c.ws_root + 1 + len(self._const_addrs)), dtype=np.uint64)
         for i, addr in enumerate(self._const_addrs):
             ptrs[c.ws_root + 1 + i] = addr
         ret = c.func.return_op
         outputs = [(P.shape[v], t) for v, t in zip(ret.operands, self._out_types)]
         assigns = [o for o in c.func.body.ops if o.name == "sc.assign"]
         updates = [(P.shape[a.operands[1]], t) for a, t in zip(assigns, self._upd_types)]
-        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region)
+        return Plan(ints, ptrs, outputs, updates, P.ws_bytes, P.inplace_updates, largest_region=P.largest_region,
+                    deferred=P.deferred)
 
     def _key(self, arrays) -> tuple:
         key = tuple((a.shape, a.strides) for a in arrays)
@@ -147,7 +130,7 @@ class CPUExecutable:
         holds it weakly (to retarget it after tiered compilation)."""
         from symcomp.backends.cpu.codegen.pyentry import FastCall
 
-        if self.sig.shared or self.c.n_updates or self._value_params:
+        if self.sig.shared or self.c.n_updates or self._value_params or self.c.truncate:
             return None
         ret = self.c.func.return_op
         with self._tier_lock:
@@ -214,7 +197,11 @@ class CPUExecutable:
         if status:
             if status & 15 == interrupt.ERR_INTERRUPT:
                 return self._interrupted(given, fast, plan)
-            self._raise(status, arrays)
+            self._raise(status, arrays, plan)
+        if self.c.truncate:  # outputs of a loop that stopped early (scan's until): cut to its steps
+            for j, k in self.c.truncate.items():
+                outs[j] = outs[j][:int(outs[k])]
+            outs = outs[:self.c.n_user_outputs]
         return outs, upds
 
     def _interrupted(self, given, fast, plan):
@@ -273,11 +260,13 @@ class CPUExecutable:
         by = f", computed by {where(op)}" if op is not None else ""
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
-    def _raise(self, status: int, arrays):
-        from symcomp.backends.cpu.codegen.scalar import ERR_INDEX, ERR_LINALG, ERR_NEGATIVE_POWER
+    def _raise(self, status: int, arrays, plan=None):
+        from symcomp.backends.cpu.codegen.scalar import ERR_BRANCH, ERR_INDEX, ERR_LINALG, ERR_NEGATIVE_POWER
 
         op = self.c.ops[status >> 4]
         kind = status & 15
+        if kind in (ERR_BRANCH, ERR_BRANCH + 1) and plan is not None and (status >> 4, kind - ERR_BRANCH) in plan.deferred:
+            raise plan.deferred[(status >> 4, kind - ERR_BRANCH)]
         if kind == ERR_INDEX:
             from symcomp.backends.explain import index_error_message
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from symcomp.backends.layout import contiguous_strides
 from symcomp.ir.core import Value
+from symcomp.ir.ops.control import ControlFlow
 
 MAX_BYTES = int(np.iinfo(np.intp).max)
 """The largest array, in bytes, that NumPy (and the generated code's 64-bit sizes) can describe."""
@@ -72,6 +73,7 @@ class Plan:
     workspace_bytes: int
     inplace_updates: list = field(default_factory=list)
     workspace: Optional[np.ndarray] = None
+    deferred: dict = field(default_factory=dict)  # (sc.if index, branch) -> the error planning that branch raised
     lock: threading.Lock = field(default_factory=threading.Lock)
     largest_region: tuple = (0, -1)  # (bytes, op index) of the largest workspace region (for errors)
 
@@ -96,6 +98,9 @@ class PlanContext:
         self.params: dict[tuple, int] = {}
         self.ws_bytes = 0
         self.op_index = -1
+        self.deferred: dict = {}  # (sc.if index, branch) -> error, raised if that branch runs
+        self.unplanned: set = set()  # values of such branches: their slots are never read
+        self.unplanned_ops: set = set()  # and the indices of their ops
         self.largest_region = (0, -1)  # (bytes, op index): which op needs the most workspace at once
         for k, (arg, a) in enumerate(zip(compiled.func.args, arrays)):
             self.shape[arg] = a.shape
@@ -204,8 +209,12 @@ class PlanContext:
         out = np.empty(len(self.c.slot_keys), dtype=np.int64)
         for i, key in enumerate(self.c.slot_keys):
             kind = key[0]
+            if kind != "p" and kind != "wsroot" and vals[key[1]] in self.unplanned and vals[key[1]] not in self.shape:
+                out[i] = 0
+                continue
             if kind == "p":
-                out[i] = self.params[(key[1], key[2])]
+                out[i] = self.params.get((key[1], key[2]), 0) if key[1] in self.unplanned_ops else \
+                    self.params[(key[1], key[2])]
             elif kind == "root":
                 out[i] = self.root[vals[key[1]]]
             elif kind == "off":
@@ -219,3 +228,43 @@ class PlanContext:
             else:  # pragma: no cover - codegen and planner disagree
                 raise KeyError(f"unknown slot {key}")
         return out
+
+
+def plan_op(P: PlanContext, i: int, op) -> None:
+    """Plan op number ``i``: its type rule on the concrete shapes, the broadcast checks, its
+    lowering's placement and parameters, the values the planner needs from it; then release
+    the workspace whose last reader it was.
+
+    Raises:
+        ValueError / IndexError: from the type rule or the checks, with the op's location.
+    """
+    from symcomp.backends.cpu.lower import lookup
+    from symcomp.ir.locations import with_location
+
+    P.op_index = i
+    shapes = [P.shape[v] for v in op.operands]
+    vals = [P.values.get(v) for v in op.operands]
+    try:
+        types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
+        if isinstance(op, ControlFlow):  # result shapes come from planning the regions
+            lookup(op).plan(op, P, None)
+        else:
+            for t in types:
+                check_size(t)
+            out_shapes = [t.shape for t in types]
+            op.check_broadcast(shapes, vals, out_shapes)
+            lookup(op).plan(op, P, out_shapes)
+    except (ValueError, IndexError) as exc:
+        raise with_location(exc, op) from None
+    P.op_index = i
+    if op.results and op.results[0] in P.c.needed:
+        if op.name == "sc.dim":  # needs the operand's shape only
+            P.values[op.results[0]] = np.asarray(P.shape[op.operands[0]][op.axis], dtype=np.int64)
+        else:
+            with np.errstate(all="ignore"):
+                P.values[op.results[0]] = np.asarray(op.ref(*[P.values[v] for v in op.operands]))
+    outer = P.c.nested.get(op)
+    if outer is None:
+        P.end_op(i)
+    elif i in P.pending:  # in a loop or branch: its temporaries are in use again at the next step
+        P.pending.setdefault(outer, []).extend(P.pending.pop(i))

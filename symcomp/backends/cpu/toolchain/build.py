@@ -77,12 +77,13 @@ def codegen(c: Compiled, name: str, embed_constants: bool = True) -> ModuleEmitt
     ids = {v: i for i, v in enumerate(c.values)}
     blas = blas_mode(c.ops)
     mod = ModuleEmitter(name, ids, threads=blas != "shared", team_blas=blas == "team")
+    mod.compiled = c
     for i, op in enumerate(c.ops):
         low = lookup(op)
         if op.name == "sc.constant" and embed_constants:
             mod.add_constant(op.attributes["value"])
         if low.emits_code:
-            mod.emit_op(i, op, low.emit)
+            mod.emit_op(i, op, low.emit, nested=op in c.nested)
     c.symbol = f"symcomp_{name}"
     mod.finish_entry(c.symbol)
     c.slot_keys = list(mod.slots.keys)
