@@ -46,4 +46,7 @@ def __getattr__(name):
         return getattr(_compile, name)
     if name in ("gradient", "printing", "ifelse", "scan_module", "scalar"):
         return importlib.import_module(f"symcomp.{name}")
+    if name in ("pp", "dprint"):  # theano.pp, theano.dprint
+        printing = importlib.import_module("symcomp.printing")
+        return printing.pp if name == "pp" else printing.debugprint
     raise AttributeError(f"module 'symcomp' has no attribute {name!r}")

@@ -443,9 +443,16 @@ def assign_cases() -> list:
     return [Case(f"sc.assign-{d}", "b_counter", (d,), [In(d, (3,))], "sc.assign") for d in (F64, "int32")]
 
 
+CPU_ONLY = {"sc.matrix_inverse", "sc.det", "sc.eigh", "sc.eig", "sc.svd", "sc.svdvals", "sc.qr", "sc.cholesky",
+            "sc.solve", "sc.solve_triangular", "sc.cumprod", "sc.sort", "sc.argsort", "sc.print"}
+"""The LAPACK ops (symcomp/ir/ops/lapack.py) and sc.cumprod, sc.sort, sc.argsort
+(symcomp/ir/ops/extra.py), sc.print: the CUDA backend has no lowering for them yet (cuSOLVER would be the
+library of the first); compiling one for CUDA raises NotImplementedError naming it."""
+
+
 def every_op_covered(cases) -> set:
-    """The registered ops (structural ones excepted) that no case exercises."""
-    return set(OPS) - STRUCTURAL - {c.op for c in cases}
+    """The registered ops (structural and CPU-only ones excepted) that no case exercises."""
+    return set(OPS) - STRUCTURAL - CPU_ONLY - {c.op for c in cases}
 
 
 BUILDERS["b_permutation"] = b_permutation

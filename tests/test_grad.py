@@ -86,6 +86,20 @@ CASES = {
                                [_u(2, 3, 5, 4), _u(2, 4, 5, 5)]),
     "sc.pool2d": (lambda x: _pool(x, (2, 2), "max") ** 2, [_u(2, 3, 5, 4)]),
     "sc.pool2d_grad": (lambda x, g: _pool_grad(x, g) ** 2, [_u(2, 5, 4), _u(2, 3, 2)]),
+    # the LAPACK ops (tests/test_linalg_lapack.py checks more of their gradients)
+    "sc.matrix_inverse": (T.nlinalg.matrix_inverse, [_u(3, 3) + 4 * np.eye(3)]),
+    "sc.det": (T.nlinalg.det, [_u(3, 3) + 4 * np.eye(3)]),
+    "sc.eigh": (lambda x: T.nlinalg.eigh(x)[0] + T.sum(T.nlinalg.eigh(x)[1] ** 2 * _u(3, 3), 0),
+                [_u(3, 3) + np.diag([0.0, 3.0, 6.0])]),
+    "sc.svd": (lambda x: T.nlinalg.svd(x)[1], [_u(4, 3)]),
+    "sc.svdvals": (lambda x: T.nlinalg.svd(x, compute_uv=False), [_u(4, 3)]),
+    "sc.qr": (lambda x: T.nlinalg.qr(x)[1] * _u(3, 3), [_u(4, 3)]),
+    "sc.cholesky": (T.slinalg.cholesky, [_u(3, 3) / 4 + 3 * np.eye(3)]),
+    "sc.solve": (T.slinalg.solve, [_u(3, 3) + 4 * np.eye(3), _u(3, 2)]),
+    "sc.solve_triangular": (T.slinalg.solve_triangular, [_u(3, 3) + 4 * np.eye(3), _u(3, 2)]),
+    "sc.cumprod": (lambda x: T.cumprod(x, axis=1) * _u(3, 4), [_u(3, 4, lo=0.5)]),
+    "sc.sort": (lambda x: T.sort(x, axis=0) * _u(3, 4), [_u(3, 4)]),
+    "sc.print": (lambda x: symcomp.printing.Print("x", attrs=("shape",))(x) ** 2, [_u(3, 4)]),
 }
 
 
@@ -135,6 +149,9 @@ NON_DIFFERENTIABLE = {
     # random bits and draws: a draw is a constant for T.grad (parameters enter by reparameterisation)
     "sc.flat_index", "sc.philox", "sc.random_bits", "sc.unit_float", "sc.random_poisson", "sc.random_binomial",
     "sc.random_permutation",
+    # Theano's Eig has no gradient either (and symcomp returns only the real parts)
+    "sc.eig",
+    "sc.argsort",
 }
 
 

@@ -169,3 +169,21 @@ def test_user_inputs_are_never_modified(data):
     ref = symcomp.function([x, y], v, mode="reference", on_unused_input="ignore")(a, b)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(out2, 2 * ref, rtol=1e-12, atol=1e-300)
+
+
+def test_gemm_never_overwrites_an_addend_it_also_multiplies():
+    """dot(a, b) + 2 * a with a fresh ``a``: the gemm's addend is its left factor, so writing
+    ``beta * c`` into c's buffer first would change the factor (a wrong result before the fix)."""
+    import numpy as np
+
+    import symcomp
+    from symcomp import tensor as T
+
+    x, b = T.dmatrix("x"), T.dmatrix("b")
+    a = T.exp(x)
+    f = symcomp.function([x, b], [T.dot(a, b) + 2 * a, T.dot(b, a) - a])
+    xv, bv = np.full((2, 2), 0.1), np.arange(4.0).reshape(2, 2)
+    got = f(xv, bv)
+    np.testing.assert_allclose(got[0], np.exp(xv) @ bv + 2 * np.exp(xv))
+    np.testing.assert_allclose(got[1], bv @ np.exp(xv) - np.exp(xv))
+    assert "sc.inplace = 2" not in f.dump("optimized").split("sc.gemm %0, %b, %0")[-1].split("\n")[0]

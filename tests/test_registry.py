@@ -4,6 +4,9 @@ import pytest
 
 from symcomp.backends.cpu.lower import LOWERINGS, load_all
 from symcomp.ir.opdef import OPS
+from symcomp.ir.parser import load_ops
+
+load_ops()  # every op module (some, as sc.print's, are imported only when used): the same tests in every worker
 
 STRUCTURAL = {"builtin.module", "func.func", "func.return", "sc.yield", "sc.assign"}
 

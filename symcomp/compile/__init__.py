@@ -13,7 +13,7 @@ from symcomp.compile.function import Function, function
 from symcomp.compile.io import In, Out, Param, SymbolicInput, SymbolicOutput
 
 __all__ = ["function", "Function", "In", "Out", "Param", "SymbolicInput", "SymbolicOutput", "Mode",
-           "ProfileStats", "get_mode"]
+           "ProfileStats", "get_mode", "DebugMode", "NanGuardMode"]
 
 
 def __getattr__(name):
@@ -25,6 +25,10 @@ def __getattr__(name):
         from symcomp.compile.modes import get_mode
 
         return get_mode
+    if name in ("DebugMode", "NanGuardMode"):
+        from symcomp.compile import theano_modes
+
+        return getattr(theano_modes, name)
     if name == "ProfileStats":
         from symcomp.compile.profiling import ProfileStats
 

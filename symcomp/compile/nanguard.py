@@ -35,15 +35,16 @@ FUSION_PASSES = ("fuse",)
 """Passes the default nanguard pipeline leaves out: inside a fused loop nest, values are never stored."""
 
 
-class NanGuardError(FloatingPointError):
-    """A NaN or an infinity was produced (or passed in).
+class NanGuardError(FloatingPointError, AssertionError):
+    """A NaN or an infinity (or, when asked, a value above 1e10 in magnitude) was produced (or
+    passed in).  It is an AssertionError too, which Theano's NanGuardMode raises.
 
     Attributes:
         op: the top-level operation that produced it (None for an argument).
         step: for a loop (``sc.scan``), the step whose body produced the first bad value.
         culprit: the operation to blame: ``op``, or the op of a fused loop's body
             that produced the first bad value.
-        kind: 'NaN' or 'Inf'.
+        kind: 'NaN', 'Inf' or 'Big'.
     """
 
     def __init__(self, message: str, op=None, kind: str = "NaN", culprit=None):
@@ -54,8 +55,12 @@ class NanGuardError(FloatingPointError):
         self.step = None
 
 
-def _bad(a: np.ndarray, nan: bool, inf: bool) -> Optional[tuple[str, np.ndarray]]:
-    """('NaN' or 'Inf', mask) for the first kind of bad value ``a`` holds, or None."""
+BIG = 1e10
+"""The magnitude above which a value is "big" (Theano's NanGuardMode's threshold)."""
+
+
+def _bad(a: np.ndarray, nan: bool, inf: bool, big: bool = False) -> Optional[tuple[str, np.ndarray]]:
+    """('NaN', 'Inf' or 'Big', mask) for the first kind of bad value ``a`` holds, or None."""
     if a.dtype.kind != "f" or not a.size:
         return None
     if nan:
@@ -66,6 +71,11 @@ def _bad(a: np.ndarray, nan: bool, inf: bool) -> Optional[tuple[str, np.ndarray]
         m = np.isinf(a)
         if m.any():
             return "Inf", m
+    if big:
+        with np.errstate(invalid="ignore"):
+            m = np.abs(a) > BIG
+        if m.any():
+            return "Big", m
     return None
 
 
@@ -82,12 +92,13 @@ class NanGuardExecutable:
         sig: its signature.
         timings: compile-stage timings (filled by the inner backend).
         inner: the backend compiling the instrumented variant.
-        nan_is_error, inf_is_error: which values raise.
+        nan_is_error, inf_is_error, big_is_error: which values raise.
     """
 
-    def __init__(self, module, sig, timings: dict, inner: Callable, nan_is_error: bool, inf_is_error: bool):
+    def __init__(self, module, sig, timings: dict, inner: Callable, nan_is_error: bool, inf_is_error: bool,
+                 big_is_error: bool = False):
         self.sig = sig
-        self.nan, self.inf = nan_is_error, inf_is_error
+        self.nan, self.inf, self.big = nan_is_error, inf_is_error, big_is_error
         self.probe = instrument(module, sig, keep_updates=True)
         self.compiled = inner(self.probe.module, self.probe.sig, timings)
         self.stages = getattr(self.compiled, "stages", {})
@@ -101,7 +112,7 @@ class NanGuardExecutable:
             NanGuardError: for the first argument or op value holding a NaN or an infinity.
         """
         for label, a in zip(self._labels, arrays):
-            if (bad := _bad(np.asarray(a), self.nan, self.inf)) is not None:
+            if (bad := _bad(np.asarray(a), self.nan, self.inf, self.big)) is not None:
                 raise NanGuardError(f"nanguard: {label} holds {bad[0]} ({_position(bad[1])})", None, bad[0])
         outs, ups = self.compiled.run(arrays)
         p = self.probe
@@ -109,7 +120,7 @@ class NanGuardExecutable:
         values.update(p.values(outs))
         for op in p.ops:
             for r in op.results:
-                if (bad := _bad(values[r], self.nan, self.inf)) is not None:
+                if (bad := _bad(values[r], self.nan, self.inf, self.big)) is not None:
                     raise self._error(op, bad, [values[v] for v in op.operands])
         return outs[:p.n_outputs], ups
 
@@ -164,7 +175,7 @@ class NanGuardExecutable:
         except (ValueError, TypeError, ArithmeticError):
             return None
         for inner, v in inner_values:
-            if _bad(v, self.nan, self.inf) is not None:
+            if _bad(v, self.nan, self.inf, self.big) is not None:
                 return inner
         return None
 
@@ -176,27 +187,31 @@ class _Backend:
     nan_is_error: bool
     inf_is_error: bool
     inner: Callable[[str], Callable]
+    big_is_error: bool = False
 
     def __call__(self, device: str):
         inner = self.inner(device)
         return lambda module, sig, timings: NanGuardExecutable(module, sig, timings, inner, self.nan_is_error,
-                                                               self.inf_is_error)
+                                                               self.inf_is_error, self.big_is_error)
 
 
 def nanguard_mode(name: str = "nanguard", nan_is_error: bool = True, inf_is_error: bool = True,
-                  pipeline: Optional[str] = None, inner: Optional[Callable[[str], Callable]] = None) -> Mode:
+                  pipeline: Optional[str] = None, inner: Optional[Callable[[str], Callable]] = None,
+                  big_is_error: bool = False) -> Mode:
     """A nanguard mode (register it with :func:`symcomp.compile.modes.register_mode` to use it by name).
 
     Args:
         name: the mode's name.
         nan_is_error: raise on NaN.
         inf_is_error: raise on +-inf.
+        big_is_error: raise on a value above :data:`BIG` in magnitude.
         pipeline: the passes (default: the ``fast`` mode's pipeline without fusion, see :func:`unfused`).
         inner: ``inner(device)`` gives the backend (default: the ``fast`` mode's: CPU, or CUDA for
             ``device='cuda'``).
     """
     pipeline = unfused(MODES["fast"].pipeline) if pipeline is None else pipeline
-    return Mode(name, pipeline, _Backend(nan_is_error, inf_is_error, MODES["fast"].backend if inner is None else inner))
+    return Mode(name, pipeline, _Backend(nan_is_error, inf_is_error, MODES["fast"].backend if inner is None else inner,
+                                         big_is_error))
 
 
 def unfused(pipeline: str) -> str:

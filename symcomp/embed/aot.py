@@ -92,6 +92,14 @@ def link_kernel(k: Kernel, blas_prefix: str = ""):
     blas = {f"symcomp_{r}": f"{blas_prefix}{r}_" for r in host.BLAS_ROUTINES}
     blas_used = []
     uses_mvec = uses_omp = False
+    from symcomp.backends.cpu.runtime import printing
+
+    runtime_only = {f"symcomp_{r}" for r in host.LAPACK_ROUTINES} | {printing.SYMBOL}
+    for fn in main.functions:
+        if fn.is_declaration and fn.name in runtime_only:
+            raise NotImplementedError(
+                f"ahead-of-time objects cannot call {fn.name[len('symcomp_'):]}: the linear-algebra ops (LAPACK "
+                "through SciPy) and Print run only in-process; compile the function with symcomp.function instead")
     for fn in main.functions:
         if fn.is_declaration:
             if fn.name in blas:

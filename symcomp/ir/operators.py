@@ -159,6 +159,27 @@ class TensorOperators:
         raise NotImplementedError("nonzero_values has a data-dependent shape, which symcomp does not support")
     def squeeze(self, axis=None): return _t().squeeze(self, axis)
     def copy(self): return _t().copy(self)
+    def sort(self, axis=-1, kind="quicksort", order=None): return _t().sort(self, axis, kind, order)
+    def argsort(self, axis=-1, kind="quicksort", order=None): return _t().argsort(self, axis, kind, order)
+    def cumsum(self, axis=None): return _t().cumsum(self, axis)
+    def cumprod(self, axis=None): return _t().cumprod(self, axis)
+    def repeat(self, repeats, axis=None): return _t().repeat(self, repeats, axis)
+    def ptp(self, axis=None): return _t().ptp(self, axis)
+    def trace(self): return _t().trace(self)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """The ``offset``-th diagonal of a matrix (Theano's method; only ``axis1=0, axis2=1``)."""
+        if (axis1, axis2) != (0, 1):
+            raise NotImplementedError("diagonal: only the diagonal of axes (0, 1) of a matrix is supported")
+        return _t().diagonal(self, offset)
+
+    def norm(self, L, axis=None, keepdims=False):
+        """``sum(abs(x) ** L, axis) ** (1 / L)`` (Theano's method; L 0 and inf are not supported, as in Theano)."""
+        import math
+
+        if L == 0 or math.isinf(L):
+            raise NotImplementedError(f"norm: L={L} is not supported (as in Theano)")
+        return (abs(self) ** L).sum(axis=axis, keepdims=keepdims) ** (1.0 / L)
 
     def eval(self, inputs=None):
         """Compile and evaluate this value (``inputs``: {variable: value}), as Theano's ``eval``."""

@@ -18,7 +18,8 @@ Operand ``k`` (value ``v``) of op ``o`` at position ``i`` qualifies when:
 * nothing reads ``v``, or any view of ``v``, after ``o`` (``sc.dim`` reads only
   the shape); ``func.return`` and ``sc.assign`` read at the end;
 * no other operand of ``o`` is a view of ``v`` (a transposed view would be read
-  after the loop overwrote it).
+  after the loop overwrote it), and for ``sc.gemm`` neither ``a`` nor ``b`` is ``v``
+  itself (``beta * c`` is written before the product reads them).
 
 The one exception to "not a function argument" is the update target: ``v`` is
 a shared variable W, ``o``'s result is used only by ``sc.assign W``, nothing
@@ -139,6 +140,8 @@ def inplace_ok(op: Operation, k: int, live: Liveness) -> bool:
         return False
     if any(u is not v and buffer_root(u) is v for u in op.operands):
         return False
+    if op.name == "sc.gemm" and any(buffer_root(u) is v for u in op.operands[:2]):
+        return False  # gemm writes beta * c first, then reads a and b: c must not be one of them
     if allocates(v):
         return True
     if not is_shared_param(v):

@@ -34,6 +34,14 @@ from symcomp.tensor import control_vjp  # the VJPs of sc.scan and sc.if (Scan.vj
 from symcomp.tensor import shared_randomstreams  # T.shared_randomstreams.RandomStreams, as in Theano
 from symcomp.tensor.graph import clone_replace
 from symcomp.tensor.special import erfcx, gammaln, log1mexp, psi
+from symcomp.tensor.diagonal import (
+    alloc_diag, diag, diagonal, extract_diag, eye, fill_diagonal, fill_diagonal_offset, identity_like, trace, tri,
+    tril, triu,
+)
+from symcomp.tensor.extra_ops import (
+    bincount, cumprod, diff, ptp, ravel_multi_index, repeat, searchsorted, take_along_axis, tile, unravel_index,
+)
+from symcomp.tensor.sort import argsort, sort
 
 globals().update(_CONSTRUCTORS)
 

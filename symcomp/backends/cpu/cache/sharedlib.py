@@ -214,6 +214,12 @@ def _resolve(name: str) -> int:
         return openmp.gomp_symbols()[name]
     if name[len("symcomp_"):] in host.BLAS_ROUTINES:
         return host.blas_symbols()[name]
+    if name[len("symcomp_"):] in host.LAPACK_ROUTINES:
+        return host.lapack_symbols()[name]
+    from symcomp.backends.cpu.runtime import printing
+
+    if name == printing.SYMBOL:
+        return printing.symbols()[name]
     from symcomp.backends.cpu.codegen import pyentry
 
     return pyentry.c_api_symbols()[name]

@@ -323,6 +323,7 @@ def _select(cx, op, a):
 
 ERR_NEGATIVE_POWER = 2
 ERR_INDEX = 1
+ERR_LINALG = 6  # LAPACK reported info != 0 (backends/cpu/lower/lapack.py): numpy.linalg.LinAlgError
 ERR_INTERRUPT = interrupt.ERR_INTERRUPT
 ERR_BRANCH = 4
 """The branch of an ``sc.if`` that ran (then: ``ERR_BRANCH``, else: ``ERR_BRANCH + 1``) could not be

@@ -53,6 +53,6 @@ def lookup(op: Operation) -> Lowering:
 def load_all() -> None:
     """Import every lowering module (registration happens on import)."""
     from symcomp.backends.cpu.lower import (  # noqa: F401
-        control, elementwise, indexing, linalg, nnet, random, shape,
+        control, elementwise, extra, indexing, lapack, linalg, nnet, printing, random, shape,
     )
     from symcomp.backends.cpu.lower import conv, pool  # noqa: F401

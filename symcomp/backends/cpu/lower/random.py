@@ -69,7 +69,10 @@ class RandomPermutationLowering(Lowering):
 
 @lowering("sc.cumsum")
 class CumsumLowering(Lowering):
-    """A running sum along the axis for every line, in order."""
+    """A running sum along the axis for every line, in order (a running product for
+    ``sc.cumprod``, :mod:`symcomp.backends.cpu.lower.extra`)."""
+
+    kind, identity = "add", 0
 
     def emit(self, op, E):
         from symcomp.backends.cpu.codegen.context import i64
@@ -86,9 +89,9 @@ class CumsumLowering(Lowering):
 
         def nest(level, xoff, ooff):
             if level == len(others):
-                b.store(cx.const(dt, 0), acc)
+                b.store(cx.const(dt, self.identity), acc)
                 with for_range(b, 0, xd.dims[axis], name="k") as k:
-                    v = combine(E, "add", dt, b.load(acc), E.load(xd.ptr, dt, b.add(xoff, b.mul(k, xd.strides[axis]))))
+                    v = combine(E, self.kind, dt, b.load(acc), E.load(xd.ptr, dt, b.add(xoff, b.mul(k, xd.strides[axis]))))
                     b.store(v, acc)
                     E.store(v, od.ptr, dt, b.add(ooff, b.mul(k, od.strides[axis])))
                 return

@@ -261,7 +261,7 @@ class CPUExecutable:
         return f"the largest result is {what}, of shape {(plan.outputs + plan.updates)[k][0]}{by}"
 
     def _raise(self, status: int, arrays, plan=None):
-        from symcomp.backends.cpu.codegen.scalar import ERR_BRANCH, ERR_INDEX, ERR_NEGATIVE_POWER
+        from symcomp.backends.cpu.codegen.scalar import ERR_BRANCH, ERR_INDEX, ERR_LINALG, ERR_NEGATIVE_POWER
 
         op = self.c.ops[status >> 4]
         kind = status & 15
@@ -273,6 +273,8 @@ class CPUExecutable:
             raise IndexError(index_error_message(self.c.func, op, arrays[:len(self.c.func.args)], where(op)))
         if kind == ERR_NEGATIVE_POWER:
             raise ValueError(f"Integers to negative integer powers are not allowed (in {where(op)})")
+        if kind == ERR_LINALG:
+            raise np.linalg.LinAlgError(f"{where(op)}: {getattr(op, 'linalg_error', 'LAPACK reported a failure')}")
         raise RuntimeError(f"native code reported error {kind} in {where(op)}")
 
 

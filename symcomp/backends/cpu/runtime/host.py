@@ -23,6 +23,11 @@ import sys
 import threading
 
 BLAS_ROUTINES = ("dgemm", "sgemm", "dgemv", "sgemv", "ddot", "sdot")
+LAPACK_ROUTINES = tuple(p + r for r in ("getrf", "getri", "potrf", "gesv", "posv", "trtrs", "syevd", "geev", "gesdd",
+                                        "geqrf", "orgqr") for p in "ds")
+"""The LAPACK routines generated code calls (``symcomp_<routine>``), always SciPy's
+``scipy.linalg.cython_lapack`` (32-bit integers): the linear-algebra ops of
+:mod:`symcomp.ir.ops.lapack`."""
 _CPUINFO_KEYS = ("vendor_id", "cpu family", "model", "model name", "flags", "CPU implementer", "CPU architecture",
                  "CPU variant", "CPU part", "Features")
 _lock = threading.RLock()  # reentrant: one fact's computation may ask for another
@@ -191,3 +196,16 @@ def blas_symbols() -> dict:
         return {f"symcomp_{n}": capsule_pointer(cython_blas.__pyx_capi__[n]) for n in BLAS_ROUTINES}
 
     return once("blas", find)
+
+
+def lapack_symbols() -> dict:
+    """``{"symcomp_<routine>": address}`` for every routine of :data:`LAPACK_ROUTINES`, from
+    SciPy's ``scipy.linalg.cython_lapack`` (the function pointers its Cython API exports, as
+    for BLAS above); imports ``scipy.linalg`` (0.1-0.2 s) on first use."""
+
+    def find():
+        from scipy.linalg import cython_lapack
+
+        return {f"symcomp_{n}": capsule_pointer(cython_lapack.__pyx_capi__[n]) for n in LAPACK_ROUTINES}
+
+    return once("lapack", find)

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from symcomp.backends.cpu.lower import load_all, lookup
+from symcomp.backends.cpu.lower.lapack import LAPACK_OPS
 from symcomp.backends.cpu.toolchain import machine
 from symcomp.backends.prepare import Compiled, prepare
 from symcomp.config import config
@@ -161,6 +162,8 @@ def compile_to_machine_code(module, sig, timings: dict, name: str = "main"):
     timings["prepare"] = time.perf_counter() - t0
     tb = time.perf_counter()
     blas = blas_mode(c.ops)  # loads the BLAS (teamblas: the first process may copy 25 MB)
+    if any(o.name in LAPACK_OPS for o in c.ops):
+        machine.want_lapack()
     if blas != "none":
         timings["blas_load"] = time.perf_counter() - tb
     # The canonical IR and how it calls BLAS: the cache key (unused when the cache is off).

@@ -177,11 +177,25 @@ def _register_blas() -> None:
 
     Done only when a module calls BLAS: importing ``scipy.linalg`` costs 0.1-0.2 s.
     """
+    if _lapack_wanted and "lapack" not in _state:
+        for name, addr in host.lapack_symbols().items():
+            _state["llvm"].add_symbol(name, addr)
+        _state["lapack"] = True
     if "blas" in _state:
         return
     for name, addr in host.blas_symbols().items():
         _state["llvm"].add_symbol(name, addr)
     _state["blas"] = True
+
+
+def want_lapack() -> None:
+    """Code of this process calls LAPACK (:data:`host.LAPACK_ROUTINES`): the next module loaded
+    with ``needs_blas`` registers its routines too (imports ``scipy.linalg`` then, not before)."""
+    global _lapack_wanted
+    _lapack_wanted = True
+
+
+_lapack_wanted = False
 
 
 def target() -> Target:
@@ -266,8 +280,9 @@ def parse(llvm_ir: str):
 
 
 def calls_blas(module_ref) -> bool:
-    """Whether the module declares one of the ``symcomp_<blas routine>`` symbols."""
-    names = {f"symcomp_{n}" for n in host.BLAS_ROUTINES}
+    """Whether the module declares one of the ``symcomp_<blas routine>`` symbols (or a LAPACK
+    routine's: both are registered by :func:`_register_blas`)."""
+    names = {f"symcomp_{n}" for n in host.BLAS_ROUTINES + host.LAPACK_ROUTINES}
     return any(f.is_declaration and f.name in names for f in module_ref.functions)
 
 
@@ -303,6 +318,12 @@ class JitModule:
         with _lock:
             if needs_blas:
                 _register_blas()
+            if "print" not in _state:  # sc.print's callback (a ctypes function of this process)
+                from symcomp.backends.cpu.runtime import printing
+
+                for name, addr in printing.symbols().items():
+                    llvm.add_symbol(name, addr)
+                _state["print"] = True
             # The engine takes ownership of its target machine: give it its own.
             tm = _new_target_machine(llvm, tgt.cpu, tgt.features)
             self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
