@@ -230,7 +230,7 @@ def test_old_conv_module_and_output_shape_helper():
     assert abstract_conv.get_conv_output_shape((5, 2, 32, 31), (7, 2, 3, 4), "half", (2, 2)) == (5, 7, 16, 16)
     assert abstract_conv.get_conv_output_shape((None, 2, 8, 8), (7, 2, 3, 3), "valid", (1, 1), (2, 2)) == \
         (None, 7, 4, 4)
-    from symcomp.tensor.nnet import abstract_conv as theano_path  # noqa: F401  (Theano's module path)
+    import symcomp.tensor.nnet.abstract_conv  # noqa: F401  (Theano's module path imports)
 
 
 def test_float32_and_int_promotion():

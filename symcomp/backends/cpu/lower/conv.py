@@ -238,7 +238,7 @@ class Conv2dLowering(Lowering):
 
     def emit(self, op, E):
         from symcomp.backends.cpu.codegen.context import i64
-        from symcomp.backends.cpu.codegen.loops import emit_kernel, for_range
+        from symcomp.backends.cpu.codegen.loops import for_range
 
         x, w = op.operands
         S = _Emit(E, op, _GEOM + ["at", "ald", "bt", "bld"])
@@ -294,7 +294,7 @@ class Conv2dGradInputLowering(Lowering):
 
     def emit(self, op, E):
         from symcomp.backends.cpu.codegen.context import i64
-        from symcomp.backends.cpu.codegen.loops import Array, emit_copy, emit_fill, emit_kernel, for_range
+        from symcomp.backends.cpu.codegen.loops import Array, emit_copy, emit_fill, for_range
 
         gy, w, _ = op.operands
         S = _Emit(E, op, _GEOM + ["at", "ald", "bt", "bld"])

@@ -265,7 +265,7 @@ class Pool2dGradLowering(Lowering):
 
     def emit(self, op, E):
         from symcomp.backends.cpu.codegen.context import i64
-        from symcomp.backends.cpu.codegen.loops import Array, emit_copy, emit_kernel
+        from symcomp.backends.cpu.codegen.loops import Array, emit_copy
 
         S = _Pool(E, op)
         b, dt, p = E.b, S.dt, S.p
@@ -283,7 +283,6 @@ class Pool2dGradLowering(Lowering):
                 S.fill(gptr, b.mul(p["m"], gst[0]), 0)
             gyp, gys = S.operand3d(op.gy, "gy")
             gyarr = Array(gyp, dt, gys)
-            dims = S.out_dims()
             k0, k1 = op.ws
             if op.mode == "max":
                 xp, xs = S.operand3d(op.x, "x")
