@@ -138,3 +138,21 @@ def as_int_scalar(x, what: str):
             return int(v)
         return cast(x, T.int64)
     raise TypeError(f"{what} must be an integer or an integer scalar variable, got {type(x).__name__} {x!r:.40}")
+
+
+def int_pair(v, what: str, least: int) -> tuple[int, int]:
+    """An int or a pair of ints (a window, stride, padding or dilation of 2-d convolution and
+    pooling) as a pair.
+
+    Raises:
+        ValueError: naming ``what``, for anything else or entries below ``least``.
+    """
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = (v, v)
+    try:
+        a, b = (int(u) for u in v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an int or a pair of ints, got {v!r}") from None
+    if a < least or b < least:
+        raise ValueError(f"{what} must be >= {least}, got {v!r}")
+    return a, b

@@ -11,23 +11,11 @@ from __future__ import annotations
 
 from symcomp.ir.opdef import build
 from symcomp.ir.ops.conv import Conv2d, Conv2dGradFilters, Conv2dGradInput, out_size
-from symcomp.tensor.convert import as_value, cast, result_dtype
+from symcomp.tensor.convert import as_value, cast, int_pair, result_dtype
 from symcomp.ir import types as T
 
 __all__ = ["conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose", "conv1d",
            "get_conv_output_shape", "get_conv_shape_1axis"]
-
-
-def _pair(v, what: str, least: int):
-    if isinstance(v, int) and not isinstance(v, bool):
-        v = (v, v)
-    try:
-        a, b = (int(u) for u in v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be an int or a pair of ints, got {v!r}") from None
-    if a < least or b < least:
-        raise ValueError(f"{what} must be >= {least}, got {v!r}")
-    return a, b
 
 
 def _border(border_mode):
@@ -39,7 +27,7 @@ def _border(border_mode):
         return border_mode, (0, 0)
     if isinstance(border_mode, tuple) and any(isinstance(b, tuple) for b in border_mode):
         raise NotImplementedError("border_mode with asymmetric padding (pairs of pairs) is not supported")
-    pad = _pair(border_mode, "border_mode", 0)
+    pad = int_pair(border_mode, "border_mode", 0)
     return ("valid", pad) if pad == (0, 0) else ("pad", pad)
 
 
@@ -47,8 +35,8 @@ def _attrs(border_mode, subsample, filter_flip, filter_dilation, num_groups):
     border, pad = _border(border_mode)
     if int(num_groups) < 1:
         raise ValueError(f"num_groups must be >= 1, got {num_groups!r}")
-    return {"border": border, "pad": pad, "subsample": _pair(subsample, "subsample", 1),
-            "dilation": _pair(filter_dilation, "filter_dilation", 1), "groups": int(num_groups),
+    return {"border": border, "pad": pad, "subsample": int_pair(subsample, "subsample", 1),
+            "dilation": int_pair(filter_dilation, "filter_dilation", 1), "groups": int(num_groups),
             "flip": bool(filter_flip)}
 
 

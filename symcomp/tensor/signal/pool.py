@@ -13,21 +13,13 @@ import warnings
 from symcomp.ir.opdef import build
 from symcomp.ir.ops.pool import MODES, Pool2d, Pool2dGrad
 from symcomp.tensor._pending import CONVOLUTION, pending
-from symcomp.tensor.convert import as_value
+from symcomp.tensor.convert import as_value, int_pair
 
 __all__ = ["pool_2d", "max_pool_2d_same_size"]
 
 
 def _pair(v, what: str, least: int):
-    if isinstance(v, int) and not isinstance(v, bool):
-        v = (v, v)
-    try:
-        a, b = (int(u) for u in v)
-    except (TypeError, ValueError):
-        raise ValueError(f"pool_2d: {what} must be a pair of ints, got {v!r}") from None
-    if a < least or b < least:
-        raise ValueError(f"pool_2d: {what} must be >= {least}, got {v!r}")
-    return a, b
+    return int_pair(v, "pool_2d: " + what, least)
 
 
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max", ds=None, st=None,
