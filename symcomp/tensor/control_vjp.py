@@ -88,7 +88,7 @@ def scan_vjp(op, grads):
         raise NotImplementedError("the gradient of a scan with an until condition is not supported (Theano has "
                                   "none either): use a fixed n_steps and mask the steps after the condition")
     n = op.operands[0]
-    ns, nst, nn = op.n_seqs, op.n_states, op.n_nitsot
+    nst, nn = op.n_states, op.n_nitsot
     seqs, inits, nonseqs = list(op.seqs), list(op.inits), list(op.nonseqs)
     seq_taps, state_taps = op.taps_of("seq"), op.taps_of("state")
     depths = [-t[0] for t in state_taps]

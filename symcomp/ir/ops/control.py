@@ -365,7 +365,3 @@ class If(Operation, ControlFlow):
         """An ``sc.if`` of the two branches' VJPs (:mod:`symcomp.tensor.control_vjp`)."""
         return frontend.tensor().control_vjp.if_vjp(self, grads)
 
-
-def body_values(op: Operation, region: int = 0) -> list:
-    """The values a region yields."""
-    return list(op.regions[region].block.last.operands)
