@@ -155,6 +155,20 @@ class FuncWriter:
             self.depth -= 1
             self.line(closing)
 
+    def scf_if(self, cond: str, types: Sequence[str], then: Callable[[], Sequence[str]],
+               otherwise: Callable[[], Sequence[str]], hint: Optional[str] = None) -> list[str]:
+        """``scf.if cond -> (types)``: ``then()`` and ``otherwise()`` emit their region's ops and return
+        the values it yields (one per type); returns the results' names."""
+        names = [self.fresh(hint) for _ in types]
+        ty = ", ".join(types)
+        self.line(f"{', '.join(names)} = scf.if {cond} -> ({ty}) {{")
+        for k, branch in enumerate((then, otherwise)):
+            self.depth += 1
+            self.line(f"scf.yield {', '.join(branch())} : {ty}")
+            self.depth -= 1
+            self.line("} else {" if k == 0 else "}")
+        return names
+
     # -- constants (hoisted to the prologue) ---------------------------------------------------
     def const(self, value, dt: T.DType) -> str:
         """A scalar ``arith.constant`` of dtype ``dt``."""

@@ -87,17 +87,14 @@ def _if(ctx: ExportContext, op: Operation) -> None:
     cond = _truth(ctx, op.operands[0], ctx.value(op.operands[0]))
     inputs = [ctx.value(v) for v in op.operands[1:]]
     types = [r.type for r in op.results]
-    names = [w.fresh() for _ in op.results]
-    lhs = (", ".join(names) + " = ") if names else ""
-    head = f"{lhs}scf.if {cond} -> ({', '.join(tensor_type(t) for t in types)}) {{"
-    w.line(head)
-    for k, region in enumerate(op.regions):
-        w.depth += 1
-        ys = _body(ctx, region.block, inputs)
-        ys = [w.cast(y, v.type, t) for y, v, t in zip(ys, region.block.last.operands, types)]
-        w.line(f"scf.yield {', '.join(ys)} : {', '.join(tensor_type(t) for t in types)}")
-        w.depth -= 1
-        w.line("} else {" if k == 0 else "}")
+
+    def branch(region):
+        def emit():
+            ys = _body(ctx, region.block, inputs)
+            return [w.cast(y, v.type, t) for y, v, t in zip(ys, region.block.last.operands, types)]
+        return emit
+
+    names = w.scf_if(cond, [tensor_type(t) for t in types], branch(op.regions[0]), branch(op.regions[1]))
     for r, name in zip(op.results, names):
         ctx.bind(r, name)
 
@@ -179,20 +176,15 @@ def _scan(ctx: ExportContext, op: Operation) -> None:
     w.line(f"{', '.join([go_end, cnt_end] + names)} = scf.for {t} = {w.ix(0)} to {w.ix(n)} step {w.ix(1)} "
            f"iter_args({iters}) -> ({all_t}) {{")
     w.depth += 1
-    outs = [w.fresh() for _ in range(2 + len(carried))]
-    w.line(f"{', '.join(outs)} = scf.if {go} -> ({all_t}) {{")
-    w.depth += 1
-    new, out = step_body(t, cur)
-    stop = _truth(ctx, ys[-1], out[-1])
-    still = w.op(f"arith.xori {stop}, {true} : i1")
-    nxt = w.op(f"arith.addi {t}, {w.ix(1)} : index")
-    w.line(f"scf.yield {', '.join([still, nxt] + new)} : {all_t}")
-    w.depth -= 1
-    w.line("} else {")
-    w.depth += 1
-    w.line(f"scf.yield {', '.join([go, cnt] + cur)} : {all_t}")
-    w.depth -= 1
-    w.line("}")
+    all_types = ["i1", "index"] + [tensor_type(x) for x in carried_t]
+
+    def step():
+        new, out = step_body(t, cur)
+        stop = _truth(ctx, ys[-1], out[-1])
+        still = w.op(f"arith.xori {stop}, {true} : i1")
+        return [still, w.op(f"arith.addi {t}, {w.ix(1)} : index")] + new
+
+    outs = w.scf_if(go, all_types, step, lambda: [go, cnt] + cur)
     w.line(f"scf.yield {', '.join(outs)} : {all_t}")
     w.depth -= 1
     w.line("}")
@@ -232,30 +224,23 @@ def _nitsot_row_dims(ctx: ExportContext, op, n) -> list[list[Ix]]:
     if not dyn:
         return out
     w = ctx.w
-    names = [w.fresh("d") for _ in dyn]
     some = w.op(f"arith.cmpi sgt, {w.ix(n)}, {w.ix(0)} : index")
-    w.line(f"{', '.join(names)} = scf.if {some} -> ({', '.join('index' for _ in dyn)}) {{")
-    w.depth += 1
-    args = []
-    seqs, states, _ = op.arg_groups()
-    for src, group, taps in zip(op.seqs, seqs, op.taps_of("seq")):
-        for a, tap in zip(group, taps):
-            args.append(_row(w, ctx.value(src), src.type, tap - taps[0], a.type))
-    for j, (group, taps) in enumerate(zip(states, op.taps_of("state"))):
-        init = op.inits[j]
-        m = op.depth(j)
-        for a, tap in zip(group, taps):
-            args.append(_row(w, ctx.value(init), init.type, m + tap, a.type))
-    args += [ctx.value(v) for v in op.nonseqs]
-    got = _body(ctx, op.body, args)
-    vals = [w.ix(w.dim(got[nst + k], ys[k].type, a)) for k, a in dyn]
-    w.line(f"scf.yield {', '.join(vals)} : {', '.join('index' for _ in dyn)}")
-    w.depth -= 1
-    w.line("} else {")
-    w.depth += 1
-    w.line(f"scf.yield {', '.join(w.ix(0) for _ in dyn)} : {', '.join('index' for _ in dyn)}")
-    w.depth -= 1
-    w.line("}")
+
+    def first_step():
+        args = []
+        seqs, states, _ = op.arg_groups()
+        for src, group, taps in zip(op.seqs, seqs, op.taps_of("seq")):
+            for a, tap in zip(group, taps):
+                args.append(_row(w, ctx.value(src), src.type, tap - taps[0], a.type))
+        for j, (group, taps) in enumerate(zip(states, op.taps_of("state"))):
+            init = op.inits[j]
+            for a, tap in zip(group, taps):
+                args.append(_row(w, ctx.value(init), init.type, op.depth(j) + tap, a.type))
+        args += [ctx.value(v) for v in op.nonseqs]
+        got = _body(ctx, op.body, args)
+        return [w.ix(w.dim(got[nst + k], ys[k].type, a)) for k, a in dyn]
+
+    names = w.scf_if(some, ["index"] * len(dyn), first_step, lambda: [w.ix(0)] * len(dyn), hint="d")
     for (k, a), name in zip(dyn, names):
         out[k][a] = name
     return out

@@ -139,18 +139,7 @@ def _inc_subtensor(ctx: ExportContext, op: Operation) -> None:
 # -- integer-array indexing ------------------------------------------------------------------------
 def _if_else(w: FuncWriter, cond: str, types: list[str], then, otherwise) -> str:
     """``scf.if`` with one result; ``then``/``otherwise`` emit their branch and return the yielded value."""
-    name = w.fresh()
-    ty = ", ".join(types)
-    w.line(f"{name} = scf.if {cond} -> ({ty}) {{")
-    w.depth += 1
-    w.line(f"scf.yield {then()} : {ty}")
-    w.depth -= 1
-    w.line("} else {")
-    w.depth += 1
-    w.line(f"scf.yield {otherwise()} : {ty}")
-    w.depth -= 1
-    w.line("}")
-    return name
+    return w.scf_if(cond, types, lambda: [then()], lambda: [otherwise()])[0]
 
 
 def _normalize(w: FuncWriter, idx: str, dt: T.DType, n: Ix) -> tuple[str, str]:
