@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcomp.ir.core import Block, BlockArgument, Region
-from symcomp.ir.opdef import Pure, SideEffect, known_values
+from symcomp.ir.opdef import Pure, SideEffect
 from symcomp.ir.ops.control import ControlFlow, Scan
 from symcomp.passes.manager import ModulePass, register_pass
 from symcomp.passes.rewrite import PatternSet, apply_greedily
@@ -48,9 +48,7 @@ def _replace_scan(op: Scan, operands, block: Block, attrs: dict, result_of: list
     """Put a new ``sc.scan`` in place of ``op``; ``result_of[i]`` is the new result index of old
     result ``i`` (None: that result is unused and goes away)."""
     op.regions = []
-    probe = Scan(list(operands), [], attrs, [Region([block])])
-    types = probe.infer_for([v.type for v in operands], known_values(operands))
-    new = Scan(list(operands), types, attrs, [Region([block])], op.loc)
+    new = Scan.create(operands, [block], attrs, op.loc)
     op.parent.insert_before(new, op)
     for i, r in enumerate(op.results):
         k = result_of[i]
@@ -199,13 +197,12 @@ def _replace_scan_keep(op: Scan, keep, j: int, users, rw):
     operands = list(op.operands)
     block = op.body
     op.regions = []
-    probe = Scan(operands, [], attrs, [Region([block])])
-    types = probe.infer_for([v.type for v in operands], known_values(operands))
-    if any(u.result.type != types[j] for u in users):
+    new = Scan.create(operands, [block], attrs, op.loc)
+    if any(u.result.type != new.results[j].type for u in users):  # give the body back, change nothing
+        new.regions = []
         op.regions = [Region([block])]
         op.regions[0].parent = op
         return None
-    new = Scan(operands, types, attrs, [Region([block])], op.loc)
     op.parent.insert_before(new, op)
     for u in users:
         u.result.replace_all_uses_with(new.results[j])
@@ -389,9 +386,7 @@ def batch_accumulated_products(op: Scan, rw) -> None:
                        state_keep=tuple(op.state_keep[k] for k in keep_s), n_nitsot=nn + len(extra))
         block = op.body
         op.regions = []
-        probe_op = Scan(operands, [], attrs, [Region([block])])
-        types = probe_op.infer_for([w.type for w in operands], known_values(operands))
-        new = Scan(operands, types, attrs, [Region([block])], op.loc)
+        new = Scan.create(operands, [block], attrs, op.loc)
         op.parent.insert_before(new, op)
         final = _batched_total(kind, S, off, n, new.results[nst - 1 + (nn if reuse is None else reuse)], init)
         rw.insert(final, op)

@@ -10,8 +10,7 @@ branch not taken is not computed: an out-of-range index in it neither raises nor
 
 from __future__ import annotations
 
-from symcomp.ir.core import Location, Region
-from symcomp.ir.opdef import known_values
+from symcomp.ir.core import Location
 from symcomp.ir.ops.control import If
 from symcomp.tensor.convert import as_value
 from symcomp.tensor.graph import make_body
@@ -60,10 +59,7 @@ def ifelse(condition, then_branch, else_branch, name=None):
     for block, cap in ((then_block, then_cap), (else_block, else_cap)):
         _reorder_args(block, cap, inputs)
     operands = [cond] + inputs
-    probe = If(operands, [], {}, [Region([then_block]), Region([else_block])])
-    types = probe.infer_for([v.type.plain() for v in operands], known_values(operands))
-    op = If(operands, [t.plain() for t in types], {}, [Region([then_block]), Region([else_block])],
-            Location.capture())
+    op = If.create(operands, [then_block, else_block], {}, Location.capture())
     outs = list(op.results)
     return outs[0] if single else outs
 

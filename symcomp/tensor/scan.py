@@ -29,8 +29,7 @@ from collections import OrderedDict
 from typing import Optional
 
 from symcomp.ir import types as T
-from symcomp.ir.core import Location, Placeholder, Region, Value, walk_graph
-from symcomp.ir.opdef import known_values
+from symcomp.ir.core import Location, Placeholder, Value, walk_graph
 from symcomp.ir.ops.control import Scan
 from symcomp.tensor.convert import as_value, cast, constant, static_value
 from symcomp.tensor.graph import make_body, substitute
@@ -398,9 +397,7 @@ def build_scan(n: Value, seqs, inits, nonseqs, block, seq_taps, state_taps, stat
              "state_ntaps": tuple(len(t) for t in state_taps), "state_keep": tuple(state_keep),
              "n_nitsot": int(n_nitsot), "until": bool(until), "truncate_gradient": int(truncate_gradient),
              "n_residual": int(n_residual)}
-    probe = Scan(operands, [], attrs, [Region([block])])
-    types = probe.infer_for([v.type.plain() for v in operands], known_values(operands))
-    return Scan(operands, [t.plain() for t in types], attrs, [Region([block])], Location.capture())
+    return Scan.create(operands, [block], attrs, Location.capture())
 
 
 def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, mode=None, name=None):

@@ -49,6 +49,24 @@ from symcomp.ir.opdef import Bool, Int, Ints, Pure, attr, op, operand
 class ControlFlow:
     """Marker base: ops whose regions hold tensor programs that passes and backends descend into."""
 
+    @classmethod
+    def create(cls, operands, blocks, attrs: dict, loc=None):
+        """A detached op over ``operands`` whose regions are ``blocks`` (one each), its result
+        types given by its type rule on those regions.
+
+        Raises:
+            TypeError / ValueError: from the type rule.
+        """
+        from symcomp.ir.core import Region
+        from symcomp.ir.opdef import known_values, normalize_attrs
+
+        operands = list(operands)
+        attrs = normalize_attrs(cls, dict(attrs), loc)
+        probe = cls(operands, [], attrs, [Region([b]) for b in blocks])
+        types = probe.infer_for([v.type.plain() for v in operands], known_values(operands))
+        probe.regions = []
+        return cls(operands, [t.plain() for t in types], attrs, [Region([b]) for b in blocks], loc)
+
 
 def _static_count(values, index) -> Optional[int]:
     v = values[index] if values and index < len(values) else None
