@@ -22,6 +22,7 @@ Errors are :class:`~symcomp.ir.errors.VerifyError` pointing at the op (its
 
 from __future__ import annotations
 
+from symcomp.ir.ops.control import ControlFlow
 from symcomp.ir.core import Block, Operation
 from symcomp.ir.errors import VerifyError
 from symcomp.ir.opdef import OPS, AttrKind, Elementwise, Str, Terminator, known_values, normalize_attrs
@@ -185,7 +186,7 @@ def _verify_op(o: Operation, outer: tuple) -> None:
     normalize_attrs(cls, o.attributes, o.loc)
     if o.name == "sc.fused":
         _verify_fused(o, outer)
-    elif o.name in ("sc.scan", "sc.if"):
+    elif isinstance(o, ControlFlow):
         for k, region in enumerate(o.regions):
             if len(region.blocks) != 1:
                 raise VerifyError(f"{o.name}: region #{k} must be one block", op=o)

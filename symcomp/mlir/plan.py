@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from symcomp.ir.ops.control import ControlFlow
 from symcomp.backends.prepare import needed_values
 from symcomp.ir.core import Operation, Value
 
@@ -72,7 +73,7 @@ def _plan_block(ops, shape: dict, values: dict, needed: set) -> None:
         vals = [values.get(v) for v in op.operands]
         try:
             types = op.infer_for([v.type.with_shape(s) for v, s in zip(op.operands, shapes)], vals)
-            if op.name in ("sc.scan", "sc.if"):
+            if isinstance(op, ControlFlow):
                 out_shapes = _region_results(op, shapes, vals, shape, values, needed)
             else:
                 out_shapes = [t.shape for t in types]

@@ -19,6 +19,7 @@ from typing import Optional
 
 import numpy as np
 
+from symcomp.ir.ops.control import ControlFlow
 from symcomp.backends.layout import contiguous_strides
 from symcomp.backends.cuda import driver, memory, residency
 from symcomp.backends.cuda.build import general_kernels, legalize, ptx_listing
@@ -63,7 +64,7 @@ class CUDAExecutable:
         t0 = time.perf_counter()
         self.sig = sig
         for op in module.func().body.ops:
-            if op.name in ("sc.scan", "sc.if"):
+            if isinstance(op, ControlFlow):
                 from symcomp.ir.locations import where
 
                 raise NotImplementedError(
