@@ -131,7 +131,7 @@ def prepare(module, sig) -> Compiled:
         if isinstance(o, ControlFlow):
             _fresh_yields(o)
     ops, nested = _flatten(top)
-    if any(_runtime_index(o) for o in list(nested)):
+    if sum(_runtime_index(o) for o in list(nested)):  # every one (any() would stop at the first)
         ops, nested = _flatten([o for o in func.body.ops if o.name not in ("func.return", "sc.assign")])
     needed = needed_values(ops)
     values = list(func.args) + [r for o in ops for r in o.results]
