@@ -25,6 +25,7 @@ the step.  The semantics are Theano's (``theano/scan_module/scan.py``, documente
 
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from typing import Optional
 
@@ -138,27 +139,22 @@ def _n_steps_from(n_steps, seqs) -> Value:
             return cast(n_steps, "int64")
         if isinstance(n_steps, float) and n_steps.is_integer():
             n_steps = int(n_steps)
-        if isinstance(n_steps, bool) or not isinstance(n_steps, int):
-            try:
-                import numpy as np
-
-                if isinstance(n_steps, np.integer):
-                    n_steps = int(n_steps)
-                else:
-                    raise TypeError
-            except TypeError:
-                raise ValueError(f"scan: n_steps must be an integer, got {n_steps!r}") from None
+        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral):
+            raise ValueError(f"scan: n_steps must be an integer, got {n_steps!r}")
+        n_steps = int(n_steps)
         if n_steps < 0:
             raise ValueError(f"scan: n_steps must be >= 0, got {n_steps}")
         return constant(n_steps, "int64")
     if not seqs:
         raise ValueError("scan: no sequences and no n_steps: give n_steps or a sequence to iterate over")
     lengths = []
-    for x, taps in seqs:
+    for i, (x, taps) in enumerate(seqs):
         span = taps[-1] - taps[0]
         s0 = x.type.shape[0]
-        lengths.append(constant(max(s0 - span, 0), "int64") if s0 is not None else
-                       cast(shape(x)[0], "int64") - span if span else cast(shape(x)[0], "int64"))
+        if s0 is not None and s0 < span:
+            raise ValueError(f"scan: sequence {i} has {s0} entries, fewer than its taps {taps} need ({span})")
+        length = constant(s0, "int64") if s0 is not None else cast(shape(x)[0], "int64")
+        lengths.append(length - span if span else length)
     n = lengths[0]
     for ln in lengths[1:]:
         n = minimum(n, ln)
